@@ -1,0 +1,48 @@
+/* preload/misc.c: sleeping calls that park the G (shims/sleep.c). */
+#include <time.h>
+#include <unistd.h>
+#include "preload/preload.h"
+
+MN_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	if (!mn_sleep_is_g())
+		return REAL(nanosleep)(req, rem);
+	int r = mn_sleep_rel(CLOCK_REALTIME, req, rem);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+MN_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem)
+{
+	if (!mn_sleep_is_g())
+		return REAL(clock_nanosleep)(clock, flags, req, rem);
+	int r = (flags & TIMER_ABSTIME) ? mn_sleep_abs(clock, req) : mn_sleep_rel(clock, req, rem);
+	if (r == -EOPNOTSUPP)
+		return REAL(clock_nanosleep)(clock, flags, req, rem);
+	return -r;
+}
+
+MN_EXPORT int usleep(useconds_t us)
+{
+	if (!mn_sleep_is_g())
+		return REAL(usleep)(us);
+	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+	int r = mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+MN_EXPORT unsigned int sleep(unsigned int s)
+{
+	if (!mn_sleep_is_g())
+		return REAL(sleep)(s);
+	struct timespec ts = { s, 0 };
+	mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
+	return 0;
+}

@@ -1,0 +1,121 @@
+/* preload/thread.c: the pthread_* thread-lifecycle interposers. */
+#include <sched.h>
+#include "preload/preload.h"
+
+MN_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	mn_preload_resolve();
+	if (!mn_shim_active())
+		return mn_libc.pthread_create(t, attr, fn, arg);
+	return mn_thread_create(t, attr, fn, arg);
+}
+
+MN_EXPORT int pthread_join(pthread_t t, void **res)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_join)(t, res);
+	return mn_thread_join(t, res);
+}
+
+MN_EXPORT int pthread_tryjoin_np(pthread_t t, void **res)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_tryjoin_np)(t, res);
+	return mn_thread_tryjoin(t, res);
+}
+
+MN_EXPORT int pthread_timedjoin_np(pthread_t t, void **res, const struct timespec *abstime)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_timedjoin_np)(t, res, abstime);
+	return mn_thread_clockjoin(t, res, CLOCK_REALTIME, abstime);
+}
+
+MN_EXPORT int pthread_clockjoin_np(pthread_t t, void **res, clockid_t clock, const struct timespec *abstime)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_clockjoin_np)(t, res, clock, abstime);
+	return mn_thread_clockjoin(t, res, clock, abstime);
+}
+
+MN_EXPORT int pthread_detach(pthread_t t)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_detach)(t);
+	return mn_thread_detach(t);
+}
+
+MN_EXPORT void pthread_exit(void *res)
+{
+	REAL(pthread_exit)(res);
+	__builtin_unreachable();
+}
+
+MN_EXPORT int sched_yield(void)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return REAL(sched_yield)();
+	return mn_thread_yield();
+}
+
+/* <pthread.h> redirects pthread_yield to sched_yield; define the old
+ * exported name under its own assembler name. */
+MN_EXPORT int mn_pthread_yield(void) __asm__("pthread_yield");
+MN_EXPORT int mn_pthread_yield(void)
+{
+	return sched_yield();
+}
+
+MN_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_getattr_np)(t, attr);
+	return mn_thread_getattr(t, attr);
+}
+
+MN_EXPORT int pthread_setname_np(pthread_t t, const char *name)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_setname_np)(t, name);
+	return mn_thread_setname(t, name);
+}
+
+MN_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_getname_np)(t, buf, len);
+	return mn_thread_getname(t, buf, len);
+}
+
+MN_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_setschedparam)(t, policy, sp);
+	return mn_thread_setschedparam(t, policy, sp);
+}
+
+MN_EXPORT int pthread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_getschedparam)(t, policy, sp);
+	return mn_thread_getschedparam(t, policy, sp);
+}
+
+MN_EXPORT int pthread_setschedprio(pthread_t t, int prio)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_setschedprio)(t, prio);
+	int policy;
+	struct sched_param sp;
+	mn_thread_getschedparam(t, &policy, &sp);
+	sp.sched_priority = prio;
+	return mn_thread_setschedparam(t, policy, &sp);
+}
+
+MN_EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
+{
+	/* Foreign threads too: they must see a G's init finish. */
+	if (!mn_shim_active())
+		return REAL(pthread_once)(once, init);
+	return mn_once(once, init);
+}

@@ -1,0 +1,33 @@
+/* sched/arch/x86_64/arch.c: CPU feature probe and the fs/gs base setters. */
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+#include "arch.h"
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+int mn_arch_have_fsgsbase __attribute__((visibility("hidden")));
+
+void arch_init(void)
+{
+	mn_arch_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+}
+
+void arch_setm(void *m)
+{
+	if (mn_arch_have_fsgsbase)
+		__asm__ volatile("wrgsbase %0" ::"r"(m) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_GS, m);
+}
+
+void arch_set_fsbase(uintptr_t fs)
+{
+	if (mn_arch_have_fsgsbase)
+		__asm__ volatile("wrfsbase %0" ::"r"(fs) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
+}

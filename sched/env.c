@@ -1,0 +1,95 @@
+/* sched/env.c: MN_PROCS, MN_MAXTHREADS and MN_DEBUG.  Runs before the
+ * runtime exists, so it uses no malloc and no stdio: messages go out with
+ * one write(2) each (mn_printf). */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include "env.h"
+#include "runtime.h"
+
+struct mn_env mn_env;
+
+bool mn_env_parse_int(const char *s, long lo, long hi, long *out)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	long v = 0;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return false;
+		v = v * 10 + (*c - '0');
+		if (v > hi)
+			return false;
+	}
+	if (v < lo)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int ncpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0) {
+		int n = CPU_COUNT(&set);
+		if (n > 0)
+			return n > 1024 ? 1024 : n;
+	}
+	return 1;
+}
+
+static void get_int(const char *name, long lo, long hi, long dflt, int *dst)
+{
+	const char *s = getenv(name);
+	long v = dflt;
+	if (s != NULL && !mn_env_parse_int(s, lo, hi, &v)) {
+		mn_printf("mnthread: ignoring %s=\"%.40s\": expected an integer from %ld to %ld; using %ld\n",
+			  name, s, lo, hi, dflt);
+		v = dflt;
+	}
+	*dst = (int)v;
+}
+
+/* MN_DEBUG is a comma-separated list of key=value. */
+static void parse_debug(const char *s)
+{
+	char key[32], val[32];
+	while (s && *s) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		const char *eq = memchr(s, '=', len);
+		size_t kl = eq ? (size_t)(eq - s) : len;
+		size_t vl = eq ? len - kl - 1 : 0;
+		if (kl >= sizeof key || vl >= sizeof val) {
+			mn_printf("mnthread: ignoring MN_DEBUG item \"%.*s\": too long\n", (int)(len > 40 ? 40 : len), s);
+		} else {
+			memcpy(key, s, kl);
+			key[kl] = 0;
+			memcpy(val, eq ? eq + 1 : "", vl);
+			val[vl] = 0;
+			long v;
+			if (strcmp(key, "schedtrace") == 0) {
+				if (mn_env_parse_int(val, 0, 3600000, &v))
+					mn_env.schedtrace_ms = (int)v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG schedtrace=\"%s\": expected milliseconds "
+						  "from 0 to 3600000; using 0 (off)\n", val);
+			} else if (strcmp(key, "guardinfo") == 0) {
+				if (mn_env_parse_int(val, 0, 1, &v))
+					mn_env.guardinfo = v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG guardinfo=\"%s\": expected 0 or 1; using 0\n", val);
+			} else {
+				mn_printf("mnthread: ignoring unknown MN_DEBUG key \"%s\" (known: schedtrace, guardinfo)\n", key);
+			}
+		}
+		s = end ? end + 1 : NULL;
+	}
+}
+
+void mn_env_init(void)
+{
+	get_int("MN_PROCS", 1, 1024, ncpus(), &mn_env.procs);
+	get_int("MN_MAXTHREADS", 1, 1000000, 10000, &mn_env.maxthreads);
+	parse_debug(getenv("MN_DEBUG"));
+}

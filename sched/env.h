@@ -1,0 +1,17 @@
+/* sched/env.h: the environment variables that tune the runtime.
+ * Each is read once at init; a bad value prints one line naming the
+ * variable and the default is used.  README.md documents them all. */
+#ifndef MN_ENV_H
+#define MN_ENV_H
+#include <stdbool.h>
+struct mn_env {
+	int procs;          /* MN_PROCS: 1..1024, default CPUs in the affinity mask */
+	int maxthreads;     /* MN_MAXTHREADS: 1..1000000, default 10000 */
+	int schedtrace_ms;  /* MN_DEBUG=schedtrace=MS: 0..3600000, default 0 (off) */
+	bool guardinfo;     /* MN_DEBUG=guardinfo=1 */
+};
+extern struct mn_env mn_env __attribute__((visibility("hidden")));
+void mn_env_init(void) __attribute__((visibility("hidden")));
+/* Parse a decimal in [lo, hi]; false on anything else.  Exposed for tests. */
+bool mn_env_parse_int(const char *s, long lo, long hi, long *out) __attribute__((visibility("hidden")));
+#endif

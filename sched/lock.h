@@ -1,0 +1,57 @@
+/* sched/lock.h: the runtime's own locks and one-shot sleep notes.
+ *
+ * struct mn_lock is a futex mutex (0 unlocked, 1 locked, 2 locked with
+ * sleepers) for short critical sections; it blocks the M, never parks a
+ * G, so it may be taken on g0, on a G, and on foreign threads.  A G must
+ * not switch away while holding one (checked in debug builds through
+ * m->locks).  Lock order: sched/lockrank.h.
+ *
+ * struct mn_note is Go's note: one sleeper, one waker, cleared by the
+ * sleeper before reuse.
+ */
+#ifndef MN_LOCK_H
+#define MN_LOCK_H
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <time.h>
+
+struct mn_lock {
+	_Atomic uint32_t key;
+};
+#define MN_LOCK_INIT { 0 }
+
+void mn_lock_slow(struct mn_lock *l);
+void mn_unlock_slow(struct mn_lock *l);
+
+static inline void mn_lock(struct mn_lock *l)
+{
+	uint32_t z = 0;
+	/* acquire: pairs with the release in mn_unlock */
+	if (!atomic_compare_exchange_strong_explicit(&l->key, &z, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		mn_lock_slow(l);
+}
+static inline bool mn_trylock(struct mn_lock *l)
+{
+	uint32_t z = 0;
+	return atomic_compare_exchange_strong_explicit(&l->key, &z, 1, memory_order_acquire,
+						       memory_order_relaxed);
+}
+static inline void mn_unlock(struct mn_lock *l)
+{
+	/* release: pairs with the acquire in mn_lock */
+	if (atomic_exchange_explicit(&l->key, 0, memory_order_release) == 2)
+		mn_unlock_slow(l);
+}
+
+struct mn_note {
+	_Atomic uint32_t key; /* 0 clear, 1 woken */
+};
+static inline void mn_noteclear(struct mn_note *n) { atomic_store_explicit(&n->key, 0, memory_order_relaxed); }
+void mn_notesleep(struct mn_note *n);
+/* Sleep until woken or until the CLOCK_MONOTONIC time deadline_ns (0: no
+ * deadline).  Returns true if woken. */
+bool mn_notetsleep(struct mn_note *n, int64_t deadline_ns);
+void mn_notewakeup(struct mn_note *n);
+#endif

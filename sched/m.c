@@ -1,0 +1,275 @@
+/* sched/m.c: Ms (OS threads) and the hand-over of Ps between them.
+ *
+ * An M is created with glibc's own pthread_create, so glibc sets it up as
+ * a real thread (rseq, robust list, set*id handler, __libc_single_threaded
+ * cleared).  Its g0 runs on that thread's stack with its TCB; its GS base
+ * points at its struct m.  Idle Ms sleep on m->park (a futex note) on the
+ * sched.midle list; whoever wakes one first sets m->nextp under sched.lock.
+ *
+ * Spinning Ms (Go's protocol): an M without work that looks for work to
+ * steal is "spinning" and counted in sched.nmspinning.  wakep starts one
+ * spinning M only if none spins and a P is idle; an M that finds work while
+ * spinning stops spinning and calls wakep (resetspinning), so new work is
+ * always picked up without waking an M per ready.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <stdlib.h>
+#include "runtime.h"
+#include "sys.h"
+
+/* Context: sched.lock held. */
+struct p *mn_pidleget(void)
+{
+	struct p *pp = mn_sched.pidle;
+	if (pp) {
+		mn_sched.pidle = pp->link;
+		atomic_fetch_sub_explicit(&mn_sched.npidle, 1, memory_order_relaxed);
+	}
+	return pp;
+}
+
+/* Context: sched.lock held; pp has an empty run queue. */
+void mn_pidleput(struct p *pp)
+{
+	atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+	pp->m = NULL;
+	pp->link = mn_sched.pidle;
+	mn_sched.pidle = pp;
+	atomic_fetch_add_explicit(&mn_sched.npidle, 1, memory_order_relaxed);
+}
+
+/* Context: sched.lock held. */
+struct m *mn_mget(void)
+{
+	struct m *mp = mn_sched.midle;
+	if (mp) {
+		mn_sched.midle = mp->schedlink;
+		mn_sched.nmidle--;
+	}
+	return mp;
+}
+
+/* Context: sched.lock held. */
+void mn_mput(struct m *mp)
+{
+	mp->schedlink = mn_sched.midle;
+	mn_sched.midle = mp;
+	mn_sched.nmidle++;
+}
+
+void mn_acquirep(struct p *pp)
+{
+	struct m *mp = mn_getm();
+	if (mp->p != NULL || pp->m != NULL)
+		mn_throw("acquirep: already in use");
+	mp->p = pp;
+	pp->m = mp;
+	atomic_store_explicit(&pp->status, P_RUNNING, memory_order_relaxed);
+}
+
+struct p *mn_releasep(void)
+{
+	struct m *mp = mn_getm();
+	struct p *pp = mp->p;
+	if (pp == NULL || pp->m != mp)
+		mn_throw("releasep: invalid p state");
+	mp->p = NULL;
+	pp->m = NULL;
+	atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+	return pp;
+}
+
+uint32_t mn_fastrand(void)
+{
+	struct m *mp = mn_getm();
+	uint32_t x = mp->fastrand; /* xorshift32 */
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	mp->fastrand = x;
+	return x;
+}
+
+static void *mstart(void *arg);
+
+static struct m *allocm(void)
+{
+	struct m *mp = calloc(1, sizeof *mp);
+	if (!mp)
+		mn_throw("allocm: out of memory");
+	mp->self = mp;
+	mp->g0.flags = G_G0;
+	mp->g0.magic = G_MAGIC;
+	mp->g0.m = mp;
+	mp->g0.status = G_RUNNING;
+	mn_lock(&mn_sched.lock);
+	mp->id = mn_sched.mcount++;
+	if (mn_sched.mcount > mn_sched.maxmcount) {
+		mn_unlock(&mn_sched.lock);
+		mn_printf("mnthread: fatal: thread limit exceeded: the program needs more than "
+			  "MN_MAXTHREADS=%d OS threads\n", mn_sched.maxmcount);
+		abort();
+	}
+	mp->alllink = mn_sched.allm;
+	mn_sched.allm = mp;
+	mn_unlock(&mn_sched.lock);
+	mp->fastrand = 0x9e3779b9u * (uint32_t)(mp->id + 1);
+	return mp;
+}
+
+/* Start an OS thread for a new M that will run pp (may be NULL).
+ * The thread's g0 stack: 256 KiB is plenty for the scheduler, timers and
+ * wake-ups; application code never runs on g0. */
+static void newm(struct p *pp, bool spinning)
+{
+	struct m *mp = allocm();
+	mp->nextp = pp;
+	atomic_store_explicit(&mp->spinning, spinning, memory_order_relaxed);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Ms run with every signal blocked except the synchronous ones;
+	 * signal delivery to Gs is the signals capability's business. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	sigdelset(&all, SIGABRT);
+	/* raw: pthread_sigmask may be interposed; sigfillset left SIGCANCEL and SIGSETXID out. */
+	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+	pthread_t th;
+	int r = mn_libc.pthread_create(&th, &attr, mstart, mp);
+	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		mn_printf("mnthread: fatal: cannot create an OS thread for the scheduler: %s\n", strerror(r));
+		abort();
+	}
+}
+
+static void minit(struct m *mp)
+{
+	arch_setm(mp);
+	mp->tid = mn_gettid();
+	mp->tcb = arch_get_fsbase();
+	mp->g0.tcb = mp->tcb;
+	mp->g0.ctx.fsbase = mp->tcb;
+	mn_tls_g = &mp->g0;
+}
+
+static void *mstart(void *arg)
+{
+	struct m *mp = arg;
+	minit(mp);
+	struct p *pp = mp->nextp;
+	mp->nextp = NULL;
+	if (pp)
+		mn_acquirep(pp);
+	else
+		mn_stopm();
+	mn_schedule();
+}
+
+/* The main thread as M0.  Its g0 is a fresh context on its own stack: the
+ * process stack belongs to the main G. */
+struct m *mn_m0_setup(void)
+{
+	struct m *mp = allocm();
+	minit(mp);
+	return mp;
+}
+
+/* Run pp on some M: an idle one, or a new one.  pp NULL: take an idle P,
+ * or do nothing.  spinning: the new M is spinning (the caller incremented
+ * nmspinning). */
+void mn_startm(struct p *pp, bool spinning)
+{
+	mn_lock(&mn_sched.lock);
+	if (pp == NULL) {
+		pp = mn_pidleget();
+		if (pp == NULL) {
+			mn_unlock(&mn_sched.lock);
+			if (spinning)
+				atomic_fetch_sub_explicit(&mn_sched.nmspinning, 1, memory_order_relaxed);
+			return;
+		}
+	}
+	struct m *mp = mn_mget();
+	if (mp == NULL) {
+		mn_unlock(&mn_sched.lock);
+		newm(pp, spinning);
+		return;
+	}
+	atomic_store_explicit(&mp->spinning, spinning, memory_order_relaxed);
+	mp->nextp = pp;
+	mn_unlock(&mn_sched.lock);
+	mn_notewakeup(&mp->park);
+}
+
+/* Stop the current M (no P) until startm hands it one.  Context: g0. */
+void mn_stopm(void)
+{
+	struct m *mp = mn_getm();
+	if (mp->p)
+		mn_throw("stopm: holding p");
+	mn_lock(&mn_sched.lock);
+	mn_mput(mp);
+	mn_unlock(&mn_sched.lock);
+	mn_notesleep(&mp->park);
+	mn_noteclear(&mp->park);
+	struct p *pp = mp->nextp;
+	mp->nextp = NULL;
+	mn_acquirep(pp);
+}
+
+/* Someone made work: start a spinning M if a P is idle and none spins. */
+void mn_wakep(void)
+{
+	if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == 0)
+		return;
+	int32_t z = 0;
+	if (atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) != 0 ||
+	    !atomic_compare_exchange_strong_explicit(&mn_sched.nmspinning, &z, 1, memory_order_acq_rel,
+						     memory_order_relaxed))
+		return;
+	mn_startm(NULL, true);
+}
+
+/* Hand off pp from an M that cannot run it (blocked, locked G parked). */
+void mn_handoffp(struct p *pp)
+{
+	if (!mn_runqempty(pp) || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
+		mn_startm(pp, false);
+		return;
+	}
+	/* No local work: start a spinning M if nobody is looking for work. */
+	int32_t z = 0;
+	if (atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) +
+			atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == 0 &&
+	    atomic_compare_exchange_strong_explicit(&mn_sched.nmspinning, &z, 1, memory_order_acq_rel,
+						     memory_order_relaxed)) {
+		mn_startm(pp, true);
+		return;
+	}
+	mn_lock(&mn_sched.lock);
+	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
+		mn_unlock(&mn_sched.lock);
+		mn_startm(pp, false);
+		return;
+	}
+	/* A timer may be due while every other P sleeps: keep a spinning M. */
+	if (mn_timers_next() != 0 && atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) ==
+					     mn_sched.nprocs - 1) {
+		mn_unlock(&mn_sched.lock);
+		mn_startm(pp, false);
+		return;
+	}
+	mn_pidleput(pp);
+	mn_unlock(&mn_sched.lock);
+}

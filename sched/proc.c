@@ -1,0 +1,603 @@
+/* sched/proc.c: the scheduler.
+ *
+ * The model is Go's (runtime/proc.go), and so is the vocabulary:
+ *  - G: a user thread (struct g): its own stack, saved registers and its
+ *    own glibc TCB, so errno, TLS and glibc's per-thread state move with it.
+ *  - M: an OS thread.  Its g0 is the scheduler context: it runs schedule()
+ *    on the thread's own stack and TCB.
+ *  - P: a processor context, MN_PROCS of them.  An M must hold a P to run
+ *    Gs; a P has a local run queue (runq.c), a runnext slot and a free-G
+ *    cache.
+ *
+ * Scheduling loop (schedule, on g0): a locked M waits for its G
+ * (stoplockedm); due timers run; once every 61 schedticks the global queue
+ * goes first, for fairness (61: prime, so it does not resonate with
+ * program periods; Go's value); then the local queue; then findrunnable:
+ * local, global, steal half from random victims (4 rounds, the last one
+ * also taking runnext), then give the P back to the idle list, re-check
+ * every queue, and stopm.  execute switches to the G.
+ *
+ * Switching: a G leaves only through gswitch(), which records a pending
+ * action on its M and switches to g0; g0 finishes the action after the G's
+ * registers are saved (finish_switch): PEND_PARK marks it G_WAITING and
+ * calls its unlockf, PEND_YIELD requeues it, PEND_EXIT retires it.  So no
+ * other M can resume a G before its context is saved, and a parking G's
+ * wake-up condition is published only once it can be resumed: a waker that
+ * sees the condition sees a G in G_WAITING (goready's CAS checks it).
+ *
+ * Locked Gs: the main thread is a G locked to M0 (it owns the process
+ * stack and the original TCB).  When it parks, M0 hands its P off and
+ * sleeps (stoplockedm); an M that dequeues it gives its own P to M0 and
+ * wakes it (startlockedm).  Rejected: letting M0 run other Gs while main
+ * is parked (a G blocking in a syscall on M0 would then stall main).
+ *
+ * Timed parks (waitsel): a G that parks with a deadline arms g->waitsel=1;
+ * the waker (mn_goready_sel) and the timer race to CAS it to 2 or 3, and
+ * only the winner readies the G, so a wake-up and a time-out at the same
+ * moment never ready it twice and never lose the wake-up.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "runtime.h"
+#include "tcb.h"
+#include "env.h"
+#include "sys.h"
+
+struct sched mn_sched;
+bool mn_inited;
+__thread struct g *mn_tls_g;
+struct mn_libc mn_libc;
+
+static void execute(struct g *gp, bool inheritTime);
+static struct g *findrunnable(bool *inheritTime);
+static void stoplockedm(void);
+static void startlockedm(struct g *gp);
+static void finish_switch(struct m *mp);
+
+/* ------------------------------------------------------------ start-up */
+
+/* Context: the main thread (or the first thread to call in), once. */
+int mn_schedinit(void)
+{
+	arch_init();
+	mn_env_init();
+	mn_stack_init();
+	const char *why = mn_tcb_init();
+	if (why) {
+		mn_printf("mnthread: %s; threads run 1:1 as native glibc threads\n", why);
+		return -ENOTSUP;
+	}
+	mn_sched.nprocs = mn_env.procs;
+	mn_sched.maxmcount = mn_env.maxthreads;
+	atomic_store(&mn_sched.tidgen, 0x20000000); /* above PID_MAX_LIMIT, below FUTEX_TID_MASK */
+	mn_sched.allp = calloc((size_t)mn_sched.nprocs, sizeof(struct p));
+	if (!mn_sched.allp)
+		return -ENOMEM;
+	for (int i = mn_sched.nprocs - 1; i >= 0; i--) {
+		struct p *pp = &mn_sched.allp[i];
+		pp->id = i;
+		mn_pidleput(pp);
+	}
+	return 0;
+}
+
+/* Make the calling main thread a G locked to a new M0, holding a P. */
+MN_HIDDEN struct g *mn_main_attach(void);
+struct g *mn_main_attach(void)
+{
+	static struct g maing;
+	struct g *gp = &maing;
+	uintptr_t tp = arch_get_fsbase();
+	struct m *mp = mn_m0_setup();
+	/* M0's g0 needs its own stack and TCB: the process stack and the
+	 * original TCB are the main G's.  A G-shaped allocation gives both. */
+	struct mn_stack_req req = { .stacksize = 256 * 1024, .guardsize = mn_pagesize };
+	int err;
+	struct g *g0mem = mn_gfget(NULL, &req);
+	if (!g0mem)
+		mn_throw("main_attach: cannot allocate M0's scheduler stack");
+	(void)err;
+	g0mem->flags = G_G0;
+	g0mem->m = mp;
+	g0mem->fake_tid = mp->tid;
+	mn_tcb_setup(g0mem->tcb, &mp->g0);
+	mp->g0.tcb = g0mem->tcb;
+	mp->g0.stack = g0mem->stack;
+	mp->g0.ctx.fsbase = g0mem->tcb;
+	arch_make_ctx(&mp->g0.ctx, (void *)g0mem->stack.hi, NULL, g0mem->tcb);
+	/* g0 of M0 starts in mn_gentry with gp == NULL: see there. */
+
+	gp->magic = G_MAGIC;
+	gp->flags = G_MAIN;
+	gp->goid = atomic_fetch_add(&mn_sched.goidgen, 1) + 1;
+	gp->tcb = tp;
+	gp->ctx.fsbase = tp;
+	gp->m = mp;
+	gp->lockedm = mp;
+	gp->status = G_RUNNING;
+	mp->lockedg = gp;
+	mp->curg = gp;
+	mn_tls_g = gp;
+	atomic_fetch_add(&mn_sched.ngalive, 1);
+	mn_lock(&mn_sched.lock);
+	struct p *pp = mn_pidleget();
+	mn_unlock(&mn_sched.lock);
+	mn_acquirep(pp);
+	return gp;
+}
+
+/* ------------------------------------------------------------ G creation */
+
+struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *req, int *err)
+{
+	struct g *cur = mn_getg();
+	struct p *pp = cur && cur->m ? cur->m->p : NULL;
+	struct g *gp = mn_gfget(pp, req);
+	if (!gp) {
+		*err = EAGAIN;
+		return NULL;
+	}
+	gp->startfn = fn;
+	gp->arg = arg;
+	gp->result = NULL;
+	gp->goid = atomic_fetch_add_explicit(&mn_sched.goidgen, 1, memory_order_relaxed) + 1;
+	int tid = atomic_fetch_add_explicit(&mn_sched.tidgen, 1, memory_order_relaxed);
+	if (tid >= 0x3ffffff0) { /* wrapped past FUTEX_TID_MASK: start again */
+		atomic_store(&mn_sched.tidgen, 0x20000000);
+		tid = 0x20000000;
+	}
+	gp->fake_tid = tid;
+	arch_make_ctx(&gp->ctx, (void *)gp->stack.hi, gp, gp->tcb);
+	return gp;
+}
+
+/* Make a G from mn_newproc runnable, after the caller filled its fields. */
+void mn_newproc_start(struct g *gp)
+{
+	mn_tcb_setup(gp->tcb, gp);
+	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
+	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+	struct g *cur = mn_getg();
+	struct p *pp = cur && cur->m ? cur->m->p : NULL;
+	if (pp) {
+		mn_runqput(pp, gp, true);
+	} else {
+		mn_lock(&mn_sched.lock);
+		mn_globrunqput(gp);
+		mn_unlock(&mn_sched.lock);
+	}
+	mn_wakep();
+}
+
+MN_HIDDEN void mn_gexit_finish(struct g *gp); /* join.c, on g0 */
+MN_HIDDEN void mn_main_exited(void);
+
+/* First Go-level frame of every G (called by mn_arch_gstart).  gp is NULL
+ * for M0's g0, which enters the scheduler here. */
+void mn_gentry(struct g *gp)
+{
+	if (gp == NULL) {
+		struct m *mp = mn_getm();
+		mn_tls_g = &mp->g0;
+		finish_switch(mp);
+		mn_schedule();
+	}
+	mn_tcb_start(gp);
+	/* glibc's pthread_exit unwinds to here through cleanup_jmp_buf, the
+	 * way it unwinds to its own start_thread. */
+	__pthread_unwind_buf_t ub;
+	memset(&ub, 0, sizeof ub);
+	void **jb = mn_tcb_field(gp->tcb, TCBF_CLEANUP_JMP_BUF);
+	/* The unwind buffer holds only the jmp_buf prefix _setjmp uses (it
+	 * never saves the signal mask), exactly as glibc's start_thread. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+	int first = _setjmp((struct __jmp_buf_tag *)(void *)ub.__cancel_jmp_buf) == 0;
+#pragma GCC diagnostic pop
+	if (first) {
+		*jb = &ub;
+		if (gp->flags & G_STARTINT) /* C11 thrd_start_t returns int */
+			gp->result = (void *)(intptr_t)((int (*)(void *))(void *)gp->startfn)(gp->arg);
+		else
+			gp->result = gp->startfn(gp->arg);
+	} else {
+		gp->result = *(void **)mn_tcb_field(gp->tcb, TCBF_RESULT);
+	}
+	*jb = NULL;
+	mn_goexit();
+}
+
+/* ------------------------------------------------------------ switching */
+
+static void gswitch(struct g *gp, int pending)
+{
+	struct m *mp = gp->m;
+	mp->pending = pending;
+	mp->pendingg = gp;
+	mn_arch_switch(&gp->ctx, &mp->g0.ctx);
+	/* Resumed, perhaps on another M, by execute(). */
+}
+
+void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reason)
+{
+	struct g *gp = mn_getg();
+	if (!mn_is_g())
+		mn_throw("gopark: not on a G");
+	gp->unlockf = unlockf;
+	gp->unlockarg = arg;
+	gp->waitreason = reason;
+	gswitch(gp, PEND_PARK);
+}
+
+/* Ready a G in G_WAITING.  Context: any (G, g0 with or without P, foreign). */
+void mn_goready(struct g *gp)
+{
+	uint32_t w = G_WAITING;
+	if (!atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE, memory_order_acq_rel,
+						     memory_order_relaxed))
+		mn_throw("goready: G is not waiting");
+	struct g *cur = mn_getg();
+	struct p *pp = cur && cur->m ? cur->m->p : NULL;
+	if (pp) {
+		mn_runqput(pp, gp, true);
+	} else {
+		mn_lock(&mn_sched.lock);
+		mn_globrunqput(gp);
+		mn_unlock(&mn_sched.lock);
+	}
+	mn_wakep();
+}
+
+void mn_gosched(void)
+{
+	struct g *gp = mn_getg();
+	if (!mn_is_g())
+		return;
+	struct m *mp = gp->m;
+	/* Nothing else to run anywhere: keep running (a yield then costs a few
+	 * loads, like sched_yield on an idle CPU). */
+	if (mp->p && mn_runqempty(mp->p) &&
+	    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0 && !mp->lockedg)
+		return;
+	gswitch(gp, PEND_YIELD);
+}
+
+void mn_goexit(void)
+{
+	struct g *gp = mn_getg();
+	mn_tcb_exit(gp);
+	gswitch(gp, PEND_EXIT);
+	mn_throw("goexit: dead G resumed");
+}
+
+/* Context: g0, right after a G switched away on this M. */
+static void finish_switch(struct m *mp)
+{
+	struct g *gp = mp->pendingg;
+	int what = mp->pending;
+	mp->pending = PEND_NONE;
+	mp->pendingg = NULL;
+	mp->curg = NULL;
+	if (gp == NULL)
+		return;
+	gp->m = NULL;
+	switch (what) {
+	case PEND_PARK:
+		atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
+		if (gp->unlockf && !gp->unlockf(gp, gp->unlockarg)) {
+			/* The wait is already over: run it again at once. */
+			atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+			mn_runqput(mp->p ? mp->p : NULL, gp, true);
+		}
+		gp->unlockf = NULL;
+		break;
+	case PEND_YIELD:
+		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+		if (gp->lockedm) {
+			mn_runqput(mp->p, gp, false);
+		} else {
+			mn_lock(&mn_sched.lock);
+			mn_globrunqput(gp);
+			mn_unlock(&mn_sched.lock);
+		}
+		break;
+	case PEND_EXIT:
+		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
+		mn_gexit_finish(gp);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void execute(struct g *gp, bool inheritTime)
+{
+	struct m *mp = mn_getm();
+	mp->curg = gp;
+	gp->m = mp;
+	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+	if (!inheritTime)
+		mp->p->schedtick++;
+	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
+	finish_switch(mn_getm());
+}
+
+static void resetspinning(struct m *mp)
+{
+	atomic_store_explicit(&mp->spinning, false, memory_order_relaxed);
+	if (atomic_fetch_sub_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel) <= 0)
+		mn_throw("resetspinning: negative nmspinning");
+	/* We found work; there may be more: keep one M looking. */
+	mn_wakep();
+}
+
+void mn_schedule(void)
+{
+	struct m *mp = mn_getm();
+	for (;;) {
+		if (mp->lockedg) {
+			stoplockedm();
+			execute(mp->lockedg, false);
+			continue;
+		}
+		struct p *pp = mp->p;
+		struct g *gp = NULL;
+		bool inheritTime = false;
+		mn_timers_run(mn_nanotime());
+		if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
+			mn_lock(&mn_sched.lock);
+			gp = mn_globrunqget(pp, 1);
+			mn_unlock(&mn_sched.lock);
+		}
+		if (!gp)
+			gp = mn_runqget(pp, &inheritTime);
+		if (!gp)
+			gp = findrunnable(&inheritTime);
+		if (atomic_load_explicit(&mp->spinning, memory_order_relaxed))
+			resetspinning(mp);
+		if (gp->lockedm && gp->lockedm != mp) {
+			startlockedm(gp);
+			continue;
+		}
+		execute(gp, inheritTime);
+	}
+}
+
+/* Find a G to run, stopping the M until there is one.  Context: g0. */
+static struct g *findrunnable(bool *inheritTime)
+{
+	struct m *mp = mn_getm();
+top:;
+	struct p *pp = mp->p;
+	mn_timers_run(mn_nanotime());
+	struct g *gp = mn_runqget(pp, inheritTime);
+	if (gp)
+		return gp;
+	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
+		mn_lock(&mn_sched.lock);
+		gp = mn_globrunqget(pp, 0);
+		mn_unlock(&mn_sched.lock);
+		if (gp) {
+			*inheritTime = false;
+			return gp;
+		}
+	}
+	/* Steal, limiting spinning Ms to half the busy Ps. */
+	int nprocs = mn_sched.nprocs;
+	if (atomic_load_explicit(&mp->spinning, memory_order_relaxed) ||
+	    2 * atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) <
+		    nprocs - atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed)) {
+		if (!atomic_load_explicit(&mp->spinning, memory_order_relaxed)) {
+			atomic_store_explicit(&mp->spinning, true, memory_order_relaxed);
+			atomic_fetch_add_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel);
+		}
+		for (int round = 0; round < 4; round++) {
+			uint32_t start = mn_fastrand();
+			for (int i = 0; i < nprocs; i++) {
+				struct p *victim = &mn_sched.allp[(start + (uint32_t)i) % (uint32_t)nprocs];
+				if (victim == pp)
+					continue;
+				gp = mn_runqsteal(pp, victim, round == 3);
+				if (gp) {
+					*inheritTime = false;
+					return gp;
+				}
+			}
+		}
+	}
+	/* Nothing: give up the P, then look once more (a G readied between our
+	 * checks and pidleput would otherwise wait for the next wakep). */
+	mn_lock(&mn_sched.lock);
+	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
+		gp = mn_globrunqget(pp, 0);
+		mn_unlock(&mn_sched.lock);
+		*inheritTime = false;
+		return gp;
+	}
+	mn_releasep();
+	mn_pidleput(pp);
+	mn_unlock(&mn_sched.lock);
+	bool wasSpinning = atomic_load_explicit(&mp->spinning, memory_order_relaxed);
+	if (wasSpinning) {
+		atomic_store_explicit(&mp->spinning, false, memory_order_relaxed);
+		if (atomic_fetch_sub_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel) <= 0)
+			mn_throw("findrunnable: negative nmspinning");
+	}
+	for (int i = 0; i < nprocs; i++) {
+		if (!mn_runqempty(&mn_sched.allp[i]) ||
+		    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
+			mn_lock(&mn_sched.lock);
+			struct p *np = mn_pidleget();
+			mn_unlock(&mn_sched.lock);
+			if (np) {
+				mn_acquirep(np);
+				if (wasSpinning) {
+					atomic_store_explicit(&mp->spinning, true, memory_order_relaxed);
+					atomic_fetch_add_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel);
+				}
+				goto top;
+			}
+			break;
+		}
+	}
+	/* Sleep until handed a P, or until the next timer is due. */
+	for (;;) {
+		int64_t next = mn_timers_next();
+		mn_lock(&mn_sched.lock);
+		mn_mput(mp);
+		mn_unlock(&mn_sched.lock);
+		bool woken = mn_notetsleep(&mp->park, next);
+		if (!woken) {
+			mn_lock(&mn_sched.lock);
+			if (mp->nextp == NULL) {
+				/* Still on the idle list: take ourselves off it. */
+				struct m **pm = &mn_sched.midle;
+				while (*pm && *pm != mp)
+					pm = &(*pm)->schedlink;
+				if (*pm) {
+					*pm = mp->schedlink;
+					mn_sched.nmidle--;
+				}
+				struct p *np = mn_pidleget();
+				mn_unlock(&mn_sched.lock);
+				if (np) {
+					mn_acquirep(np);
+					goto top;
+				}
+				continue;
+			}
+			mn_unlock(&mn_sched.lock);
+			mn_notesleep(&mp->park); /* the waker is on its way */
+		}
+		mn_noteclear(&mp->park);
+		struct p *np = mp->nextp;
+		mp->nextp = NULL;
+		mn_acquirep(np);
+		goto top;
+	}
+}
+
+/* The locked G of this M parked: hand the P off and sleep until
+ * startlockedm gives us a P to run it with.  Context: g0 of a locked M. */
+static void stoplockedm(void)
+{
+	struct m *mp = mn_getm();
+	if (mp->p) {
+		struct p *pp = mn_releasep();
+		mn_handoffp(pp);
+	}
+	mn_notesleep(&mp->park);
+	mn_noteclear(&mp->park);
+	struct p *pp = mp->nextp;
+	mp->nextp = NULL;
+	mn_acquirep(pp);
+	if (atomic_load_explicit(&mp->lockedg->status, memory_order_acquire) != G_RUNNABLE)
+		mn_throw("stoplockedm: locked G not runnable");
+}
+
+/* gp is locked to another M: give it our P and wake it; then stop. */
+static void startlockedm(struct g *gp)
+{
+	struct m *mp = mn_getm();
+	struct m *lm = gp->lockedm;
+	struct p *pp = mn_releasep();
+	lm->nextp = pp;
+	mn_notewakeup(&lm->park);
+	mn_stopm();
+	(void)mp;
+}
+
+/* The main G is gone (pthread_exit from main): M0 becomes an ordinary M.
+ * Context: the main G, which never runs again. */
+void mn_main_exited(void)
+{
+	struct g *gp = mn_getg();
+	struct m *mp = gp->m;
+	mp->lockedg = NULL;
+	gp->lockedm = NULL;
+	gswitch(gp, PEND_EXIT);
+	mn_throw("main_exited: resumed");
+}
+
+int64_t mn_goid(struct g *gp) { return (int64_t)gp->goid; }
+
+/* ------------------------------------------------------------ timed parks */
+
+struct parktimer {
+	struct mn_timer t;
+	struct g *gp;
+	void (*ontimeout)(struct g *, void *);
+	void *arg;
+};
+
+static void parktimer_fire(struct mn_timer *t)
+{
+	struct parktimer *pt = (struct parktimer *)t;
+	uint32_t armed = 1;
+	if (atomic_compare_exchange_strong_explicit(&pt->gp->waitsel, &armed, 3, memory_order_acq_rel,
+						    memory_order_relaxed)) {
+		if (pt->ontimeout)
+			pt->ontimeout(pt->gp, pt->arg);
+		mn_goready(pt->gp);
+	}
+}
+
+static bool arm_timer(struct g *gp, void *arg)
+{
+	struct parktimer *pt = arg;
+	struct g *g1 = gp;
+	(void)g1;
+	/* The G is G_WAITING now; the caller's unlockf runs first. */
+	if (pt->t.arg && !((bool (*)(struct g *, void *))pt->t.arg)(gp, pt->arg))
+		return false;
+	mn_timer_add(&pt->t);
+	return true;
+}
+
+bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+		     void (*ontimeout)(struct g *, void *), const char *reason)
+{
+	struct g *gp = mn_getg();
+	struct parktimer pt;
+	memset(&pt, 0, sizeof pt);
+	pt.t.when = deadline;
+	pt.t.f = parktimer_fire;
+	pt.t.arg = (void *)unlockf; /* smuggled to arm_timer */
+	pt.t.idx = -1;
+	pt.gp = gp;
+	pt.ontimeout = ontimeout;
+	pt.arg = arg;
+	atomic_store_explicit(&gp->waitsel, 1, memory_order_release);
+	mn_gopark(arm_timer, &pt, reason);
+	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
+	if (sel == 1) {
+		/* unlockf refused to park: nobody readied us. */
+		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
+		return true;
+	}
+	mn_timer_del(&pt.t);
+	atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
+	return sel == 2;
+}
+
+/* Ready gp if it is in a timed park that has not timed out (or in a plain
+ * park).  Returns false if the timer won. */
+bool mn_goready_sel(struct g *gp)
+{
+	uint32_t armed = 1;
+	if (atomic_load_explicit(&gp->waitsel, memory_order_acquire) == 0) {
+		mn_goready(gp);
+		return true;
+	}
+	if (!atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, 2, memory_order_acq_rel,
+						     memory_order_relaxed))
+		return false;
+	mn_goready(gp);
+	return true;
+}

@@ -1,0 +1,206 @@
+/* sched/runq.c: per-P run queues and the global run queue.
+ *
+ * The local queue is Go's: a 256-slot ring, single producer (the owner P)
+ * and multiple consumers (the owner and thieves), head advanced by CAS.
+ * When it is full, runqput moves half of it plus the new G to the global
+ * queue in one batch (runqputslow), so a burst of creates costs one lock
+ * per 128 Gs.  runnext holds the G readied by the running G: it runs next
+ * and inherits the time slice, which makes hand-offs (park+ready pairs)
+ * cheap and keeps producer/consumer pairs on one P.
+ */
+#include "runtime.h"
+
+static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t);
+
+void mn_runqput(struct p *pp, struct g *gp, bool next)
+{
+	if (next) {
+		/* Kick the old runnext out to the regular queue. */
+		struct g *old = atomic_exchange_explicit(&pp->runnext, gp, memory_order_acq_rel);
+		if (old == NULL)
+			return;
+		gp = old;
+	}
+	for (;;) {
+		/* acquire: pairs with the CAS release of consumers */
+		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+		if (t - h < RUNQ_SIZE) {
+			atomic_store_explicit(&pp->runq[t % RUNQ_SIZE], gp, memory_order_relaxed);
+			/* release: makes the slot visible to consumers (pairs with their acquire of tail) */
+			atomic_store_explicit(&pp->runqtail, t + 1, memory_order_release);
+			return;
+		}
+		if (runqputslow(pp, gp, h, t))
+			return;
+	}
+}
+
+/* Move half the local queue and gp to the global queue.  Owner only. */
+static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
+{
+	enum { N = RUNQ_SIZE / 2 };
+	struct g *batch[N + 1];
+	uint32_t n = (t - h) / 2;
+	if (n != N)
+		mn_throw("runqputslow: queue is not full");
+	for (uint32_t i = 0; i < n; i++)
+		batch[i] = atomic_load_explicit(&pp->runq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+	/* release: the slots were read before we give them up */
+	if (!atomic_compare_exchange_strong_explicit(&pp->runqhead, &h, h + n, memory_order_release,
+						     memory_order_relaxed))
+		return false;
+	batch[n] = gp;
+	for (uint32_t i = 0; i < n; i++)
+		batch[i]->schedlink = batch[i + 1];
+	gp->schedlink = NULL;
+	mn_lock(&mn_sched.lock);
+	mn_globrunqputbatch(batch[0], batch[n], (int)n + 1);
+	mn_unlock(&mn_sched.lock);
+	return true;
+}
+
+struct g *mn_runqget(struct p *pp, bool *inheritTime)
+{
+	struct g *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+	if (next != NULL &&
+	    atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL, memory_order_acq_rel,
+						    memory_order_relaxed)) {
+		if (inheritTime)
+			*inheritTime = true;
+		return next;
+	}
+	if (inheritTime)
+		*inheritTime = false;
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
+		if (t == h)
+			return NULL;
+		struct g *gp = atomic_load_explicit(&pp->runq[h % RUNQ_SIZE], memory_order_relaxed);
+		if (atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
+							  memory_order_relaxed))
+			return gp;
+	}
+}
+
+bool mn_runqempty(struct p *pp)
+{
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
+		struct g *next = atomic_load_explicit(&pp->runnext, memory_order_acquire);
+		if (t == atomic_load_explicit(&pp->runqtail, memory_order_acquire))
+			return h == t && next == NULL;
+	}
+}
+
+/* Grab half of victim's queue into batch; returns the count. */
+static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
+{
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&victim->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&victim->runqtail, memory_order_acquire);
+		uint32_t n = t - h;
+		n = n - n / 2;
+		if (n == 0) {
+			if (stealRunNext) {
+				struct g *next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
+				if (next != NULL &&
+				    atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
+									    memory_order_acq_rel,
+									    memory_order_relaxed)) {
+					batch[0] = next;
+					return 1;
+				}
+			}
+			return 0;
+		}
+		if (n > RUNQ_SIZE / 2)
+			continue; /* read an inconsistent h and t */
+		for (uint32_t i = 0; i < n; i++)
+			batch[i] = atomic_load_explicit(&victim->runq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+		if (atomic_compare_exchange_weak_explicit(&victim->runqhead, &h, h + n, memory_order_release,
+							  memory_order_relaxed))
+			return n;
+	}
+}
+
+/* Steal half of victim's Gs into pp's queue; return one of them to run. */
+struct g *mn_runqsteal(struct p *pp, struct p *victim, bool stealRunNext)
+{
+	struct g *batch[RUNQ_SIZE / 2];
+	uint32_t n = runqgrab(victim, batch, stealRunNext);
+	if (n == 0)
+		return NULL;
+	struct g *gp = batch[--n];
+	if (n == 0)
+		return gp;
+	uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+	uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+	if (t - h + n > RUNQ_SIZE)
+		mn_throw("runqsteal: runq overflow");
+	for (uint32_t i = 0; i < n; i++)
+		atomic_store_explicit(&pp->runq[(t + i) % RUNQ_SIZE], batch[i], memory_order_relaxed);
+	atomic_store_explicit(&pp->runqtail, t + n, memory_order_release);
+	return gp;
+}
+
+/* Context: sched.lock held. */
+void mn_globrunqput(struct g *gp)
+{
+	gp->schedlink = NULL;
+	if (mn_sched.runqtail)
+		mn_sched.runqtail->schedlink = gp;
+	else
+		mn_sched.runqhead = gp;
+	mn_sched.runqtail = gp;
+	atomic_fetch_add_explicit(&mn_sched.runqsize, 1, memory_order_relaxed);
+}
+
+/* Context: sched.lock held. */
+void mn_globrunqputbatch(struct g *head, struct g *tail, int n)
+{
+	tail->schedlink = NULL;
+	if (mn_sched.runqtail)
+		mn_sched.runqtail->schedlink = head;
+	else
+		mn_sched.runqhead = head;
+	mn_sched.runqtail = tail;
+	atomic_fetch_add_explicit(&mn_sched.runqsize, n, memory_order_relaxed);
+}
+
+/* Take a fair share of the global queue: one G to run, more into pp's
+ * local queue.  max 0 means no limit.  Context: sched.lock held. */
+struct g *mn_globrunqget(struct p *pp, int max)
+{
+	int size = atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed);
+	if (size == 0)
+		return NULL;
+	int n = size / mn_sched.nprocs + 1;
+	if (n > size)
+		n = size;
+	if (max > 0 && n > max)
+		n = max;
+	if (n > RUNQ_SIZE / 2)
+		n = RUNQ_SIZE / 2;
+	/* Never overflow the local queue: runqputslow would take sched.lock. */
+	uint32_t used = atomic_load_explicit(&pp->runqtail, memory_order_relaxed) -
+			atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+	if ((uint32_t)n > RUNQ_SIZE - used)
+		n = (int)(RUNQ_SIZE - used);
+	if (n < 1)
+		n = 1;
+	atomic_fetch_sub_explicit(&mn_sched.runqsize, n, memory_order_relaxed);
+	struct g *gp = mn_sched.runqhead;
+	mn_sched.runqhead = gp->schedlink;
+	n--;
+	for (; n > 0; n--) {
+		struct g *g1 = mn_sched.runqhead;
+		mn_sched.runqhead = g1->schedlink;
+		mn_runqput(pp, g1, false);
+	}
+	if (mn_sched.runqhead == NULL)
+		mn_sched.runqtail = NULL;
+	return gp;
+}

@@ -1,0 +1,259 @@
+/* sched/runtime.h: the G, M and P structures and the runtime's internal
+ * interface.  The vocabulary is the Go runtime's (proc.go, runtime2.go);
+ * sched/proc.c opens with the design essay.
+ *
+ * Nothing here knows pthread_* names: shims/ builds POSIX on top of these
+ * calls, preload/ interposes libc names onto shims/.
+ */
+#ifndef MN_RUNTIME_H
+#define MN_RUNTIME_H
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+#include "config.h"
+#include "arch/x86_64/arch.h"
+#include "lock.h"
+#include "stack.h"
+
+#define MN_HIDDEN __attribute__((visibility("hidden")))
+static const bool config_debug = MN_CONFIG_DEBUG;
+
+/* ---------------------------------------------------------------- G */
+/* G states.  Who owns the G in each state and who may move it:
+ *  G_IDLE      on a free list; owned by that list's lock/P.  gfget -> G_RUNNABLE.
+ *  G_RUNNABLE  in exactly one run queue (or runnext), or being handed to
+ *              execute(); owned by that queue.  execute -> G_RUNNING.
+ *  G_RUNNING   running on g->m; only that M touches it.  Leaves by gopark
+ *              (-> G_WAITING), yield (-> G_RUNNABLE), exit (-> G_DEAD).
+ *  G_SYSCALL   reserved for entersyscall (blocking-calls capability).
+ *  G_WAITING   parked; owned by whatever it waits on (a sema queue, a
+ *              timer, a joiner slot).  Only goready moves it -> G_RUNNABLE.
+ *  G_DEAD      exited, stack no longer in use; owned by its joiner or the
+ *              free list.
+ */
+enum { G_IDLE, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_DEAD };
+
+#define G_MAGIC 0x6d6e2d4721ULL /* "mn-G!" : identifies a live struct g */
+
+struct m;
+struct p;
+
+struct g {
+	struct gctx ctx;          /* owner: the G itself / the M switching it */
+	uint64_t magic;           /* immutable after gfget: G_MAGIC */
+	_Atomic uint32_t status;  /* see the table above */
+	uint32_t flags;           /* G_MAIN, G_G0: immutable */
+	uint64_t goid;            /* unique id, immutable while live */
+	struct m *m;              /* owner: the running M */
+	struct m *lockedm;        /* immutable while set: the only M that runs it */
+	struct g *schedlink;      /* link in global runq and free lists */
+	struct mn_stack stack;    /* immutable while live */
+	uintptr_t tcb;            /* glibc thread pointer; immutable */
+	int fake_tid;             /* tid stored in the TCB; unique among live Gs */
+
+	/* Start and result; owner: the G, then its joiner. */
+	void *(*startfn)(void *);
+	void *arg;
+	void *result;
+	bool recycled;            /* TCB came from the free list */
+
+	/* Park: set by the parking G, used by g0 after the switch. */
+	bool (*unlockf)(struct g *, void *);
+	void *unlockarg;
+	const char *waitreason;
+
+	/* Timed park: set by the timer or the waker that wins waitsel. */
+	_Atomic uint32_t waitsel;
+
+	/* Thread-level state for shims/ (join, detach, name). */
+	_Atomic int joinstate;    /* shims/thread.c: JS_* */
+	struct g *joiner;         /* the G waiting in join, or NULL */
+	_Atomic uint32_t exitword;/* futex word foreign joiners sleep on */
+	uint32_t thread_flags;    /* shims/: attributes recorded at create */
+	char name[16];
+	int schedpolicy;
+	int schedprio;
+};
+#define G_MAIN 1u
+#define G_G0   2u
+#define G_STARTINT 4u /* startfn returns int (C11 threads) */
+
+/* ---------------------------------------------------------------- P */
+/* P states:
+ *  P_IDLE     on sched.pidle (no M); owned by sched.lock.
+ *  P_RUNNING  owned by p->m, which alone pops its run queue's head for
+ *             itself (other Ps may steal).
+ *  P_SYSCALL  reserved for entersyscall/handoffp.
+ */
+enum { P_IDLE, P_RUNNING, P_SYSCALL };
+
+/* 256 slots like Go: big enough that a burst of creates stays local,
+ * small enough that half a queue moves to the global list in one lock. */
+#define RUNQ_SIZE 256
+
+struct p {
+	int id;                          /* immutable */
+	_Atomic uint32_t status;         /* P_*: owner M, or sched.lock when idle */
+	struct m *m;                     /* owner M; sched.lock when idle */
+	struct p *link;                  /* sched.pidle link; sched.lock */
+	uint32_t schedtick;              /* owner M: incremented per execute */
+	uint32_t syscalltick;            /* reserved: syscall entries */
+	/* Lock-free ring: head advanced by the owner (runqget) and thieves
+	 * (runqsteal) with CAS; tail written only by the owner (release),
+	 * read by thieves (acquire). */
+	_Atomic uint32_t runqhead;
+	_Atomic uint32_t runqtail;
+	struct g *_Atomic runq[RUNQ_SIZE];
+	struct g *_Atomic runnext;       /* owner writes; thieves CAS to NULL */
+	/* Free Gs (exited, stacks and TCBs kept for reuse); owner M only. */
+	struct g *gfree;
+	int ngfree;
+};
+
+/* ---------------------------------------------------------------- M */
+struct m {
+	struct m *self;          /* first word: %gs:0 loads it (arch_getm) */
+	struct g g0;             /* scheduler context: the OS thread's own stack and TCB */
+	struct g *curg;          /* owner: this M; the G running, or NULL on g0 */
+	struct p *p;             /* owner: this M; attached P */
+	struct p *nextp;         /* set by the waker before notewakeup, under sched.lock */
+	_Atomic bool spinning;   /* owner M; counted in sched.nmspinning */
+	struct g *lockedg;       /* immutable while set: the G locked to this M */
+	struct mn_note park;     /* sleeping in stopm / stoplockedm */
+	struct m *schedlink;     /* sched.midle link; sched.lock */
+	struct m *alllink;       /* sched.allm; immutable after creation */
+	int id;                  /* immutable */
+	int tid;                 /* kernel tid; immutable */
+	uintptr_t tcb;           /* the OS thread's own thread pointer; immutable */
+	uint32_t fastrand;       /* owner M */
+	int locks;               /* runtime locks held (debug) */
+	/* Post-switch action, run by whichever context resumes next on this M
+	 * (mn_finish_switch).  Set by the G that switches away. */
+	int pending;             /* PEND_* */
+	struct g *pendingg;
+	stack_t altstack;        /* per-M signal stack (stack overflow reports, preemption) */
+};
+enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_EXIT, PEND_READY_LOCKED };
+
+/* ---------------------------------------------------------------- sched */
+struct sched {
+	struct mn_lock lock;      /* protects everything below unless noted */
+	struct g *runqhead, *runqtail;
+	_Atomic int32_t runqsize;  /* written under lock, read racily as a hint */
+	struct p *pidle;
+	_Atomic int32_t npidle;    /* written under lock; read racily */
+	struct m *midle;
+	int nmidle;
+	_Atomic int32_t nmspinning; /* atomic: Ms spinning for work */
+	struct m *allm;            /* all Ms, prepend-only */
+	int mcount;
+	int nprocs;                /* immutable after init */
+	struct p *allp;            /* array of nprocs; immutable after init */
+	int maxmcount;             /* MN_MAXTHREADS */
+	/* free Gs moved from Ps in batches; gflock */
+	struct mn_lock gflock;
+	struct g *gfree;
+	int ngfree;
+	_Atomic int64_t ngalive;   /* live user Gs (created, not yet exited) */
+	_Atomic uint64_t goidgen;
+	_Atomic int32_t tidgen;
+};
+extern struct sched mn_sched MN_HIDDEN;
+extern bool mn_inited MN_HIDDEN;
+
+/* The current G: each TCB's static TLS holds its own G (our library's
+ * initial-exec TLS moves with the fs base).  NULL on foreign threads. */
+extern __thread struct g *mn_tls_g MN_HIDDEN;
+static inline struct g *mn_getg(void) { return mn_tls_g; }
+static inline struct m *mn_getm(void) { return (struct m *)arch_getm(); }
+/* True when the caller is a G that may park (not g0, not foreign). */
+static inline bool mn_is_g(void)
+{
+	struct g *gp = mn_tls_g;
+	return gp != NULL && !(gp->flags & G_G0);
+}
+
+/* ---------------------------------------------------------------- libc hooks */
+/* Functions of the next definition (glibc), filled by preload/ at init. */
+struct mn_libc {
+	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int (*pthread_join)(pthread_t, void **);
+	int (*pthread_detach)(pthread_t);
+	void (*pthread_exit)(void *) __attribute__((noreturn));
+	int (*sched_yield)(void);
+	int (*pthread_getattr_np)(pthread_t, pthread_attr_t *);
+};
+extern struct mn_libc mn_libc MN_HIDDEN;
+
+/* ---------------------------------------------------------------- proc.c */
+MN_HIDDEN int mn_schedinit(void);        /* 0 or -errno */
+MN_HIDDEN struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *req, int *err);
+MN_HIDDEN void mn_newproc_start(struct g *gp);
+MN_HIDDEN void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reason);
+MN_HIDDEN void mn_goready(struct g *gp);
+MN_HIDDEN void mn_gosched(void);         /* yield */
+MN_HIDDEN void mn_goexit(void) __attribute__((noreturn));
+MN_HIDDEN void mn_gentry(struct g *gp);
+MN_HIDDEN void mn_finish_switch(void);
+MN_HIDDEN void mn_gfput(struct g *gp);   /* give a dead, collected G back */
+MN_HIDDEN struct g *mn_tcb_to_g(uintptr_t tcb); /* NULL unless a live-or-zombie G */
+MN_HIDDEN int64_t mn_goid(struct g *gp);
+/* Timed park: park until goready or the deadline (CLOCK_MONOTONIC ns).
+ * Returns true if woken by goready, false on time-out.  The waker must use
+ * mn_goready_sel.  See the waitsel protocol in proc.c. */
+MN_HIDDEN bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+			       void (*ontimeout)(struct g *, void *), const char *reason);
+MN_HIDDEN bool mn_goready_sel(struct g *gp);
+
+/* runq.c */
+MN_HIDDEN void mn_runqput(struct p *pp, struct g *gp, bool next);
+MN_HIDDEN struct g *mn_runqget(struct p *pp, bool *inheritTime);
+MN_HIDDEN struct g *mn_runqsteal(struct p *pp, struct p *victim, bool stealRunNext);
+MN_HIDDEN bool mn_runqempty(struct p *pp);
+MN_HIDDEN void mn_globrunqput(struct g *gp);      /* sched.lock held */
+MN_HIDDEN void mn_globrunqputbatch(struct g *head, struct g *tail, int n); /* sched.lock held */
+MN_HIDDEN struct g *mn_globrunqget(struct p *pp, int max); /* sched.lock held */
+
+/* gfree.c */
+MN_HIDDEN struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req);
+MN_HIDDEN void mn_gfput_p(struct p *pp, struct g *gp);
+
+/* m.c */
+MN_HIDDEN void mn_startm(struct p *pp, bool spinning);
+MN_HIDDEN void mn_stopm(void);
+MN_HIDDEN void mn_wakep(void);
+MN_HIDDEN void mn_handoffp(struct p *pp);
+MN_HIDDEN struct p *mn_pidleget(void);   /* sched.lock held */
+MN_HIDDEN void mn_pidleput(struct p *pp); /* sched.lock held */
+MN_HIDDEN struct m *mn_mget(void);       /* sched.lock held */
+MN_HIDDEN void mn_mput(struct m *mp);    /* sched.lock held */
+MN_HIDDEN void mn_acquirep(struct p *pp);
+MN_HIDDEN struct p *mn_releasep(void);
+MN_HIDDEN void mn_schedule(void) __attribute__((noreturn));
+MN_HIDDEN uint32_t mn_fastrand(void);
+MN_HIDDEN struct m *mn_m0_setup(void);
+
+/* timer.c: one heap for now (per-P heaps: TODO with the netpoller). */
+struct mn_timer {
+	int64_t when;                     /* CLOCK_MONOTONIC ns */
+	void (*f)(struct mn_timer *);
+	void *arg;
+	int idx;                          /* heap index, -1 when not queued; timers.lock */
+	_Atomic int running;              /* callback in progress */
+};
+MN_HIDDEN void mn_timer_add(struct mn_timer *t);
+/* Remove; waits for a running callback to finish.  Returns true if the
+ * timer was removed before it fired. */
+MN_HIDDEN bool mn_timer_del(struct mn_timer *t);
+MN_HIDDEN int64_t mn_timers_run(int64_t now); /* runs due timers; returns next deadline or 0 */
+MN_HIDDEN int64_t mn_timers_next(void);
+
+/* throw.c */
+MN_HIDDEN void mn_throw(const char *msg) __attribute__((noreturn));
+MN_HIDDEN void mn_print(const char *msg);
+MN_HIDDEN void mn_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,184 @@
+/* sched/sema.c: park Gs (and foreign threads) by address.
+ *
+ * 251 buckets (prime: spreads addresses that differ by powers of two; Go
+ * uses the same size), each a lock and a FIFO doubly-linked list of
+ * waiters.  A waiter is on the waiting thread's stack.  Who removes a
+ * waiter from its bucket decides its outcome, under the bucket lock:
+ * mn_sema_wake marks it WOKEN, the time-out path marks it TIMEDOUT.  The
+ * waitsel protocol (proc.c) then decides who calls goready, so a wake-up
+ * that races a time-out is never lost: the waiter reports WOKEN.
+ */
+#include <errno.h>
+#include "sema.h"
+#include "sys.h"
+
+#define NBUCKET 251
+
+enum { W_QUEUED, W_WOKEN, W_TIMEDOUT };
+
+struct waiter {
+	const void *addr;
+	struct g *g;                  /* NULL for a foreign thread */
+	struct waiter *next, *prev;
+	struct bucket *b;
+	int state;                    /* bucket lock */
+	_Atomic uint32_t word;        /* foreign threads sleep here */
+};
+
+struct bucket {
+	struct mn_lock lock;
+	struct waiter *head, *tail;
+	char pad[64 - sizeof(struct mn_lock) - 2 * sizeof(void *)];
+} __attribute__((aligned(64)));
+
+static struct bucket buckets[NBUCKET];
+
+static struct bucket *bucket_of(const void *addr)
+{
+	return &buckets[((uintptr_t)addr >> 3) % NBUCKET];
+}
+
+static void unlink_w(struct bucket *b, struct waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		b->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		b->tail = w->prev;
+	w->next = w->prev = NULL;
+}
+
+static bool unlock_bucket(struct g *gp, void *arg)
+{
+	struct bucket *b = arg;
+	mn_unlock(&b->lock);
+	return true;
+}
+
+static void on_timeout(struct g *gp, void *arg)
+{
+	struct waiter *w = arg;
+	struct bucket *b = w->b;
+	mn_lock(&b->lock);
+	if (w->state == W_QUEUED) {
+		unlink_w(b, w);
+		w->state = W_TIMEDOUT;
+	}
+	mn_unlock(&b->lock);
+}
+
+/* For the timed G park: the unlockf receives the waiter. */
+static bool unlock_bucket_w(struct g *gp, void *arg)
+{
+	struct waiter *w = arg;
+	mn_unlock(&w->b->lock);
+	return true;
+}
+
+int mn_sema_park(const void *addr, bool (*check)(const void *, void *), void *arg, int64_t deadline,
+		 bool lifo)
+{
+	struct bucket *b = bucket_of(addr);
+	struct waiter w = { .addr = addr, .b = b, .state = W_QUEUED };
+	w.g = mn_is_g() ? mn_getg() : NULL;
+	mn_lock(&b->lock);
+	if (!check(addr, arg)) {
+		mn_unlock(&b->lock);
+		return 0;
+	}
+	if (lifo && b->head) {
+		w.next = b->head;
+		b->head->prev = &w;
+		b->head = &w;
+	} else {
+		w.prev = b->tail;
+		if (b->tail)
+			b->tail->next = &w;
+		else
+			b->head = &w;
+		b->tail = &w;
+	}
+	if (w.g) {
+		if (deadline)
+			mn_gopark_until(unlock_bucket_w, &w, deadline, on_timeout, "sema");
+		else
+			mn_gopark(unlock_bucket, b, "sema");
+	} else {
+		mn_unlock(&b->lock);
+		while (atomic_load_explicit(&w.word, memory_order_acquire) == 0) {
+			if (deadline) {
+				struct timespec abs = { deadline / 1000000000, deadline % 1000000000 };
+				if (mn_futex_wait_abs(&w.word, 0, &abs) == -ETIMEDOUT) {
+					on_timeout(NULL, &w);
+					if (w.state == W_TIMEDOUT)
+						break;
+					deadline = 0; /* woken meanwhile: the waker is on its way */
+				}
+			} else {
+				mn_futex_wait(&w.word, 0, NULL);
+			}
+		}
+	}
+	/* state was decided under the lock; take it to order with that. */
+	mn_lock(&b->lock);
+	int st = w.state;
+	mn_unlock(&b->lock);
+	return st == W_WOKEN ? 1 : -ETIMEDOUT;
+}
+
+int mn_sema_wake(const void *addr, int n)
+{
+	struct bucket *b = bucket_of(addr);
+	struct waiter *woken[16];
+	int total = 0;
+	while (n > 0) {
+		int k = 0;
+		mn_lock(&b->lock);
+		struct waiter *w = b->head;
+		while (w && k < 16 && n > 0) {
+			struct waiter *nx = w->next;
+			if (w->addr == addr) {
+				unlink_w(b, w);
+				w->state = W_WOKEN;
+				woken[k++] = w;
+				n--;
+			}
+			w = nx;
+		}
+		bool more = w != NULL;
+		/* Read what we need before unlocking: a foreign waiter may return
+		 * as soon as its word is set, a G one when readied. */
+		struct g *gs[16];
+		for (int i = 0; i < k; i++)
+			gs[i] = woken[i]->g;
+		mn_unlock(&b->lock);
+		for (int i = 0; i < k; i++) {
+			if (gs[i]) {
+				mn_goready_sel(gs[i]);
+			} else {
+				/* The waiter re-takes the bucket lock before returning,
+				 * so its stack is still live here. */
+				atomic_store_explicit(&woken[i]->word, 1, memory_order_release);
+				mn_futex_wake(&woken[i]->word, 1);
+			}
+		}
+		total += k;
+		if (k < 16 || !more)
+			break;
+	}
+	return total;
+}
+
+int mn_sema_has_waiters(const void *addr)
+{
+	struct bucket *b = bucket_of(addr);
+	int n = 0;
+	mn_lock(&b->lock);
+	for (struct waiter *w = b->head; w; w = w->next)
+		n += w->addr == addr;
+	mn_unlock(&b->lock);
+	return n;
+}

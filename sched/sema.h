@@ -1,0 +1,19 @@
+/* sched/sema.h: parking by address (Go's sema.go).  Any 32-bit word in
+ * the application's memory can be waited on; state stays in that word,
+ * waiters live on the waiting thread's stack, so nothing leaks. */
+#ifndef MN_SEMA_H
+#define MN_SEMA_H
+#include "runtime.h"
+/* Park while check(addr, arg) holds (evaluated under the bucket lock, so a
+ * waker that changes the word and then calls mn_sema_wake cannot be missed).
+ * deadline: CLOCK_MONOTONIC ns, 0 for none.  Works on Gs (parks the G) and
+ * on foreign threads (sleeps on a futex).
+ * Returns 1 woken by mn_sema_wake, 0 check failed (not parked),
+ * -ETIMEDOUT. */
+MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
+			   int64_t deadline, bool lifo);
+/* Wake up to n waiters on addr, oldest first.  Returns the number woken. */
+MN_HIDDEN int mn_sema_wake(const void *addr, int n);
+/* Move waiters on from to to (condvar requeue); wakes none. */
+MN_HIDDEN int mn_sema_has_waiters(const void *addr);
+#endif

@@ -1,0 +1,293 @@
+/* sched/tcb.c: giving each G its own glibc thread (struct pthread + TLS).
+ *
+ * Protocol (shared/GLIBC.md has the measurements):
+ *  - create: ld.so's _dl_allocate_tls(tcb) allocates the DTV and copies
+ *    every TLS init image below the TCB, which sits at the top of the G's
+ *    mapping as in nptl.
+ *  - setup: clear struct pthread, then fill the fields glibc reads on a
+ *    live thread (self pointers, guards copied from the M, a fake tid,
+ *    robust list, stack block, rseq cpu_id = -2, specific[0]).
+ *  - exit: run what glibc's thread exit runs, with fs on the G's TCB.
+ *  - recycle: free the DTV's dynamic blocks, save libc's static block
+ *    (tcache, arena), re-copy all init images, put libc's block back.
+ * Rejected: swapping errno/TLS values in and out on each switch (compilers
+ * cache TLS addresses), and freeing TCBs (malloc's per-thread state leaks).
+ *
+ * Offsets are those of glibc 2.36's struct pthread, verified at start-up
+ * against the _thread_db_* descriptors libc exports; any mismatch refuses
+ * the glibc with one clear line (mn_tcb_init).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <locale.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tcb.h"
+#include "runtime.h"
+#undef p_type /* <resolv.h> renames it */
+
+struct mn_tcbinfo mn_tcbinfo;
+
+/* glibc 2.34-2.36 x86_64 struct pthread offsets (see nptl/descr.h). */
+enum {
+	OFF_HDR_TCB = 0x00, OFF_HDR_DTV = 0x08, OFF_HDR_SELF = 0x10, OFF_HDR_MULTI = 0x18,
+	OFF_HDR_STACK_GUARD = 0x28, OFF_HDR_POINTER_GUARD = 0x30, OFF_HDR_FEATURE_1 = 0x48,
+	OFF_LIST = 704, OFF_TID = 720, OFF_ROBUST_PREV = 728, OFF_ROBUST_HEAD = 736,
+	OFF_CLEANUP = 760, OFF_CLEANUP_JMP_BUF = 768, OFF_CANCELHANDLING = 776,
+	OFF_SPECIFIC_1ST = 784, OFF_SPECIFIC = 1296, OFF_SPECIFIC_USED = 1552,
+	OFF_REPORT_EVENTS = 1553, OFF_USER_STACK = 1554, OFF_JOINID = 1568, OFF_RESULT = 1576,
+	OFF_SCHEDPARAM = 1584, OFF_SCHEDPOLICY = 1588, OFF_START_ROUTINE = 1592, OFF_ARG = 1600,
+	OFF_STACKBLOCK = 1680, OFF_STACKBLOCK_SIZE = 1688, OFF_GUARDSIZE = 1696,
+	OFF_REPORTED_GUARDSIZE = 1704, OFF_RES = 1720, OFF_TLS_STATE = 2304,
+	SIZEOF_PTHREAD = 2368, RSEQ_OFFSET = 2336,
+};
+#define KEYS_MAX 1024
+#define KEY_2NDLEVEL 32
+#define KEY_1STLEVEL (KEYS_MAX / KEY_2NDLEVEL)
+#define DESTRUCTOR_ITERATIONS 4
+
+struct key_struct { uintptr_t seq; void (*destr)(void *); };
+struct key_data { uintptr_t seq; void *data; };
+
+static void *(*p_dl_allocate_tls)(void *);
+static void *(*p_dl_allocate_tls_init)(void *, bool);
+static void (*p_dl_deallocate_tls)(void *, bool);
+static void (*p_dl_get_tls_static_info)(size_t *, size_t *);
+static void (*p_call_tls_dtors)(void);
+static void (*p_ctype_init)(void);
+static void (*p_res_iclose)(res_state, bool);
+static struct key_struct *p_keys;
+
+static uintptr_t stack_guard, pointer_guard;
+static uint32_t feature_1;
+static intptr_t off_tls_g;      /* tp - &mn_tls_g */
+static intptr_t off_resp;       /* tp - &__resp */
+static intptr_t off_libc_tls;   /* tp - libc's static TLS block */
+static size_t libc_tls_size;
+
+#define AT(tcb, off, type) (*(type *)((tcb) + (off)))
+
+static uintptr_t self_tp(void) { return arch_get_fsbase(); }
+
+static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	const char *n = info->dlpi_name;
+	if (!n || !strstr(n, "/libc.so.6"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data) {
+			off_libc_tls = (intptr_t)self_tp() - (intptr_t)info->dlpi_tls_data;
+			libc_tls_size = info->dlpi_phdr[i].p_memsz;
+			return 1;
+		}
+	return 0;
+}
+
+static bool db_off(void *libc, const char *name, uint32_t want)
+{
+	const uint32_t *d = dlsym(libc, name);
+	return d != NULL && d[2] == want;
+}
+
+const char *mn_tcb_init(void)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *ld = dlopen("ld-linux-x86-64.so.2", RTLD_NOW | RTLD_NOLOAD);
+	if (!libc || !ld)
+		return "cannot find libc.so.6 and ld-linux-x86-64.so.2";
+	const uint32_t *sz = dlsym(libc, "_thread_db_sizeof_pthread");
+	const long *rseq_off = dlsym(libc, "__rseq_offset");
+	if (!sz || *sz != SIZEOF_PTHREAD || !rseq_off || *rseq_off != RSEQ_OFFSET ||
+	    !db_off(libc, "_thread_db_pthread_tid", OFF_TID) ||
+	    !db_off(libc, "_thread_db_pthread_list", OFF_LIST) ||
+	    !db_off(libc, "_thread_db_pthread_cancelhandling", OFF_CANCELHANDLING) ||
+	    !db_off(libc, "_thread_db_pthread_specific", OFF_SPECIFIC) ||
+	    !db_off(libc, "_thread_db_pthread_report_events", OFF_REPORT_EVENTS) ||
+	    !db_off(libc, "_thread_db_pthread_start_routine", OFF_START_ROUTINE) ||
+	    !db_off(libc, "_thread_db_pthread_schedpolicy", OFF_SCHEDPOLICY) ||
+	    !db_off(libc, "_thread_db_pthread_dtvp", OFF_HDR_DTV))
+		return "this glibc's struct pthread layout is not one mnthread knows (glibc 2.34-2.36 x86_64)";
+	p_dl_allocate_tls = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls", "GLIBC_PRIVATE");
+	p_dl_allocate_tls_init = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls_init", "GLIBC_PRIVATE");
+	p_dl_deallocate_tls = dlvsym(RTLD_DEFAULT, "_dl_deallocate_tls", "GLIBC_PRIVATE");
+	p_dl_get_tls_static_info = dlvsym(RTLD_DEFAULT, "_dl_get_tls_static_info", "GLIBC_PRIVATE");
+	p_call_tls_dtors = dlvsym(libc, "__call_tls_dtors", "GLIBC_PRIVATE");
+	p_ctype_init = dlvsym(libc, "__ctype_init", "GLIBC_PRIVATE");
+	p_res_iclose = dlvsym(libc, "__res_iclose", "GLIBC_PRIVATE");
+	p_keys = dlvsym(libc, "__pthread_keys", "GLIBC_PRIVATE");
+	void *resp = dlvsym(libc, "__resp", "GLIBC_PRIVATE");
+	if (!p_dl_allocate_tls || !p_dl_allocate_tls_init || !p_dl_deallocate_tls ||
+	    !p_dl_get_tls_static_info || !p_call_tls_dtors || !p_ctype_init || !p_res_iclose ||
+	    !p_keys || !resp)
+		return "glibc lacks a private entry point mnthread needs (_dl_allocate_tls & co)";
+	p_dl_get_tls_static_info(&mn_tcbinfo.static_size, &mn_tcbinfo.static_align);
+	mn_tcbinfo.tcb_size = SIZEOF_PTHREAD;
+	if (mn_tcbinfo.static_align < 64)
+		mn_tcbinfo.static_align = 64;
+	uintptr_t tp = self_tp();
+	stack_guard = AT(tp, OFF_HDR_STACK_GUARD, uintptr_t);
+	pointer_guard = AT(tp, OFF_HDR_POINTER_GUARD, uintptr_t);
+	feature_1 = AT(tp, OFF_HDR_FEATURE_1, uint32_t);
+	off_tls_g = (intptr_t)tp - (intptr_t)&mn_tls_g;
+	off_resp = (intptr_t)tp - (intptr_t)resp;
+	dl_iterate_phdr(find_libc_tls, NULL);
+	if (libc_tls_size == 0 || off_libc_tls <= 0)
+		return "cannot find libc's static TLS block";
+	return NULL;
+}
+
+size_t mn_tcb_header_bytes(void)
+{
+	return mn_tcbinfo.static_size + mn_tcbinfo.static_align + sizeof(struct g) + 64;
+}
+
+uintptr_t mn_tcb_create(uintptr_t top)
+{
+	uintptr_t tcb = (top - SIZEOF_PTHREAD) & ~(uintptr_t)(mn_tcbinfo.static_align - 1);
+	memset((void *)tcb, 0, SIZEOF_PTHREAD);
+	if (p_dl_allocate_tls((void *)tcb) == NULL)
+		return 0;
+	return tcb;
+}
+
+void mn_tcb_recycle(uintptr_t tcb)
+{
+	/* dtv[-1].counter is the number of slots; each slot {val, to_free}. */
+	uintptr_t *dtv = AT(tcb, OFF_HDR_DTV, uintptr_t *);
+	size_t n = dtv[-2];
+	for (size_t i = 1; i <= n; i++) {
+		void *to_free = (void *)dtv[2 * i + 1];
+		if (to_free) {
+			free(to_free);
+			dtv[2 * i] = (uintptr_t)-1; /* TLS_DTV_UNALLOCATED */
+			dtv[2 * i + 1] = 0;
+		}
+	}
+	char saved[libc_tls_size];
+	void *libc_block = (void *)(tcb - (uintptr_t)off_libc_tls);
+	memcpy(saved, libc_block, libc_tls_size);
+	p_dl_allocate_tls_init((void *)tcb, true);
+	memcpy(libc_block, saved, libc_tls_size);
+}
+
+void mn_tcb_destroy(uintptr_t tcb)
+{
+	p_dl_deallocate_tls((void *)tcb, false);
+}
+
+void mn_tcb_setup(uintptr_t tcb, struct g *gp)
+{
+	uintptr_t dtv = AT(tcb, OFF_HDR_DTV, uintptr_t);
+	memset((void *)tcb, 0, SIZEOF_PTHREAD);
+	AT(tcb, OFF_HDR_TCB, uintptr_t) = tcb;
+	AT(tcb, OFF_HDR_DTV, uintptr_t) = dtv;
+	AT(tcb, OFF_HDR_SELF, uintptr_t) = tcb;
+	AT(tcb, OFF_HDR_MULTI, int) = 1;
+	AT(tcb, OFF_HDR_STACK_GUARD, uintptr_t) = stack_guard;
+	AT(tcb, OFF_HDR_POINTER_GUARD, uintptr_t) = pointer_guard;
+	AT(tcb, OFF_HDR_FEATURE_1, uint32_t) = feature_1;
+	AT(tcb, OFF_LIST, uintptr_t) = tcb + OFF_LIST;      /* list.next */
+	AT(tcb, OFF_LIST + 8, uintptr_t) = tcb + OFF_LIST;  /* list.prev */
+	AT(tcb, OFF_TID, int) = gp->fake_tid;
+	AT(tcb, OFF_ROBUST_PREV, uintptr_t) = tcb + OFF_ROBUST_HEAD;
+	AT(tcb, OFF_ROBUST_HEAD, uintptr_t) = tcb + OFF_ROBUST_HEAD; /* list = &head */
+	AT(tcb, OFF_ROBUST_HEAD + 8, long) = -32;   /* futex_offset: __lock - __list.__next */
+	AT(tcb, OFF_SPECIFIC, uintptr_t) = tcb + OFF_SPECIFIC_1ST;
+	AT(tcb, OFF_USER_STACK, bool) = true;
+	AT(tcb, OFF_SCHEDPOLICY, int) = gp->schedpolicy;
+	AT(tcb, OFF_SCHEDPARAM, int) = gp->schedprio;
+	AT(tcb, OFF_START_ROUTINE, void *) = (void *)gp->startfn;
+	AT(tcb, OFF_ARG, void *) = gp->arg;
+	AT(tcb, OFF_STACKBLOCK, void *) = (void *)gp->stack.lo;
+	AT(tcb, OFF_STACKBLOCK_SIZE, size_t) = gp->stack.hi - gp->stack.lo;
+	AT(tcb, OFF_GUARDSIZE, size_t) = gp->stack.guardsize;
+	AT(tcb, OFF_REPORTED_GUARDSIZE, size_t) = gp->stack.guardsize;
+	AT(tcb, RSEQ_OFFSET + 4, int32_t) = -2; /* rseq cpu_id: registration failed */
+	/* Our TLS and libc's resolver pointer, in this TCB's static TLS. */
+	*(struct g **)(tcb - (uintptr_t)off_tls_g) = gp;
+	*(void **)(tcb - (uintptr_t)off_resp) = (void *)(tcb + OFF_RES);
+}
+
+void mn_tcb_start(struct g *gp)
+{
+	p_ctype_init();
+	if (gp->recycled) {
+		uselocale(LC_GLOBAL_LOCALE);
+		*__h_errno_location() = 0;
+	}
+	errno = 0;
+}
+
+/* glibc's __nptl_deallocate_tsd, over the exported key table. */
+void mn_tcb_run_key_destructors(uintptr_t tcb)
+{
+	bool *used = &AT(tcb, OFF_SPECIFIC_USED, bool);
+	struct key_data **specific = (struct key_data **)(tcb + OFF_SPECIFIC);
+	if (*used) {
+		int round = 0;
+		do {
+			*used = false;
+			for (int i = 0; i < KEY_1STLEVEL; i++) {
+				struct key_data *blk = specific[i];
+				if (!blk)
+					continue;
+				for (int j = 0; j < KEY_2NDLEVEL; j++) {
+					void *data = blk[j].data;
+					if (!data)
+						continue;
+					blk[j].data = NULL;
+					struct key_struct *k = &p_keys[i * KEY_2NDLEVEL + j];
+					void (*d)(void *) = k->destr;
+					if (blk[j].seq == k->seq && d)
+						d(data);
+				}
+			}
+		} while (*used && ++round < DESTRUCTOR_ITERATIONS);
+	}
+	for (int i = 1; i < KEY_1STLEVEL; i++) {
+		free(specific[i]);
+		specific[i] = NULL;
+	}
+	memset((void *)(tcb + OFF_SPECIFIC_1ST), 0, sizeof(struct key_data) * KEY_2NDLEVEL);
+	*used = false;
+}
+
+void mn_tcb_exit(struct g *gp)
+{
+	uintptr_t tcb = gp->tcb;
+	p_call_tls_dtors();
+	mn_tcb_run_key_destructors(tcb);
+	res_state rs = (res_state)(tcb + OFF_RES);
+	if (rs->options & RES_INIT)
+		p_res_iclose(rs, true);
+	memset(rs, 0, sizeof *rs);
+	void **tls_state = (void **)(tcb + OFF_TLS_STATE);
+	free(tls_state[0]);
+	free(tls_state[1]);
+	tls_state[0] = tls_state[1] = NULL;
+	/* dlerror keeps a per-thread message: two calls free it. */
+	dlerror();
+	dlerror();
+}
+
+void *mn_tcb_field(uintptr_t tcb, int field)
+{
+	static const int off[] = {
+		[TCBF_TID] = OFF_TID, [TCBF_CLEANUP_JMP_BUF] = OFF_CLEANUP_JMP_BUF,
+		[TCBF_CANCELHANDLING] = OFF_CANCELHANDLING, [TCBF_RESULT] = OFF_RESULT,
+		[TCBF_STACKBLOCK] = OFF_STACKBLOCK, [TCBF_STACKBLOCK_SIZE] = OFF_STACKBLOCK_SIZE,
+		[TCBF_GUARDSIZE] = OFF_GUARDSIZE, [TCBF_SCHEDPOLICY] = OFF_SCHEDPOLICY,
+		[TCBF_SCHEDPARAM] = OFF_SCHEDPARAM,
+	};
+	return (void *)(tcb + off[field]);
+}
+
+struct g *mn_tcb_getg(uintptr_t tcb)
+{
+	return *(struct g **)(tcb - (uintptr_t)off_tls_g);
+}

@@ -1,0 +1,43 @@
+/* sched/tcb.h: a glibc thread control block (struct pthread) per G.
+ * The facts behind this file are in shared/GLIBC.md. */
+#ifndef MN_TCB_H
+#define MN_TCB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct g;
+struct mn_tcbinfo {
+	size_t static_size;   /* _dl_get_tls_static_info: TLS blocks + TCB */
+	size_t static_align;
+	size_t tcb_size;      /* sizeof(struct pthread) */
+};
+extern struct mn_tcbinfo mn_tcbinfo __attribute__((visibility("hidden")));
+
+/* Resolve glibc's private entry points and check the struct pthread
+ * layout.  Returns NULL, or a one-line reason why this glibc is refused. */
+const char *mn_tcb_init(void) __attribute__((visibility("hidden")));
+/* Bytes a G mapping needs above its stack for struct g, TLS and TCB. */
+size_t mn_tcb_header_bytes(void) __attribute__((visibility("hidden")));
+/* Place the TCB at the top of [.., top), allocate its DTV and initialise
+ * its static TLS.  Returns the thread pointer, or 0 on ENOMEM. */
+uintptr_t mn_tcb_create(uintptr_t top) __attribute__((visibility("hidden")));
+/* Re-initialise the TLS of a TCB whose G exited, keeping libc's own block
+ * (malloc's tcache and arena). */
+void mn_tcb_recycle(uintptr_t tcb) __attribute__((visibility("hidden")));
+void mn_tcb_destroy(uintptr_t tcb) __attribute__((visibility("hidden")));
+/* Fill the struct pthread fields for gp (tid, self, guards, stack...). */
+void mn_tcb_setup(uintptr_t tcb, struct g *gp) __attribute__((visibility("hidden")));
+/* At G start, with fs on the G's TCB: per-thread libc state. */
+void mn_tcb_start(struct g *gp) __attribute__((visibility("hidden")));
+/* At G exit, with fs on the G's TCB: what glibc's thread exit runs
+ * (thread_local destructors, key destructors, resolver, buffers). */
+void mn_tcb_run_key_destructors(uintptr_t tcb) __attribute__((visibility("hidden")));
+void mn_tcb_exit(struct g *gp) __attribute__((visibility("hidden")));
+/* struct pthread field access (offsets checked at init). */
+void *mn_tcb_field(uintptr_t tcb, int field) __attribute__((visibility("hidden")));
+enum { TCBF_TID, TCBF_CLEANUP_JMP_BUF, TCBF_CANCELHANDLING, TCBF_RESULT, TCBF_STACKBLOCK,
+       TCBF_STACKBLOCK_SIZE, TCBF_GUARDSIZE, TCBF_SCHEDPOLICY, TCBF_SCHEDPARAM };
+/* The G of a thread pointer, read from that TCB's copy of our TLS. */
+struct g *mn_tcb_getg(uintptr_t tcb) __attribute__((visibility("hidden")));
+#endif

@@ -1,0 +1,140 @@
+/* sched/timer.c: the timer heap.
+ *
+ * One binary min-heap of struct mn_timer ordered by `when`, under
+ * timers.lock.  Ms run due timers in findrunnable; an M that goes idle
+ * sleeps no longer than the earliest deadline.  Callbacks run with the
+ * lock released and t->running set, so mn_timer_del can wait for a
+ * callback in progress and the timer's memory (often on a G's stack) is
+ * never touched after mn_timer_del returns.
+ * TODO(blocking capability): per-P heaps, and the netpoller's epoll_wait
+ * as the idle sleep.
+ */
+#include "runtime.h"
+#include "sys.h"
+
+static struct {
+	struct mn_lock lock;
+	struct mn_timer **heap;
+	int n, cap;
+	_Atomic int64_t next; /* earliest when, 0 if empty; read racily */
+} timers;
+
+static void swap_at(int i, int j)
+{
+	struct mn_timer *t = timers.heap[i];
+	timers.heap[i] = timers.heap[j];
+	timers.heap[j] = t;
+	timers.heap[i]->idx = i;
+	timers.heap[j]->idx = j;
+}
+
+static void up(int i)
+{
+	while (i > 0) {
+		int p = (i - 1) / 2;
+		if (timers.heap[p]->when <= timers.heap[i]->when)
+			break;
+		swap_at(i, p);
+		i = p;
+	}
+}
+
+static void down(int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		if (l < timers.n && timers.heap[l]->when < timers.heap[m]->when)
+			m = l;
+		if (r < timers.n && timers.heap[r]->when < timers.heap[m]->when)
+			m = r;
+		if (m == i)
+			return;
+		swap_at(i, m);
+		i = m;
+	}
+}
+
+static void remove_at(int i)
+{
+	int last = --timers.n;
+	if (i != last) {
+		swap_at(i, last);
+		timers.heap[last]->idx = -1;
+		down(i);
+		up(i);
+	} else {
+		timers.heap[last]->idx = -1;
+	}
+}
+
+static void set_next(void)
+{
+	atomic_store_explicit(&timers.next, timers.n ? timers.heap[0]->when : 0, memory_order_relaxed);
+}
+
+#include <stdlib.h>
+void mn_timer_add(struct mn_timer *t)
+{
+	atomic_store_explicit(&t->running, 0, memory_order_relaxed);
+	mn_lock(&timers.lock);
+	if (timers.n == timers.cap) {
+		int cap = timers.cap ? timers.cap * 2 : 64;
+		struct mn_timer **h = realloc(timers.heap, (size_t)cap * sizeof *h);
+		if (!h)
+			mn_throw("timer_add: out of memory");
+		timers.heap = h;
+		timers.cap = cap;
+	}
+	t->idx = timers.n;
+	timers.heap[timers.n++] = t;
+	up(t->idx);
+	set_next();
+	mn_unlock(&timers.lock);
+	/* An idle M may be sleeping past this deadline: let one re-check. */
+	mn_wakep();
+}
+
+bool mn_timer_del(struct mn_timer *t)
+{
+	mn_lock(&timers.lock);
+	if (t->idx >= 0) {
+		remove_at(t->idx);
+		set_next();
+		mn_unlock(&timers.lock);
+		return true;
+	}
+	mn_unlock(&timers.lock);
+	/* acquire: pairs with the release clearing running after the callback */
+	while (atomic_load_explicit(&t->running, memory_order_acquire))
+		arch_pause();
+	return false;
+}
+
+int64_t mn_timers_next(void)
+{
+	return atomic_load_explicit(&timers.next, memory_order_relaxed);
+}
+
+int64_t mn_timers_run(int64_t now)
+{
+	int64_t next = mn_timers_next();
+	if (next == 0 || next > now)
+		return next;
+	for (;;) {
+		mn_lock(&timers.lock);
+		if (timers.n == 0 || timers.heap[0]->when > now) {
+			set_next();
+			next = timers.n ? timers.heap[0]->when : 0;
+			mn_unlock(&timers.lock);
+			return next;
+		}
+		struct mn_timer *t = timers.heap[0];
+		remove_at(0);
+		atomic_store_explicit(&t->running, 1, memory_order_relaxed);
+		set_next();
+		mn_unlock(&timers.lock);
+		t->f(t);
+		/* release: the callback's writes happen before del returns */
+		atomic_store_explicit(&t->running, 0, memory_order_release);
+	}
+}

@@ -1,0 +1,57 @@
+/* shims/sleep.c: nanosleep and friends park the G on a timer instead of
+ * blocking the M.  Clocks other than CLOCK_REALTIME/MONOTONIC/BOOTTIME
+ * (CPU-time clocks) keep glibc's blocking call.
+ * TODO(signals capability): EINTR when a signal handler runs on the G.
+ * TODO: an absolute CLOCK_REALTIME sleep does not follow clock jumps made
+ * during the sleep (the deadline is converted once). */
+#include <errno.h>
+#include "shims/thread.h"
+#include "sched/runtime.h"
+#include "sched/sys.h"
+
+bool mn_sleep_is_g(void)
+{
+	return mn_shim_active() && mn_is_g();
+}
+
+static bool clock_ok(clockid_t c)
+{
+	return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC || c == CLOCK_BOOTTIME;
+}
+
+static int park_until(int64_t deadline)
+{
+	while (mn_nanotime() < deadline)
+		mn_gopark_until(NULL, NULL, deadline, NULL, "sleep");
+	return 0;
+}
+
+int mn_sleep_rel(clockid_t clock, const struct timespec *req, struct timespec *rem)
+{
+	if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0)
+		return -EINVAL;
+	if (!clock_ok(clock))
+		return -EOPNOTSUPP;
+	int64_t max = INT64_MAX / 4;
+	int64_t ns = req->tv_sec > max / 1000000000 ? max : req->tv_sec * 1000000000 + req->tv_nsec;
+	if (ns == 0) {
+		mn_gosched();
+		return 0;
+	}
+	(void)rem;
+	return park_until(mn_nanotime() + ns);
+}
+
+int mn_sleep_abs(clockid_t clock, const struct timespec *abs)
+{
+	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
+		return -EINVAL;
+	if (!clock_ok(clock))
+		return -EOPNOTSUPP;
+	struct timespec now;
+	clock_gettime(clock, &now);
+	int64_t rel = (int64_t)(abs->tv_sec - now.tv_sec) * 1000000000 + (abs->tv_nsec - now.tv_nsec);
+	if (rel <= 0)
+		return 0;
+	return park_until(mn_nanotime() + rel);
+}

@@ -1,0 +1,342 @@
+/* shims/thread.c: pthread_create, join, detach, exit and friends, with
+ * glibc's semantics and error codes, on top of sched/.
+ *
+ * pthread_t is the G's TCB address, so glibc's own pthread_self and
+ * pthread_equal stay correct; we find the G from a pthread_t through that
+ * TCB's copy of our TLS (mn_tcb_to_g), which also tells our threads from
+ * foreign ones (those glibc made itself), which go to glibc.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include "shims/thread.h"
+#include "sched/runtime.h"
+#include "sched/join.h"
+#include "sched/tcb.h"
+#include "sched/sys.h"
+
+/* glibc's struct pthread_attr (stable since 2.x): the one flag we need
+ * is "a stack address was set", which no getter reports. */
+struct glibc_attr {
+	struct sched_param schedparam;
+	int schedpolicy;
+	int flags;
+	size_t guardsize;
+	void *stackaddr;
+	size_t stacksize;
+};
+#define ATTR_FLAG_DETACHSTATE 0x0001
+#define ATTR_FLAG_STACKADDR   0x0008
+_Static_assert(sizeof(struct glibc_attr) <= sizeof(pthread_attr_t), "pthread_attr_t layout");
+
+static char main_name[16];
+
+int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	struct mn_stack_req req = { .stacksize = 0, .guardsize = mn_pagesize };
+	bool detached = false;
+	int policy = SCHED_OTHER, prio = 0;
+	if (attr) {
+		const struct glibc_attr *a = (const void *)attr;
+		detached = a->flags & ATTR_FLAG_DETACHSTATE;
+		if (a->flags & ATTR_FLAG_STACKADDR) {
+			if (a->stacksize < (size_t)PTHREAD_STACK_MIN)
+				return EINVAL;
+			req.userstack = (char *)a->stackaddr - a->stacksize;
+			req.usersize = a->stacksize;
+			req.guardsize = 0;
+		} else {
+			req.stacksize = a->stacksize;
+			req.guardsize = a->guardsize;
+		}
+		int inherit = PTHREAD_INHERIT_SCHED;
+		pthread_attr_getinheritsched(attr, &inherit);
+		if (inherit == PTHREAD_EXPLICIT_SCHED) {
+			policy = a->schedpolicy;
+			prio = a->schedparam.sched_priority;
+		}
+	}
+	int err = 0;
+	struct g *self = mn_getg();
+	struct g *gp = mn_newproc(fn, arg, &req, &err);
+	if (!gp)
+		return err;
+	gp->schedpolicy = policy;
+	gp->schedprio = prio;
+	atomic_store_explicit(&gp->joinstate, detached ? JS_DETACHED : JS_JOINABLE, memory_order_relaxed);
+	/* Like the kernel's comm, a new thread starts with its creator's name. */
+	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
+	if (t)
+		*t = (pthread_t)gp->tcb;
+	mn_newproc_start(gp);
+	return 0;
+}
+
+static struct g *lookup(pthread_t t)
+{
+	return mn_tcb_to_g((uintptr_t)t);
+}
+
+bool mn_thread_is_g(pthread_t t)
+{
+	return lookup(t) != NULL;
+}
+
+int mn_thread_join(pthread_t t, void **res)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	return mn_gjoin(gp, res, JOIN_WAIT, 0);
+}
+
+int mn_thread_tryjoin(pthread_t t, void **res)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	return mn_gjoin(gp, res, JOIN_TRY, 0);
+}
+
+/* Convert an absolute time on clock to a CLOCK_MONOTONIC deadline in ns.
+ * Returns 0, or EINVAL for a bad clock or timespec. */
+static int to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)
+{
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL;
+	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
+		return EINVAL;
+	if (abs->tv_sec < 0) {
+		*out = 1; /* already past */
+		return 0;
+	}
+	struct timespec now;
+	clock_gettime(clock, &now);
+	int64_t rel = (int64_t)(abs->tv_sec - now.tv_sec) * 1000000000 + (abs->tv_nsec - now.tv_nsec);
+	if (abs->tv_sec - now.tv_sec > 100LL * 365 * 86400)
+		rel = 100LL * 365 * 86400 * 1000000000;
+	int64_t base = mn_nanotime();
+	*out = rel <= 0 ? 1 : base + rel;
+	return 0;
+}
+
+int mn_thread_clockjoin(pthread_t t, void **res, clockid_t clock, const struct timespec *abstime)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	if (!abstime)
+		return mn_gjoin(gp, res, JOIN_WAIT, 0);
+	int64_t deadline;
+	int e = to_deadline(clock, abstime, &deadline);
+	if (e)
+		return e;
+	/* glibc checks deadlock and state before the time. */
+	int r = mn_gjoin(gp, res, JOIN_TRY, 0);
+	if (r != EBUSY)
+		return r;
+	return mn_gjoin(gp, res, JOIN_TIMED, deadline);
+}
+
+int mn_thread_detach(pthread_t t)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	return mn_gdetach(gp);
+}
+
+int mn_thread_yield(void)
+{
+	mn_gosched();
+	return 0;
+}
+
+int mn_thread_getattr(pthread_t t, pthread_attr_t *attr)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	int r = pthread_attr_init(attr);
+	if (r)
+		return r;
+	if (gp->flags & G_MAIN) {
+		/* The process stack: glibc knows it (it reads no tid for it). */
+		pthread_attr_destroy(attr);
+		return mn_libc.pthread_getattr_np(t, attr);
+	}
+	int js = atomic_load_explicit(&gp->joinstate, memory_order_relaxed);
+	pthread_attr_setdetachstate(attr, js == JS_DETACHED ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
+	struct glibc_attr *a = (void *)attr;
+	a->stackaddr = (void *)gp->stack.hi;
+	a->stacksize = gp->stack.hi - gp->stack.lo;
+	a->flags |= ATTR_FLAG_STACKADDR;
+	a->guardsize = gp->stack.guardsize;
+	a->schedpolicy = gp->schedpolicy;
+	a->schedparam.sched_priority = gp->schedprio;
+	return 0;
+}
+
+int mn_thread_setname(pthread_t t, const char *name)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	size_t n = strlen(name);
+	if (n >= 16)
+		return ERANGE;
+	if (gp->flags & G_MAIN) {
+		/* The main G's name is the process's comm, as natively. */
+		if (prctl(PR_SET_NAME, name) != 0)
+			return errno;
+		memcpy(main_name, name, n + 1);
+	}
+	memcpy(gp->name, name, n + 1);
+	return 0;
+}
+
+int mn_thread_getname(pthread_t t, char *buf, size_t len)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	if (len < 16)
+		return ERANGE;
+	const char *src = gp->name[0] ? gp->name : main_name;
+	memcpy(buf, src, strnlen(src, 15));
+	buf[strnlen(src, 15)] = 0;
+	return 0;
+}
+
+int mn_thread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
+	if (lo < 0 || sp->sched_priority < lo || sp->sched_priority > hi)
+		return EINVAL;
+	/* TODO(locked threads): real-time policies should lock the G to its own
+	 * M and apply the policy there; for now they are recorded only. */
+	gp->schedpolicy = policy;
+	gp->schedprio = sp->sched_priority;
+	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPOLICY) = policy;
+	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPARAM) = sp->sched_priority;
+	return 0;
+}
+
+int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	*policy = gp->schedpolicy;
+	sp->sched_priority = gp->schedprio;
+	return 0;
+}
+
+MN_HIDDEN struct g *mn_main_attach(void);
+MN_HIDDEN void mn_main_exited(void) __attribute__((noreturn));
+MN_HIDDEN void mn_tcb_run_key_destructors(uintptr_t tcb);
+
+void mn_thread_exit(void *res)
+{
+	/* glibc's pthread_exit stores res in the TCB and unwinds (C++
+	 * destructors, cleanup handlers) to the G's entry, or, for main, to
+	 * mn_thread_main. */
+	mn_libc.pthread_exit(res);
+}
+
+/* ------------------------------------------------------------ start-up */
+
+static _Atomic int init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
+static int init_pid;
+
+void mn_shim_init(void)
+{
+	int z = 0;
+	if (atomic_load_explicit(&init_state, memory_order_acquire) >= 2)
+		return;
+	if (!atomic_compare_exchange_strong(&init_state, &z, 1)) {
+		while (atomic_load_explicit(&init_state, memory_order_acquire) < 2)
+			mn_sys3(SYS_sched_yield, 0, 0, 0);
+		return;
+	}
+	if (mn_schedinit() != 0) {
+		atomic_store_explicit(&init_state, 3, memory_order_release);
+		return;
+	}
+	prctl(PR_GET_NAME, main_name);
+	init_pid = (int)mn_sys3(SYS_getpid, 0, 0, 0);
+	/* The main thread becomes the main G, locked to M0.  Initialised from
+	 * another thread (a library's helper thread), main stays foreign. */
+	if (mn_gettid() == init_pid)
+		mn_main_attach();
+	atomic_store_explicit(&init_state, 2, memory_order_release);
+}
+
+bool mn_shim_active(void)
+{
+	int s = atomic_load_explicit(&init_state, memory_order_acquire);
+	if (s != 2) {
+		if (s == 3)
+			return false;
+		mn_shim_init();
+		if (atomic_load_explicit(&init_state, memory_order_acquire) != 2)
+			return false;
+	}
+	/* A vfork child shares our memory and must never switch Gs. */
+	return (int)mn_sys3(SYS_getpid, 0, 0, 0) == init_pid;
+}
+
+static int (*user_main)(int, char **, char **);
+
+int mn_thread_main(int (*main)(int, char **, char **), int argc, char **argv, char **envp)
+{
+	mn_shim_init();
+	struct g *gp = mn_getg();
+	if (atomic_load(&init_state) != 2 || gp == NULL || !(gp->flags & G_MAIN))
+		return main(argc, argv, envp);
+	user_main = main;
+	__pthread_unwind_buf_t ub;
+	memset(&ub, 0, sizeof ub);
+	void **jb = mn_tcb_field(gp->tcb, TCBF_CLEANUP_JMP_BUF);
+	void *prev = *jb;
+	/* The unwind buffer holds only the jmp_buf prefix _setjmp uses (it
+	 * never saves the signal mask), exactly as glibc's start_thread. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+	int first = _setjmp((struct __jmp_buf_tag *)(void *)ub.__cancel_jmp_buf) == 0;
+#pragma GCC diagnostic pop
+	if (first) {
+		*jb = &ub;
+		int r = user_main(argc, argv, envp);
+		*jb = prev;
+		exit(r);
+	}
+	/* main called pthread_exit: glibc unwound it to here.  Run the main
+	 * thread's key destructors, as glibc does, and let the process live
+	 * on until the last thread exits. */
+	*jb = prev;
+	mn_tcb_run_key_destructors(gp->tcb);
+	mn_main_exited();
+}
+
+int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg);
+int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
+{
+	struct mn_stack_req req = { .stacksize = 0, .guardsize = mn_pagesize };
+	int err = 0;
+	struct g *self = mn_getg();
+	struct g *gp = mn_newproc((void *(*)(void *))(void *)fn, arg, &req, &err);
+	if (!gp)
+		return err;
+	gp->flags |= G_STARTINT;
+	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
+	*t = (pthread_t)gp->tcb;
+	mn_newproc_start(gp);
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* shims/thread.h: POSIX thread semantics on top of sched/.  Each function
+ * returns 0 or an error number (pthread style); preload/ only forwards. */
+#ifndef MN_SHIMS_THREAD_H
+#define MN_SHIMS_THREAD_H
+#include <pthread.h>
+#include <time.h>
+#include <stdbool.h>
+#define MN_SHIM __attribute__((visibility("hidden")))
+
+/* Runtime readiness: false in 1:1 mode (glibc refused) or a vfork child. */
+MN_SHIM bool mn_shim_active(void);
+MN_SHIM void mn_shim_init(void);          /* idempotent; any thread */
+MN_SHIM int mn_thread_main(int (*main)(int, char **, char **), int argc, char **argv, char **envp);
+
+MN_SHIM int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+MN_SHIM int mn_thread_join(pthread_t t, void **res);
+MN_SHIM int mn_thread_tryjoin(pthread_t t, void **res);
+/* clock: CLOCK_REALTIME or CLOCK_MONOTONIC; abstime NULL waits forever. */
+MN_SHIM int mn_thread_clockjoin(pthread_t t, void **res, clockid_t clock, const struct timespec *abstime);
+MN_SHIM int mn_thread_detach(pthread_t t);
+MN_SHIM void mn_thread_exit(void *res) __attribute__((noreturn));
+MN_SHIM int mn_thread_yield(void);
+MN_SHIM int mn_thread_getattr(pthread_t t, pthread_attr_t *attr);
+MN_SHIM int mn_thread_setname(pthread_t t, const char *name);
+MN_SHIM int mn_thread_getname(pthread_t t, char *buf, size_t len);
+MN_SHIM int mn_thread_setschedparam(pthread_t t, int policy, const struct sched_param *sp);
+MN_SHIM int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp);
+/* Is t one of our Gs?  (Else the caller falls back to glibc.) */
+MN_SHIM bool mn_thread_is_g(pthread_t t);
+MN_SHIM int mn_once(pthread_once_t *once, void (*init)(void));
+
+/* Sleeping (shims/sleep.c): 0 or -errno; rem filled on -EINTR. */
+MN_SHIM int mn_sleep_rel(clockid_t clock, const struct timespec *req, struct timespec *rem);
+MN_SHIM int mn_sleep_abs(clockid_t clock, const struct timespec *abstime);
+MN_SHIM bool mn_sleep_is_g(void);
+
+/* Park-by-address (sched/sema.c) users. */
+#endif
