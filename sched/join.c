@@ -93,20 +93,23 @@ static void join_timeout(struct g *me, void *arg)
 int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 {
 	struct g *self = mn_getg();
-	if (gp == self)
-		return EDEADLK;
 	int s = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
-	switch (s) {
-	case JS_DETACHED:
-	case JS_JOINWAIT:
-		return EINVAL;
-	case JS_FREE:
-		return ESRCH;
-	case JS_EXITED:
-		return collect(gp, res);
-	}
-	if (mode == JOIN_TRY)
+	/* glibc's order: tryjoin on a live thread is EBUSY before anything
+	 * else; then ESRCH, EINVAL (detached), EDEADLK (self, or a thread that
+	 * is joining us), EINVAL (another joiner). */
+	if (mode == JOIN_TRY && s != JS_EXITED && s != JS_FREE)
 		return EBUSY;
+	if (s == JS_FREE)
+		return ESRCH;
+	if (s == JS_DETACHED)
+		return EINVAL;
+	if (gp == self || (self && self->joiner == gp &&
+			   atomic_load_explicit(&self->joinstate, memory_order_acquire) == JS_JOINWAIT))
+		return EDEADLK;
+	if (s == JS_JOINWAIT)
+		return EINVAL;
+	if (s == JS_EXITED)
+		return collect(gp, res);
 	if (mode == JOIN_TIMED && deadline <= mn_nanotime())
 		return ETIMEDOUT;
 	if (mn_is_g()) {

@@ -161,6 +161,7 @@ static void minit(struct m *mp)
 	mp->g0.tcb = mp->tcb;
 	mp->g0.ctx.fsbase = mp->tcb;
 	mn_tls_g = &mp->g0;
+	mn_signal_minit(mp);
 }
 
 static void *mstart(void *arg)

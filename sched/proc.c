@@ -82,6 +82,8 @@ int mn_schedinit(void)
 		pp->id = i;
 		mn_pidleput(pp);
 	}
+	mn_signal_init();
+	mn_sysmon_start();
 	return 0;
 }
 

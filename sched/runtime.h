@@ -251,6 +251,13 @@ MN_HIDDEN bool mn_timer_del(struct mn_timer *t);
 MN_HIDDEN int64_t mn_timers_run(int64_t now); /* runs due timers; returns next deadline or 0 */
 MN_HIDDEN int64_t mn_timers_next(void);
 
+/* signal.c */
+MN_HIDDEN void mn_signal_init(void);
+MN_HIDDEN void mn_signal_minit(struct m *mp);
+
+/* sysmon.c */
+MN_HIDDEN void mn_sysmon_start(void);
+
 /* throw.c */
 MN_HIDDEN void mn_throw(const char *msg) __attribute__((noreturn));
 MN_HIDDEN void mn_print(const char *msg);

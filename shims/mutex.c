@@ -1,0 +1,199 @@
+/* shims/mutex.c: pthread mutexes that park the G.
+ *
+ * The lock word is glibc's (0 free, 1 locked, 2 locked with possible
+ * waiters), so uncontended lock and unlock are one atomic each, and the
+ * owner, count and nusers fields mean what they mean to glibc (error
+ * checks, EBUSY on destroy).  Contended lockers spin briefly when another
+ * P could be running the owner, then park on the word's address
+ * (sched/sema.c) and retry on wake-up (the classic futex mutex).
+ * Robust, priority-inheritance, priority-protect and process-shared
+ * mutexes stay glibc's: the kernel knows their owners by real tid.
+ * TODO(blocking capability): call those between entersyscall/exitsyscall.
+ * TODO: Go-style starvation mode (direct hand-off after 1 ms of waiting).
+ */
+#include <errno.h>
+#include "shims/layout.h"
+#include "shims/sync.h"
+#include "shims/thread.h"
+#include "sched/runtime.h"
+#include "sched/sema.h"
+#include "sched/tcb.h"
+#include "sched/sys.h"
+
+struct mn_glibc_sync mn_glibc_sync;
+
+/* The calling thread's tid as its TCB says (fake for Gs, real otherwise). */
+static inline int self_tid(void)
+{
+	return *(int *)mn_tcb_field(arch_get_fsbase(), TCBF_TID);
+}
+
+static bool still_contended(const void *addr, void *arg)
+{
+	return atomic_load_explicit((_Atomic int *)addr, memory_order_relaxed) == 2;
+}
+
+/* Spin only when someone else can release the lock meanwhile. */
+#define LOCK_SPINS 64
+
+static int lock_slow(struct mn_mutex *mx, int64_t deadline)
+{
+	if (mn_sched.nprocs > 1) {
+		for (int i = 0; i < LOCK_SPINS; i++) {
+			arch_pause();
+			int z = 0;
+			if (atomic_load_explicit(&mx->lock, memory_order_relaxed) == 0 &&
+			    atomic_compare_exchange_weak_explicit(&mx->lock, &z, 1, memory_order_acquire,
+								  memory_order_relaxed))
+				return 0;
+		}
+	}
+	/* acquire: pairs with the release exchange in unlock */
+	while (atomic_exchange_explicit(&mx->lock, 2, memory_order_acquire) != 0) {
+		if (deadline && mn_nanotime() >= deadline)
+			return ETIMEDOUT;
+		if (mn_sema_park(&mx->lock, still_contended, NULL, deadline, false) == -ETIMEDOUT) {
+			/* One last try: the lock may have been freed as we timed out. */
+			int z = 0;
+			if (atomic_compare_exchange_strong_explicit(&mx->lock, &z, 2, memory_order_acquire,
+								    memory_order_relaxed))
+				return 0;
+			return ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
+static inline int acquire(struct mn_mutex *mx, int64_t deadline)
+{
+	int z = 0;
+	if (__builtin_expect(atomic_compare_exchange_strong_explicit(&mx->lock, &z, 1, memory_order_acquire,
+								     memory_order_relaxed), 1))
+		return 0;
+	return lock_slow(mx, deadline);
+}
+
+/* Returns 1 when glibc must handle this mutex, -EINVAL for a destroyed
+ * or garbage kind, 0 for ours. */
+static inline int classify(struct mn_mutex *mx, int *type)
+{
+	int kind = atomic_load_explicit(&mx->kind, memory_order_relaxed);
+	if (__builtin_expect((kind & ~(MUTEX_KIND_MASK | MUTEX_ELISION_FLAGS)) == 0, 1)) {
+		*type = kind & MUTEX_KIND_MASK;
+		return 0;
+	}
+	if (kind < 0 || (kind & ~(MUTEX_KIND_MASK | MUTEX_ELISION_FLAGS | MUTEX_GLIBC_KINDS)))
+		return -EINVAL;
+	return 1;
+}
+
+static int lock_common(struct mn_mutex *mx, int type, int64_t deadline, bool try)
+{
+	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK) {
+		int tid = self_tid();
+		if (mx->owner == tid) {
+			if (type == PTHREAD_MUTEX_ERRORCHECK)
+				return try ? EBUSY : EDEADLK;
+			if (mx->count + 1 == 0)
+				return EAGAIN;
+			mx->count++;
+			return 0;
+		}
+	}
+	int r;
+	if (try) {
+		int z = 0;
+		r = atomic_compare_exchange_strong_explicit(&mx->lock, &z, 1, memory_order_acquire,
+							    memory_order_relaxed) ? 0 : EBUSY;
+	} else {
+		r = acquire(mx, deadline);
+	}
+	if (r)
+		return r;
+	mx->owner = self_tid();
+	mx->nusers++;
+	if (type == PTHREAD_MUTEX_RECURSIVE)
+		mx->count = 1;
+	return 0;
+}
+
+int mn_mutex_lock(pthread_mutex_t *m)
+{
+	struct mn_mutex *mx = (struct mn_mutex *)m;
+	int type, c = classify(mx, &type);
+	if (c)
+		return c < 0 ? -c : mn_glibc_sync.mutex_lock(m);
+	return lock_common(mx, type, 0, false);
+}
+
+int mn_mutex_trylock(pthread_mutex_t *m)
+{
+	struct mn_mutex *mx = (struct mn_mutex *)m;
+	int type, c = classify(mx, &type);
+	if (c)
+		return c < 0 ? -c : mn_glibc_sync.mutex_trylock(m);
+	return lock_common(mx, type, 0, true);
+}
+
+int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
+{
+	struct mn_mutex *mx = (struct mn_mutex *)m;
+	int type, c = classify(mx, &type);
+	if (c)
+		return c < 0 ? -c : mn_glibc_sync.mutex_clocklock(m, clock, abstime);
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL;
+	/* glibc checks the time only when it has to wait. */
+	int r = lock_common(mx, type, 0, true);
+	if (r != EBUSY || (type == PTHREAD_MUTEX_ERRORCHECK && mx->owner == self_tid()))
+		return r == EBUSY ? EDEADLK : r;
+	int64_t deadline;
+	if ((r = mn_abs_to_deadline(clock, abstime, &deadline)) != 0)
+		return r;
+	return lock_common(mx, type, deadline, false);
+}
+
+int mn_mutex_unlock(pthread_mutex_t *m)
+{
+	struct mn_mutex *mx = (struct mn_mutex *)m;
+	int type, c = classify(mx, &type);
+	if (c)
+		return c < 0 ? -c : mn_glibc_sync.mutex_unlock(m);
+	if (type == PTHREAD_MUTEX_RECURSIVE) {
+		if (mx->owner != self_tid())
+			return EPERM;
+		if (--mx->count != 0)
+			return 0;
+	} else if (type == PTHREAD_MUTEX_ERRORCHECK) {
+		if (mx->owner != self_tid() ||
+		    atomic_load_explicit(&mx->lock, memory_order_relaxed) == 0)
+			return EPERM;
+	}
+	mx->owner = 0;
+	mx->nusers--;
+	/* release: pairs with the acquire in acquire()/lock_slow */
+	if (atomic_exchange_explicit(&mx->lock, 0, memory_order_release) == 2)
+		mn_sema_wake(&mx->lock, 1);
+	return 0;
+}
+
+int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)
+{
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL;
+	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
+		return EINVAL;
+	if (abs->tv_sec < 0) {
+		*out = 1;
+		return 0;
+	}
+	struct timespec now;
+	clock_gettime(clock, &now);
+	int64_t dsec = (int64_t)abs->tv_sec - now.tv_sec;
+	const int64_t cap = 100LL * 365 * 86400; /* a century: "forever" without overflow */
+	if (dsec > cap)
+		dsec = cap;
+	int64_t rel = dsec * 1000000000 + (abs->tv_nsec - now.tv_nsec);
+	*out = rel <= 0 ? 1 : mn_nanotime() + rel;
+	return 0;
+}
