@@ -188,6 +188,7 @@ void mn_gentry(struct g *gp)
 		finish_switch(mp);
 		mn_schedule();
 	}
+	finish_switch(mn_getm()); /* a G started by a direct switch */
 	mn_tcb_start(gp);
 	/* glibc's pthread_exit unwinds to here through cleanup_jmp_buf, the
 	 * way it unwinds to its own start_thread. */
@@ -215,13 +216,51 @@ void mn_gentry(struct g *gp)
 
 /* ------------------------------------------------------------ switching */
 
+/* The G to switch to directly from a G that is leaving, skipping g0: the
+ * head of the local queue (runnext first), when nothing on g0's list
+ * (locked Ms, the global-queue fairness tick, due timers) needs the
+ * scheduler loop.  Halves the cost of every hand-off. */
+static struct g *direct_next(struct m *mp, struct g *gp)
+{
+	struct p *pp = mp->p;
+	if (mp->lockedg || gp->lockedm || pp == NULL)
+		return NULL;
+	/* The global-queue fairness tick is schedule()'s: let it see it. */
+	if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed))
+		return NULL;
+	int64_t t = mn_timers_next();
+	if (t && t <= mn_nanotime())
+		return NULL;
+	bool inherit;
+	struct g *next = mn_runqget(pp, &inherit);
+	if (next == NULL)
+		return NULL;
+	if (next->lockedm) {
+		mn_runqput(pp, next, true); /* g0 hands it to its M */
+		return NULL;
+	}
+	if (!inherit)
+		pp->schedtick++;
+	return next;
+}
+
 static void gswitch(struct g *gp, int pending)
 {
 	struct m *mp = gp->m;
 	mp->pending = pending;
 	mp->pendingg = gp;
-	mn_arch_switch(&gp->ctx, &mp->g0.ctx);
-	/* Resumed, perhaps on another M, by execute(). */
+	struct g *next = direct_next(mp, gp);
+	if (next) {
+		mp->curg = next;
+		next->m = mp;
+		atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
+		mn_arch_switch(&gp->ctx, &next->ctx);
+	} else {
+		mn_arch_switch(&gp->ctx, &mp->g0.ctx);
+	}
+	/* Resumed, perhaps on another M, by execute() or by another G's
+	 * gswitch; finish what the G that ran before us on this M left. */
+	finish_switch(mn_getm());
 }
 
 void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reason)
@@ -283,10 +322,10 @@ static void finish_switch(struct m *mp)
 	int what = mp->pending;
 	mp->pending = PEND_NONE;
 	mp->pendingg = NULL;
-	mp->curg = NULL;
 	if (gp == NULL)
 		return;
-	gp->m = NULL;
+	if (mp->curg == gp)
+		mp->curg = NULL;
 	switch (what) {
 	case PEND_PARK:
 		atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
@@ -299,7 +338,10 @@ static void finish_switch(struct m *mp)
 		break;
 	case PEND_YIELD:
 		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
-		if (gp->lockedm) {
+		/* Behind the local queue when nothing waits globally (no lock;
+		 * thieves still balance it), else behind the global queue, so
+		 * that yielding threads take turns with every runnable one. */
+		if (gp->lockedm || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0) {
 			mn_runqput(mp->p, gp, false);
 		} else {
 			mn_lock(&mn_sched.lock);
@@ -351,7 +393,8 @@ void mn_schedule(void)
 		struct p *pp = mp->p;
 		struct g *gp = NULL;
 		bool inheritTime = false;
-		mn_timers_run(mn_nanotime());
+		if (mn_timers_next())
+			mn_timers_run(mn_nanotime());
 		if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
 			mn_lock(&mn_sched.lock);
 			gp = mn_globrunqget(pp, 1);
@@ -377,7 +420,8 @@ static struct g *findrunnable(bool *inheritTime)
 	struct m *mp = mn_getm();
 top:;
 	struct p *pp = mp->p;
-	mn_timers_run(mn_nanotime());
+	if (mn_timers_next())
+		mn_timers_run(mn_nanotime());
 	struct g *gp = mn_runqget(pp, inheritTime);
 	if (gp)
 		return gp;
@@ -509,6 +553,8 @@ static void startlockedm(struct g *gp)
 	struct m *mp = mn_getm();
 	struct m *lm = gp->lockedm;
 	struct p *pp = mn_releasep();
+	if (lm->nextp)
+		mn_throw("startlockedm: locked M already has a P");
 	lm->nextp = pp;
 	mn_notewakeup(&lm->park);
 	mn_stopm();

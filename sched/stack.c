@@ -27,16 +27,13 @@ static _Atomic int guard_mprotect; /* 1 once MADV_GUARD_INSTALL was refused */
 void mn_stack_init(void)
 {
 	mn_pagesize = (size_t)sysconf(_SC_PAGESIZE);
-	/* glibc's rule: RLIMIT_STACK if finite and sane, else 2 MiB (ARCH_STACK_DEFAULT_SIZE
-	 * is 32 MiB on x86_64 only for unlimited rlimit; glibc uses that). */
+	/* glibc's rule (__pthread_early_init): RLIMIT_STACK, at least
+	 * PTHREAD_STACK_MIN; 2 MiB (ARCH_STACK_DEFAULT_SIZE) when unlimited or
+	 * unknown. */
 	struct rlimit rl;
-	size_t sz = 8u << 20;
-	if (getrlimit(RLIMIT_STACK, &rl) == 0) {
-		if (rl.rlim_cur == RLIM_INFINITY)
-			sz = 32u << 20;
-		else if (rl.rlim_cur >= 16384)
-			sz = rl.rlim_cur;
-	}
+	size_t sz = 2u << 20;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		sz = rl.rlim_cur < 16384 ? 16384 : rl.rlim_cur;
 	mn_default_stacksize = (sz + mn_pagesize - 1) & ~(mn_pagesize - 1);
 }
 

@@ -233,7 +233,6 @@ void mn_thread_exit(void *res)
 /* ------------------------------------------------------------ start-up */
 
 static _Atomic int init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
-static int init_pid;
 
 void mn_shim_init(void)
 {
@@ -250,7 +249,7 @@ void mn_shim_init(void)
 		return;
 	}
 	prctl(PR_GET_NAME, main_name);
-	init_pid = (int)mn_sys3(SYS_getpid, 0, 0, 0);
+	int init_pid = (int)mn_sys3(SYS_getpid, 0, 0, 0);
 	/* The main thread becomes the main G, locked to M0.  Initialised from
 	 * another thread (a library's helper thread), main stays foreign. */
 	if (mn_gettid() == init_pid)
@@ -268,8 +267,18 @@ bool mn_shim_active(void)
 		if (atomic_load_explicit(&init_state, memory_order_acquire) != 2)
 			return false;
 	}
-	/* A vfork child shares our memory and must never switch Gs. */
-	return (int)mn_sys3(SYS_getpid, 0, 0, 0) == init_pid;
+	/* A vfork child shares its parent's TCB and must never switch Gs. */
+	return !mn_tls_vfork_child;
+}
+
+__thread int mn_tls_vfork_child;
+
+/* vfork.S: the syscall failed. */
+int mn_vfork_failed(int err);
+int mn_vfork_failed(int err)
+{
+	errno = err;
+	return -1;
 }
 
 static int (*user_main)(int, char **, char **);

@@ -9,6 +9,7 @@
 
 /* Runtime readiness: false in 1:1 mode (glibc refused) or a vfork child. */
 MN_SHIM bool mn_shim_active(void);
+extern __thread int mn_tls_vfork_child MN_SHIM; /* set in a vfork child (vfork.S) */
 MN_SHIM void mn_shim_init(void);          /* idempotent; any thread */
 MN_SHIM int mn_thread_main(int (*main)(int, char **, char **), int argc, char **argv, char **envp);
 
