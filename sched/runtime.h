@@ -74,6 +74,7 @@ struct g {
 	_Atomic uint32_t exitword;/* futex word foreign joiners sleep on */
 	uint32_t thread_flags;    /* shims/: attributes recorded at create */
 	char name[16];
+	uint64_t sigmask;          /* the thread's signal mask (kernel sigset); owner: the G */
 	int schedpolicy;
 	int schedprio;
 };

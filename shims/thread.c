@@ -70,6 +70,10 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 	atomic_store_explicit(&gp->joinstate, detached ? JS_DETACHED : JS_JOINABLE, memory_order_relaxed);
 	/* Like the kernel's comm, a new thread starts with its creator's name. */
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
+	gp->sigmask = mn_sig_creator_mask();
+	sigset_t am;
+	if (attr && pthread_attr_getsigmask_np(attr, &am) == 0)
+		memcpy(&gp->sigmask, &am, sizeof gp->sigmask);
 	if (t)
 		*t = (pthread_t)gp->tcb;
 	mn_newproc_start(gp);
@@ -252,8 +256,10 @@ void mn_shim_init(void)
 	int init_pid = (int)mn_sys3(SYS_getpid, 0, 0, 0);
 	/* The main thread becomes the main G, locked to M0.  Initialised from
 	 * another thread (a library's helper thread), main stays foreign. */
-	if (mn_gettid() == init_pid)
-		mn_main_attach();
+	if (mn_gettid() == init_pid) {
+		struct g *gp = mn_main_attach();
+		mn_sig_main_init(gp);
+	}
 	atomic_store_explicit(&init_state, 2, memory_order_release);
 }
 
@@ -324,6 +330,7 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 	if (!gp)
 		return err;
 	gp->flags |= G_STARTINT;
+	gp->sigmask = mn_sig_creator_mask();
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	*t = (pthread_t)gp->tcb;
 	mn_newproc_start(gp);

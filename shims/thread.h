@@ -35,5 +35,11 @@ MN_SHIM int mn_sleep_rel(clockid_t clock, const struct timespec *req, struct tim
 MN_SHIM int mn_sleep_abs(clockid_t clock, const struct timespec *abstime);
 MN_SHIM bool mn_sleep_is_g(void);
 
-/* Park-by-address (sched/sema.c) users. */
+/* Signal masks (shims/signal.c). */
+#include <signal.h>
+#include <stdint.h>
+MN_SHIM uint64_t mn_sig_creator_mask(void);
+struct g;
+MN_SHIM void mn_sig_main_init(struct g *gp);
+MN_SHIM int mn_sigmask(int how, const sigset_t *set, sigset_t *old);
 #endif
