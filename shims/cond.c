@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include "shims/layout.h"
 #include "shims/sync.h"
 #include "sched/runtime.h"
@@ -77,3 +78,20 @@ static int wake(pthread_cond_t *cv, int n)
 
 int mn_cond_signal(pthread_cond_t *cv) { return wake(cv, 1); }
 int mn_cond_broadcast(pthread_cond_t *cv) { return wake(cv, INT_MAX); }
+
+int mn_cond_init(pthread_cond_t *cv, const pthread_condattr_t *attr)
+{
+	struct mn_cond *c = (struct mn_cond *)cv;
+	int pshared = PTHREAD_PROCESS_PRIVATE;
+	clockid_t clock = CLOCK_REALTIME;
+	if (attr) {
+		pthread_condattr_getpshared(attr, &pshared);
+		pthread_condattr_getclock(attr, &clock);
+	}
+	memset(c, 0, sizeof *c);
+	if (pshared == PTHREAD_PROCESS_SHARED)
+		c->wrefs |= COND_SHARED;
+	if (clock != CLOCK_REALTIME)
+		c->wrefs |= COND_MONOTONIC;
+	return 0;
+}

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <semaphore.h>
 
 /* pthread_mutex_t: glibc's struct __pthread_mutex_s, same meanings. */
 struct mn_mutex {
@@ -46,4 +47,46 @@ _Static_assert(sizeof(struct mn_cond) == sizeof(pthread_cond_t), "cond size");
 _Static_assert(offsetof(struct mn_cond, wrefs) == offsetof(pthread_cond_t, __data.__wrefs), "wrefs");
 #define COND_SHARED    1u
 #define COND_MONOTONIC 2u
+/* pthread_rwlock_t: glibc's init writes __shared (28) and __flags (48);
+ * the rest is ours. */
+struct mn_rwlock {
+	_Atomic uint32_t state;    /* RW_WRITER | active readers */
+	_Atomic uint32_t nwwait;   /* writers waiting (parked on &nwwait) */
+	_Atomic uint32_t nrwait;   /* readers waiting (parked on &state) */
+	uint32_t unused[3];
+	int cur_writer;            /* offset 24: tid of the writer; the writer only */
+	int shared;                /* offset 28: process-shared: glibc's */
+	uint32_t unused2[4];
+	unsigned int flags;        /* offset 48: PTHREAD_RWLOCK_PREFER_* */
+	uint32_t unused3;
+};
+_Static_assert(sizeof(struct mn_rwlock) == sizeof(pthread_rwlock_t), "rwlock size");
+_Static_assert(offsetof(struct mn_rwlock, cur_writer) == offsetof(pthread_rwlock_t, __data.__cur_writer), "cur_writer");
+_Static_assert(offsetof(struct mn_rwlock, shared) == offsetof(pthread_rwlock_t, __data.__shared), "shared");
+_Static_assert(offsetof(struct mn_rwlock, flags) == offsetof(pthread_rwlock_t, __data.__flags), "flags");
+#define RW_WRITER  0x80000000u
+#define RW_READERS 0x7fffffffu
+
+/* pthread_barrier_t (32 bytes): ours entirely (we interpose init). */
+struct mn_barrier {
+	_Atomic uint32_t arrived;  /* threads in the current round; under lock */
+	_Atomic uint32_t round;    /* bumped when a round completes; waiters park on it */
+	uint32_t count;            /* immutable after init */
+	int shared;                /* process-shared: glibc's implementation */
+	_Atomic uint32_t lock;     /* spin lock over arrived/round (a few instructions) */
+	uint32_t unused[3];
+};
+_Static_assert(sizeof(struct mn_barrier) == sizeof(pthread_barrier_t), "barrier size");
+
+/* sem_t (32 bytes): glibc's struct new_sem on x86_64: value in the low
+ * 32 bits of data, waiters in the high 32; private is 0 (LLL_PRIVATE) for
+ * a process-private semaphore, 128 (LLL_SHARED) for a shared or named one. */
+struct mn_sem {
+	_Atomic uint32_t value;
+	_Atomic uint32_t nwaiters;
+	int private;
+	int pad;
+	char unused[16];
+};
+_Static_assert(sizeof(struct mn_sem) == sizeof(sem_t), "sem size");
 #endif

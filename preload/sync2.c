@@ -1,0 +1,200 @@
+/* preload/sync2.c: condvar init/destroy (both glibc symbol versions bind
+ * here: our exports are unversioned, and the old ABI's objects are 48
+ * bytes on x86_64 too), rwlocks, barriers, spin locks, semaphores and
+ * futex(2) through syscall(). */
+#include <semaphore.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include "preload/preload.h"
+#include "shims/sync.h"
+
+MN_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
+{
+	return mn_cond_init(c, attr);
+}
+
+MN_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+	(void)c;
+	return 0;
+}
+
+/* ---- rwlocks: process-shared ones stay glibc's. */
+#define RW_OURS(l) (mn_shim_active() && ((pthread_rwlock_t *)(l))->__data.__shared == 0)
+
+MN_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_rdlock)(l);
+	return mn_rwlock_rdlock(l, CLOCK_REALTIME, NULL, false);
+}
+
+MN_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_tryrdlock)(l);
+	return mn_rwlock_rdlock(l, CLOCK_REALTIME, NULL, true);
+}
+
+MN_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_timedrdlock)(l, abstime);
+	return mn_rwlock_rdlock(l, CLOCK_REALTIME, abstime, false);
+}
+
+MN_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_clockrdlock)(l, clock, abstime);
+	return mn_rwlock_rdlock(l, clock, abstime, false);
+}
+
+MN_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_wrlock)(l);
+	return mn_rwlock_wrlock(l, CLOCK_REALTIME, NULL, false);
+}
+
+MN_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_trywrlock)(l);
+	return mn_rwlock_wrlock(l, CLOCK_REALTIME, NULL, true);
+}
+
+MN_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_timedwrlock)(l, abstime);
+	return mn_rwlock_wrlock(l, CLOCK_REALTIME, abstime, false);
+}
+
+MN_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_clockwrlock)(l, clock, abstime);
+	return mn_rwlock_wrlock(l, clock, abstime, false);
+}
+
+MN_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	if (!RW_OURS(l))
+		return REAL(pthread_rwlock_unlock)(l);
+	return mn_rwlock_unlock(l);
+}
+
+/* ---- barriers: the object is ours from init on. */
+MN_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr, unsigned count)
+{
+	int pshared = PTHREAD_PROCESS_PRIVATE;
+	if (attr)
+		pthread_barrierattr_getpshared(attr, &pshared);
+	if (pshared == PTHREAD_PROCESS_SHARED)
+		return REAL(pthread_barrier_init)(b, attr, count);
+	return mn_barrier_init(b, attr, count);
+}
+
+/* A shared barrier was initialised by glibc, whose layout keeps its
+ * count at the same offset and never sets our shared flag: tell them
+ * apart by the attribute recorded at init. */
+MN_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	if (!mn_barrier_is_shared(b) && mn_shim_active())
+		return mn_barrier_wait(b);
+	return REAL(pthread_barrier_wait)(b);
+}
+
+MN_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
+{
+	if (!mn_barrier_is_shared(b))
+		return mn_barrier_destroy(b);
+	return REAL(pthread_barrier_destroy)(b);
+}
+
+/* ---- spin locks */
+MN_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
+{
+	if (!mn_shim_active())
+		return REAL(pthread_spin_lock)(l);
+	return mn_spin_lock(l);
+}
+
+MN_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
+{
+	return mn_spin_trylock(l);
+}
+
+MN_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
+{
+	return mn_spin_unlock(l);
+}
+
+/* ---- semaphores: errno style.  Shared (and named) ones are glibc's. */
+static int sem_ret(int e)
+{
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+#define SEM_OURS(s) (mn_shim_active() && mn_sem_is_ours(s))
+
+MN_EXPORT int sem_wait(sem_t *s)
+{
+	if (!SEM_OURS(s))
+		return REAL(sem_wait)(s);
+	return sem_ret(mn_sem_wait(s, false, CLOCK_REALTIME, NULL));
+}
+
+MN_EXPORT int sem_trywait(sem_t *s)
+{
+	if (!SEM_OURS(s))
+		return REAL(sem_trywait)(s);
+	return sem_ret(mn_sem_wait(s, true, CLOCK_REALTIME, NULL));
+}
+
+MN_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+	if (!SEM_OURS(s))
+		return REAL(sem_timedwait)(s, abstime);
+	return sem_ret(mn_sem_wait(s, false, CLOCK_REALTIME, abstime));
+}
+
+MN_EXPORT int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime)
+{
+	if (!SEM_OURS(s))
+		return REAL(sem_clockwait)(s, clock, abstime);
+	return sem_ret(mn_sem_wait(s, false, clock, abstime));
+}
+
+MN_EXPORT int sem_post(sem_t *s)
+{
+	if (!SEM_OURS(s))
+		return REAL(sem_post)(s);
+	return sem_ret(mn_sem_post(s));
+}
+
+/* ---- futex(2) through syscall() */
+MN_EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	va_end(ap);
+	if (n == SYS_futex && mn_shim_active()) {
+		long ret;
+		if (mn_futex((uint32_t *)a1, (int)a2, (uint32_t)a3, (const struct timespec *)a4, &ret)) {
+			if (ret < 0) {
+				errno = (int)-ret;
+				return -1;
+			}
+			return ret;
+		}
+	}
+	return REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
+}

@@ -1,0 +1,65 @@
+/* shims/futex.c: futex(2) reached through libc's syscall(), as Rust's
+ * std, C++20 atomic waits and OpenMP runtimes call it.  A private
+ * FUTEX_WAIT or FUTEX_WAIT_BITSET from a G parks the G on the address
+ * (sched/sema.c) instead of blocking the M; FUTEX_WAKE/FUTEX_WAKE_BITSET
+ * wake parked Gs first, then kernel waiters (foreign threads, or anyone
+ * who called the kernel directly) with what is left.  Bitsets are treated
+ * as FUTEX_BITSET_MATCH_ANY: a waiter may see a spurious wake-up, which
+ * every futex user must tolerate.  Everything else goes to the kernel.
+ * Returns the syscall convention: >= 0, or -errno. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include "shims/sync.h"
+#include "shims/thread.h"
+#include "sched/runtime.h"
+#include "sched/sema.h"
+#include "sched/sys.h"
+
+static bool still_val(const void *addr, void *arg)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)addr, memory_order_seq_cst) == (uint32_t)(uintptr_t)arg;
+}
+
+/* Returns 1 if handled (result in *ret), 0 to pass to the kernel. */
+int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, long *ret)
+{
+	int cmd = op & FUTEX_CMD_MASK;
+	if (!(op & FUTEX_PRIVATE_FLAG))
+		return 0;
+	if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) {
+		int n = (int)val;
+		if (n <= 0) {
+			*ret = 0;
+			return 1;
+		}
+		int woken = mn_sema_wake(uaddr, n);
+		long k = 0;
+		if (woken < n)
+			k = mn_sys6(SYS_futex, (long)uaddr, op, n - woken, (long)ts, 0, FUTEX_BITSET_MATCH_ANY);
+		*ret = k < 0 ? (woken ? woken : k) : woken + k;
+		return 1;
+	}
+	if ((cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET) || !mn_is_g())
+		return 0;
+	int64_t deadline = 0;
+	if (ts) {
+		if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) {
+			*ret = -EINVAL;
+			return 1;
+		}
+		if (cmd == FUTEX_WAIT) { /* relative, CLOCK_MONOTONIC */
+			deadline = mn_nanotime() + ts->tv_sec * 1000000000LL + ts->tv_nsec;
+		} else {
+			clockid_t c = (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+			int e = mn_abs_to_deadline(c, ts, &deadline);
+			if (e) {
+				*ret = -e;
+				return 1;
+			}
+		}
+	}
+	int r = mn_sema_park(uaddr, still_val, (void *)(uintptr_t)val, deadline, false);
+	*ret = r == 1 ? 0 : r == 0 ? -EAGAIN : -ETIMEDOUT;
+	return 1;
+}
