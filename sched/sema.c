@@ -14,7 +14,7 @@
 
 #define NBUCKET 251
 
-enum { W_QUEUED, W_WOKEN, W_TIMEDOUT };
+enum { W_QUEUED, W_WOKEN, W_TIMEDOUT, W_HANDOFF };
 
 struct waiter {
 	const void *addr;
@@ -126,7 +126,7 @@ int mn_sema_park(const void *addr, bool (*check)(const void *, void *), void *ar
 	mn_lock(&b->lock);
 	int st = w.state;
 	mn_unlock(&b->lock);
-	return st == W_WOKEN ? 1 : -ETIMEDOUT;
+	return st == W_WOKEN ? 1 : st == W_HANDOFF ? 2 : -ETIMEDOUT;
 }
 
 int mn_sema_wake(const void *addr, int n)
@@ -170,6 +170,31 @@ int mn_sema_wake(const void *addr, int n)
 			break;
 	}
 	return total;
+}
+
+bool mn_sema_handoff(const void *addr, void (*release)(const void *))
+{
+	struct bucket *b = bucket_of(addr);
+	mn_lock(&b->lock);
+	struct waiter *w = b->head;
+	while (w && w->addr != addr)
+		w = w->next;
+	if (!w) {
+		release(addr);
+		mn_unlock(&b->lock);
+		return false;
+	}
+	unlink_w(b, w);
+	w->state = W_HANDOFF;
+	struct g *gp = w->g;
+	mn_unlock(&b->lock);
+	if (gp) {
+		mn_goready_sel(gp);
+	} else {
+		atomic_store_explicit(&w->word, 1, memory_order_release);
+		mn_futex_wake(&w->word, 1);
+	}
+	return true;
 }
 
 int mn_sema_has_waiters(const void *addr)

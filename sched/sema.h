@@ -8,12 +8,16 @@
  * waker that changes the word and then calls mn_sema_wake cannot be missed).
  * deadline: CLOCK_MONOTONIC ns, 0 for none.  Works on Gs (parks the G) and
  * on foreign threads (sleeps on a futex).
- * Returns 1 woken by mn_sema_wake, 0 check failed (not parked),
- * -ETIMEDOUT. */
+ * Returns 1 woken by mn_sema_wake, 2 handed ownership by mn_sema_handoff,
+ * 0 check failed (not parked), -ETIMEDOUT. */
 MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
 			   int64_t deadline, bool lifo);
 /* Wake up to n waiters on addr, oldest first.  Returns the number woken. */
 MN_HIDDEN int mn_sema_wake(const void *addr, int n);
-/* Move waiters on from to to (condvar requeue); wakes none. */
+/* Direct hand-off (starvation mode): if a waiter is parked on addr, wake
+ * the oldest with result 2 and return true; else call release(addr) under
+ * the bucket lock (so no waiter can slip in between) and return false. */
+MN_HIDDEN bool mn_sema_handoff(const void *addr, void (*release)(const void *addr));
+/* Number of waiters parked on addr (tests, diagnostics). */
 MN_HIDDEN int mn_sema_has_waiters(const void *addr);
 #endif

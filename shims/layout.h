@@ -17,7 +17,8 @@ struct mn_mutex {
 	int owner;             /* tid of the owner (the TCB's tid); owner only */
 	unsigned int nusers;   /* lockers inside; EBUSY on destroy if nonzero */
 	_Atomic int kind;      /* PTHREAD_MUTEX_* | flags, written by init */
-	short spins, elision;
+	_Atomic short starving;  /* __spins: a waiter waited > 1 ms: unlock hands off */
+	short elision;
 	void *list_prev, *list_next; /* robust list: glibc's business */
 };
 _Static_assert(sizeof(struct mn_mutex) == sizeof(pthread_mutex_t), "mutex size");

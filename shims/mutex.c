@@ -9,7 +9,11 @@
  * Robust, priority-inheritance, priority-protect and process-shared
  * mutexes stay glibc's: the kernel knows their owners by real tid.
  * TODO(blocking capability): call those between entersyscall/exitsyscall.
- * TODO: Go-style starvation mode (direct hand-off after 1 ms of waiting).
+ * Starvation mode (Go's sync.Mutex): a waiter that has waited more than
+ * 1 ms marks the mutex starving; from then on unlock hands the lock
+ * straight to the oldest waiter (the word stays locked, so nobody can
+ * barge in) until the queue empties.  Without it a thread that just
+ * unlocked can re-take the lock forever while woken waiters lose the race.
  */
 #include <errno.h>
 #include "shims/layout.h"
@@ -35,6 +39,9 @@ static bool still_contended(const void *addr, void *arg)
 
 /* Spin only when someone else can release the lock meanwhile. */
 #define LOCK_SPINS 64
+/* Go's threshold: long enough that hand-offs stay rare, short enough that
+ * no waiter starves visibly. */
+#define STARVE_NS 1000000
 
 static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 {
@@ -48,11 +55,20 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 				return 0;
 		}
 	}
+	int64_t start = 0;
 	/* acquire: pairs with the release exchange in unlock */
 	while (atomic_exchange_explicit(&mx->lock, 2, memory_order_acquire) != 0) {
-		if (deadline && mn_nanotime() >= deadline)
+		int64_t now = mn_nanotime();
+		if (deadline && now >= deadline)
 			return ETIMEDOUT;
-		if (mn_sema_park(&mx->lock, still_contended, NULL, deadline, false) == -ETIMEDOUT) {
+		if (start == 0)
+			start = now;
+		else if (now - start > STARVE_NS)
+			atomic_store_explicit(&mx->starving, 1, memory_order_relaxed);
+		int r = mn_sema_park(&mx->lock, still_contended, NULL, deadline, false);
+		if (r == 2) /* handed over: the word is still locked, for us */
+			return 0;
+		if (r == -ETIMEDOUT) {
 			/* One last try: the lock may have been freed as we timed out. */
 			int z = 0;
 			if (atomic_compare_exchange_strong_explicit(&mx->lock, &z, 2, memory_order_acquire,
@@ -62,6 +78,12 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 		}
 	}
 	return 0;
+}
+
+/* Starvation-mode release with no waiter left; under the bucket lock. */
+static void release_word(const void *addr)
+{
+	atomic_store_explicit((_Atomic int *)addr, 0, memory_order_release);
 }
 
 static inline int acquire(struct mn_mutex *mx, int64_t deadline)
@@ -171,6 +193,11 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 	}
 	mx->owner = 0;
 	mx->nusers--;
+	if (atomic_load_explicit(&mx->starving, memory_order_relaxed)) {
+		if (!mn_sema_handoff(&mx->lock, release_word))
+			atomic_store_explicit(&mx->starving, 0, memory_order_relaxed);
+		return 0;
+	}
 	/* release: pairs with the acquire in acquire()/lock_slow */
 	if (atomic_exchange_explicit(&mx->lock, 0, memory_order_release) == 2)
 		mn_sema_wake(&mx->lock, 1);
