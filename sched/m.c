@@ -202,6 +202,18 @@ void mn_startm(struct p *pp, bool spinning)
 		}
 	}
 	struct m *mp = mn_mget();
+	if (mp == NULL && mn_sched.mcount > mn_sched.nprocs) {
+		/* As many Ms as Ps (plus M0) exist: one is almost surely between
+		 * giving up its P and going idle.  Wait a little for it rather
+		 * than grow the thread count for a moment's race (up to about
+		 * 100 us: 256 yields). */
+		for (int i = 0; i < 256 && mp == NULL; i++) {
+			mn_unlock(&mn_sched.lock);
+			mn_sys3(SYS_sched_yield, 0, 0, 0);
+			mn_lock(&mn_sched.lock);
+			mp = mn_mget();
+		}
+	}
 	if (mp == NULL) {
 		mn_unlock(&mn_sched.lock);
 		newm(pp, spinning);
