@@ -36,10 +36,13 @@ void mn_gexit_finish(struct g *gp)
 			if (!(gp->flags & G_MAIN))
 				mn_gfput(gp);
 		} else if (s == JS_JOINWAIT) {
+			/* The joiner may recycle gp as soon as it runs: everything
+			 * we write to gp comes first. */
+			atomic_store_explicit(&gp->exitword, 1, memory_order_release);
 			if (joiner)
 				mn_goready_sel(joiner);
-			atomic_store_explicit(&gp->exitword, 1, memory_order_release);
-			mn_futex_wake(&gp->exitword, 1);
+			else
+				mn_futex_wake(&gp->exitword, 1); /* harmless if already recycled */
 		}
 		break;
 	}

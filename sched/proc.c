@@ -327,15 +327,20 @@ static void finish_switch(struct m *mp)
 	if (mp->curg == gp)
 		mp->curg = NULL;
 	switch (what) {
-	case PEND_PARK:
+	case PEND_PARK: {
+		/* Once unlockf publishes the wait, a waker on another M may
+		 * ready and run gp at once: touch nothing of gp after it. */
+		bool (*unlockf)(struct g *, void *) = gp->unlockf;
+		void *arg = gp->unlockarg;
+		gp->unlockf = NULL;
 		atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
-		if (gp->unlockf && !gp->unlockf(gp, gp->unlockarg)) {
+		if (unlockf && !unlockf(gp, arg)) {
 			/* The wait is already over: run it again at once. */
 			atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
-			mn_runqput(mp->p ? mp->p : NULL, gp, true);
+			mn_runqput(mp->p, gp, true);
 		}
-		gp->unlockf = NULL;
 		break;
+	}
 	case PEND_YIELD:
 		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 		/* Behind the local queue when nothing waits globally (no lock;

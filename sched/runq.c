@@ -106,6 +106,17 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
 		if (n == 0) {
 			if (stealRunNext) {
 				struct g *next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
+				/* A running P is probably about to switch to its runnext
+				 * (a G it just readied before parking itself): give it
+				 * about 3 us before taking it, as Go does, so hand-offs
+				 * stay on one P instead of bouncing between Ms. */
+				if (next != NULL &&
+				    atomic_load_explicit(&victim->status, memory_order_relaxed) == P_RUNNING) {
+					for (int i = 0; i < 1000 && atomic_load_explicit(&victim->runnext,
+											  memory_order_relaxed) == next; i++)
+						arch_pause();
+					next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
+				}
 				if (next != NULL &&
 				    atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
 									    memory_order_acq_rel,

@@ -122,10 +122,9 @@ int mn_sema_park(const void *addr, bool (*check)(const void *, void *), void *ar
 			}
 		}
 	}
-	/* state was decided under the lock; take it to order with that. */
-	mn_lock(&b->lock);
-	int st = w.state;
-	mn_unlock(&b->lock);
+	/* state was written under the bucket lock before the waker readied us
+	 * (goready's acq_rel CAS) or set our word (release): visible here. */
+	int st = atomic_load_explicit((_Atomic int *)&w.state, memory_order_acquire);
 	return st == W_WOKEN ? 1 : st == W_HANDOFF ? 2 : -ETIMEDOUT;
 }
 

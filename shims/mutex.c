@@ -12,7 +12,7 @@
  * Starvation mode (Go's sync.Mutex): a waiter that has waited more than
  * 1 ms marks the mutex starving; from then on unlock hands the lock
  * straight to the oldest waiter (the word stays locked, so nobody can
- * barge in) until the queue empties.  Without it a thread that just
+ * barge in) until the queue empties or a waiter got the lock within 1 ms.  Without it a thread that just
  * unlocked can re-take the lock forever while woken waiters lose the race.
  */
 #include <errno.h>
@@ -66,8 +66,14 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 		else if (now - start > STARVE_NS)
 			atomic_store_explicit(&mx->starving, 1, memory_order_relaxed);
 		int r = mn_sema_park(&mx->lock, still_contended, NULL, deadline, false);
-		if (r == 2) /* handed over: the word is still locked, for us */
+		if (r == 2) {
+			/* Handed over: the word is still locked, for us.  Like Go,
+			 * leave starvation mode once a waiter got the lock quickly:
+			 * the queue is short again. */
+			if (mn_nanotime() - start < STARVE_NS)
+				atomic_store_explicit(&mx->starving, 0, memory_order_relaxed);
 			return 0;
+		}
 		if (r == -ETIMEDOUT) {
 			/* One last try: the lock may have been freed as we timed out. */
 			int z = 0;
