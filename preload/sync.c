@@ -9,6 +9,7 @@ static void resolve_sync(void)
 {
 	if (mn_glibc_sync.mutex_lock)
 		return;
+	mn_glibc_sync.mutex_init = dlsym(RTLD_NEXT, "pthread_mutex_init");
 	mn_glibc_sync.mutex_trylock = dlsym(RTLD_NEXT, "pthread_mutex_trylock");
 	mn_glibc_sync.mutex_unlock = dlsym(RTLD_NEXT, "pthread_mutex_unlock");
 	mn_glibc_sync.mutex_clocklock = dlsym(RTLD_NEXT, "pthread_mutex_clocklock");
@@ -22,6 +23,12 @@ __attribute__((constructor(102))) static void sync_init(void) { resolve_sync(); 
 
 /* Before the runtime is up (or in 1:1 mode) everything is glibc's. */
 #define SYNC_ACTIVE() (mn_glibc_sync.mutex_lock && mn_shim_active())
+
+MN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+	resolve_sync();
+	return mn_mutex_init(m, attr);
+}
 
 MN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {

@@ -27,6 +27,9 @@
 #include <string.h>
 #include "tcb.h"
 #include "runtime.h"
+#include "sys.h"
+#include "sema.h"
+#include <linux/futex.h>
 #undef p_type /* <resolv.h> renames it */
 
 struct mn_tcbinfo mn_tcbinfo;
@@ -257,9 +260,43 @@ void mn_tcb_run_key_destructors(uintptr_t tcb)
 	*used = false;
 }
 
+/* What the kernel does for a dying thread's robust list (glibc keeps the
+ * list in the TCB, which for a G the kernel never sees): every robust
+ * mutex still held gets FUTEX_OWNER_DIED, and one waiter is woken, so the
+ * next locker sees EOWNERDEAD.  The list ends at the head; bit 0 of a link
+ * marks a PI mutex. */
+static void release_robust_list(uintptr_t tcb, int tid)
+{
+	uintptr_t head = tcb + OFF_ROBUST_HEAD;
+	long futex_offset = AT(tcb, OFF_ROBUST_HEAD + 8, long);
+	uintptr_t pending = AT(tcb, OFF_ROBUST_HEAD + 16, uintptr_t) & ~(uintptr_t)1;
+	uintptr_t e = AT(tcb, OFF_ROBUST_HEAD, uintptr_t) & ~(uintptr_t)1;
+	for (int limit = 0; e && e != head && limit < 2048; limit++) {
+		uintptr_t next = *(uintptr_t *)e & ~(uintptr_t)1;
+		_Atomic uint32_t *word = (_Atomic uint32_t *)(e + futex_offset);
+		uint32_t v = atomic_load_explicit(word, memory_order_relaxed);
+		while ((v & FUTEX_TID_MASK) == (uint32_t)tid) {
+			uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+			if (atomic_compare_exchange_weak_explicit(word, &v, nv, memory_order_release,
+								  memory_order_relaxed)) {
+				if (v & FUTEX_WAITERS)
+					mn_sys6(SYS_futex, (long)word, FUTEX_WAKE, 1, 0, 0, 0);
+				mn_sema_wake(word, 1); /* Gs parked on it (shims/mutex.c) */
+				break;
+			}
+		}
+		e = next;
+	}
+	(void)pending;
+	AT(tcb, OFF_ROBUST_HEAD, uintptr_t) = head;
+	AT(tcb, OFF_ROBUST_HEAD + 16, uintptr_t) = 0;
+}
+
 void mn_tcb_exit(struct g *gp)
 {
 	uintptr_t tcb = gp->tcb;
+	if (AT(tcb, OFF_ROBUST_HEAD, uintptr_t) != tcb + OFF_ROBUST_HEAD)
+		release_robust_list(tcb, gp->fake_tid);
 	p_call_tls_dtors();
 	mn_tcb_run_key_destructors(tcb);
 	res_state rs = (res_state)(tcb + OFF_RES);

@@ -32,8 +32,13 @@ _Static_assert(offsetof(struct mn_mutex, nusers) == offsetof(pthread_mutex_t, __
 #define MUTEX_PRIO_PROTECT  64
 #define MUTEX_PSHARED       128
 #define MUTEX_ELISION_FLAGS (256 | 512)
-/* Kinds glibc keeps: robust, PI, PP, process-shared. */
-#define MUTEX_GLIBC_KINDS   (MUTEX_ROBUST | MUTEX_PRIO_INHERIT | MUTEX_PRIO_PROTECT | MUTEX_PSHARED)
+/* Kinds glibc keeps: robust and process-shared (their owners are known
+ * by tid, to the kernel at process death and to our G exit, which walks
+ * the robust list as the kernel does).  Priority inheritance and priority
+ * protection are accepted and recorded but, among Gs, have no priorities
+ * to act on: those mutexes behave as their base kind, ours. */
+#define MUTEX_GLIBC_KINDS   (MUTEX_ROBUST | MUTEX_PSHARED)
+#define MUTEX_PRIO_BITS     (MUTEX_PRIO_INHERIT | MUTEX_PRIO_PROTECT | 0xfff80000)
 
 /* pthread_cond_t: glibc's init zeroes it and records the clock and the
  * process-shared flag in __wrefs; we keep those two bits there. */

@@ -16,6 +16,7 @@
  * unlocked can re-take the lock forever while woken waiters lose the race.
  */
 #include <errno.h>
+#include <linux/futex.h>
 #include "shims/layout.h"
 #include "shims/sync.h"
 #include "shims/thread.h"
@@ -110,9 +111,14 @@ static inline int classify(struct mn_mutex *mx, int *type)
 		*type = kind & MUTEX_KIND_MASK;
 		return 0;
 	}
-	if (kind < 0 || (kind & ~(MUTEX_KIND_MASK | MUTEX_ELISION_FLAGS | MUTEX_GLIBC_KINDS)))
+	/* -1: destroyed.  Priority-protect kinds carry their ceiling in the
+	 * high bits (MUTEX_PRIO_BITS). */
+	if (kind == -1 || (kind & ~(MUTEX_KIND_MASK | MUTEX_ELISION_FLAGS | MUTEX_GLIBC_KINDS | MUTEX_PRIO_BITS)))
 		return -EINVAL;
-	return 1;
+	if (kind & MUTEX_GLIBC_KINDS)
+		return 1;
+	*type = kind & MUTEX_KIND_MASK; /* PI or PP, process-private */
+	return 0;
 }
 
 static int lock_common(struct mn_mutex *mx, int type, int64_t deadline, bool try)
@@ -145,12 +151,73 @@ static int lock_common(struct mn_mutex *mx, int type, int64_t deadline, bool try
 	return 0;
 }
 
+/* Process-private robust mutexes: glibc's code keeps their state (owner
+ * tid, EOWNERDEAD, ENOTRECOVERABLE, the robust list our G exit walks);
+ * we only replace its futex wait, which would block the M, by glibc's
+ * trylock and a G-level park on the lock word until it changes hands. */
+static bool robust_owned(const void *addr, void *arg)
+{
+	uint32_t v = atomic_load_explicit((_Atomic uint32_t *)addr, memory_order_seq_cst);
+	return (v & FUTEX_TID_MASK) != 0 && v == (uint32_t)(uintptr_t)arg;
+}
+
+static int robust_lock(pthread_mutex_t *m, int64_t deadline)
+{
+	struct mn_mutex *mx = (struct mn_mutex *)m;
+	for (;;) {
+		int r = mn_glibc_sync.mutex_trylock(m);
+		if (r == ENOTRECOVERABLE &&
+		    ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)self_tid()) {
+			/* glibc's trylock leaves the word taken here; its lock
+			 * releases it, as we must. */
+			atomic_store_explicit(&mx->lock, 0, memory_order_release);
+			mn_sema_wake(&mx->lock, 1);
+		}
+		if (r != EBUSY)
+			return r;
+		uint32_t v = (uint32_t)atomic_load_explicit(&mx->lock, memory_order_seq_cst);
+		if ((v & FUTEX_TID_MASK) == (uint32_t)self_tid() &&
+		    (atomic_load_explicit(&mx->kind, memory_order_relaxed) & MUTEX_KIND_MASK) ==
+			    PTHREAD_MUTEX_ERRORCHECK)
+			return EDEADLK;
+		if (deadline && mn_nanotime() >= deadline)
+			return ETIMEDOUT;
+		if (mn_sema_park(&mx->lock, robust_owned, (void *)(uintptr_t)v, deadline, false) == -ETIMEDOUT)
+			return ETIMEDOUT;
+	}
+}
+
+/* glibc marks every robust mutex process-shared (the kernel wakes their
+ * waiters with shared futex ops), so a private one is told by the mark
+ * mn_mutex_init leaves in the spins field, which glibc leaves alone for
+ * robust mutexes. */
+#define ROBUST_PRIVATE_MARK 0x5250 /* "RP" */
+
+static inline bool robust_private(struct mn_mutex *mx)
+{
+	return atomic_load_explicit(&mx->starving, memory_order_relaxed) == ROBUST_PRIVATE_MARK;
+}
+
+int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+	int r = mn_glibc_sync.mutex_init(m, attr);
+	int robust = 0, pshared = PTHREAD_PROCESS_PRIVATE;
+	if (r == 0 && attr) {
+		pthread_mutexattr_getrobust(attr, &robust);
+		pthread_mutexattr_getpshared(attr, &pshared);
+		if (robust == PTHREAD_MUTEX_ROBUST && pshared == PTHREAD_PROCESS_PRIVATE)
+			atomic_store_explicit(&((struct mn_mutex *)m)->starving, ROBUST_PRIVATE_MARK,
+					      memory_order_relaxed);
+	}
+	return r;
+}
+
 int mn_mutex_lock(pthread_mutex_t *m)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
 	if (c)
-		return c < 0 ? -c : mn_glibc_sync.mutex_lock(m);
+		return c < 0 ? -c : robust_private(mx) ? robust_lock(m, 0) : mn_glibc_sync.mutex_lock(m);
 	return lock_common(mx, type, 0, false);
 }
 
@@ -167,6 +234,17 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
+	if (c && c > 0 && robust_private(mx)) {
+		if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+			return EINVAL;
+		int r = mn_glibc_sync.mutex_trylock(m);
+		if (r != EBUSY)
+			return r;
+		int64_t deadline;
+		if ((r = mn_abs_to_deadline(clock, abstime, &deadline)) != 0)
+			return r;
+		return robust_lock(m, deadline);
+	}
 	if (c)
 		return c < 0 ? -c : mn_glibc_sync.mutex_clocklock(m, clock, abstime);
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
@@ -185,6 +263,12 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
+	if (c && c > 0 && robust_private(mx)) {
+		int r = mn_glibc_sync.mutex_unlock(m);
+		if (r == 0)
+			mn_sema_wake(&mx->lock, 1);
+		return r;
+	}
 	if (c)
 		return c < 0 ? -c : mn_glibc_sync.mutex_unlock(m);
 	if (type == PTHREAD_MUTEX_RECURSIVE) {

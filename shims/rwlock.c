@@ -95,14 +95,16 @@ static void release_wake(struct mn_rwlock *rw)
 int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime, bool try)
 {
 	struct mn_rwlock *rw = (struct mn_rwlock *)l;
-	if (abstime && clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+	/* glibc validates the clock and the time before trying the lock. */
+	if (abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
+			abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
 		return EINVAL;
 	if (try_rd(rw))
 		return 0;
-	if (rw->cur_writer == self_tid() && (atomic_load(&rw->state) & RW_WRITER))
-		return EDEADLK;
 	if (try)
 		return EBUSY;
+	if (rw->cur_writer == self_tid() && (atomic_load(&rw->state) & RW_WRITER))
+		return EDEADLK;
 	int64_t deadline;
 	int e = wait_deadline(clock, abstime, &deadline);
 	if (e)
@@ -121,17 +123,19 @@ int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 int mn_rwlock_wrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime, bool try)
 {
 	struct mn_rwlock *rw = (struct mn_rwlock *)l;
-	if (abstime && clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+	/* glibc validates the clock and the time before trying the lock. */
+	if (abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
+			abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
 		return EINVAL;
 	int tid = self_tid();
 	if (try_wr(rw)) {
 		rw->cur_writer = tid;
 		return 0;
 	}
-	if (rw->cur_writer == tid && (atomic_load(&rw->state) & RW_WRITER))
-		return EDEADLK;
 	if (try)
 		return EBUSY;
+	if (rw->cur_writer == tid && (atomic_load(&rw->state) & RW_WRITER))
+		return EDEADLK;
 	int64_t deadline;
 	int e = wait_deadline(clock, abstime, &deadline);
 	if (e)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #define MN_SHIM __attribute__((visibility("hidden")))
 struct mn_glibc_sync {
+	int (*mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
 	int (*mutex_lock)(pthread_mutex_t *);
 	int (*mutex_trylock)(pthread_mutex_t *);
 	int (*mutex_unlock)(pthread_mutex_t *);
@@ -17,6 +18,7 @@ struct mn_glibc_sync {
 };
 extern struct mn_glibc_sync mn_glibc_sync MN_SHIM;
 
+MN_SHIM int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr);
 MN_SHIM int mn_mutex_lock(pthread_mutex_t *m);
 MN_SHIM int mn_mutex_trylock(pthread_mutex_t *m);
 /* clock/abstime: NULL abstime waits forever. */
