@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include "preload/preload.h"
 #include "shims/sync.h"
+#include "shims/blocking.h"
 
 MN_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
@@ -25,7 +26,7 @@ MN_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 MN_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
 	if (!RW_OURS(l))
-		return REAL(pthread_rwlock_rdlock)(l);
+		return MN_BLOCKING(REAL(pthread_rwlock_rdlock)(l));
 	return mn_rwlock_rdlock(l, CLOCK_REALTIME, NULL, false);
 }
 
@@ -39,21 +40,21 @@ MN_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 MN_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return REAL(pthread_rwlock_timedrdlock)(l, abstime);
+		return MN_BLOCKING(REAL(pthread_rwlock_timedrdlock)(l, abstime));
 	return mn_rwlock_rdlock(l, CLOCK_REALTIME, abstime, false);
 }
 
 MN_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return REAL(pthread_rwlock_clockrdlock)(l, clock, abstime);
+		return MN_BLOCKING(REAL(pthread_rwlock_clockrdlock)(l, clock, abstime));
 	return mn_rwlock_rdlock(l, clock, abstime, false);
 }
 
 MN_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
 	if (!RW_OURS(l))
-		return REAL(pthread_rwlock_wrlock)(l);
+		return MN_BLOCKING(REAL(pthread_rwlock_wrlock)(l));
 	return mn_rwlock_wrlock(l, CLOCK_REALTIME, NULL, false);
 }
 
@@ -67,14 +68,14 @@ MN_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 MN_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return REAL(pthread_rwlock_timedwrlock)(l, abstime);
+		return MN_BLOCKING(REAL(pthread_rwlock_timedwrlock)(l, abstime));
 	return mn_rwlock_wrlock(l, CLOCK_REALTIME, abstime, false);
 }
 
 MN_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return REAL(pthread_rwlock_clockwrlock)(l, clock, abstime);
+		return MN_BLOCKING(REAL(pthread_rwlock_clockwrlock)(l, clock, abstime));
 	return mn_rwlock_wrlock(l, clock, abstime, false);
 }
 
@@ -101,9 +102,11 @@ MN_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierat
  * apart by the attribute recorded at init. */
 MN_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
-	if (!mn_barrier_is_shared(b) && mn_shim_active())
+	if (!mn_shim_active())
+		return REAL(pthread_barrier_wait)(b);
+	if (!mn_barrier_is_shared(b))
 		return mn_barrier_wait(b);
-	return REAL(pthread_barrier_wait)(b);
+	return MN_BLOCKING(REAL(pthread_barrier_wait)(b));
 }
 
 MN_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
@@ -143,10 +146,25 @@ static int sem_ret(int e)
 
 #define SEM_OURS(s) (mn_shim_active() && mn_sem_is_ours(s))
 
+/* Shared and named semaphores: glibc's, as a blocking call unless the
+ * value lets us through at once. */
+static int shared_sem_wait(sem_t *s, clockid_t clock, const struct timespec *abstime, int kind)
+{
+	if (kind == 0 && REAL(sem_trywait)(s) == 0)
+		return 0;
+	switch (kind) {
+	case 0: return MN_BLOCKING(REAL(sem_wait)(s));
+	case 1: return MN_BLOCKING(REAL(sem_timedwait)(s, abstime));
+	default: return MN_BLOCKING(REAL(sem_clockwait)(s, clock, abstime));
+	}
+}
+
 MN_EXPORT int sem_wait(sem_t *s)
 {
-	if (!SEM_OURS(s))
+	if (!mn_shim_active())
 		return REAL(sem_wait)(s);
+	if (!mn_sem_is_ours(s))
+		return shared_sem_wait(s, CLOCK_REALTIME, NULL, 0);
 	return sem_ret(mn_sem_wait(s, false, CLOCK_REALTIME, NULL));
 }
 
@@ -159,15 +177,19 @@ MN_EXPORT int sem_trywait(sem_t *s)
 
 MN_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
 {
-	if (!SEM_OURS(s))
+	if (!mn_shim_active())
 		return REAL(sem_timedwait)(s, abstime);
+	if (!mn_sem_is_ours(s))
+		return shared_sem_wait(s, CLOCK_REALTIME, abstime, 1);
 	return sem_ret(mn_sem_wait(s, false, CLOCK_REALTIME, abstime));
 }
 
 MN_EXPORT int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime)
 {
-	if (!SEM_OURS(s))
+	if (!mn_shim_active())
 		return REAL(sem_clockwait)(s, clock, abstime);
+	if (!mn_sem_is_ours(s))
+		return shared_sem_wait(s, clock, abstime, 2);
 	return sem_ret(mn_sem_wait(s, false, clock, abstime));
 }
 
@@ -188,7 +210,7 @@ MN_EXPORT long syscall(long n, ...)
 	va_end(ap);
 	if (n == SYS_futex && mn_shim_active()) {
 		long ret;
-		if (mn_futex((uint32_t *)a1, (int)a2, (uint32_t)a3, (const struct timespec *)a4, &ret)) {
+		if (mn_futex((uint32_t *)a1, (int)a2, (uint32_t)a3, (const struct timespec *)a4, (uint32_t)a6, &ret)) {
 			if (ret < 0) {
 				errno = (int)-ret;
 				return -1;

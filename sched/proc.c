@@ -293,6 +293,17 @@ void mn_goready(struct g *gp)
 	mn_wakep();
 }
 
+/* exitsyscall found no idle P: switch to g0 (the M has no P, so no direct
+ * switch), which queues gp and waits for a P. */
+void mn_gswitch_exitsyscall(struct g *gp)
+{
+	struct m *mp = gp->m;
+	mp->pending = PEND_EXITSYSCALL;
+	mp->pendingg = gp;
+	mn_arch_switch(&gp->ctx, &mp->g0.ctx);
+	finish_switch(mn_getm());
+}
+
 void mn_gosched(void)
 {
 	struct g *gp = mn_getg();
@@ -353,6 +364,16 @@ static void finish_switch(struct m *mp)
 			mn_globrunqput(gp);
 			mn_unlock(&mn_sched.lock);
 		}
+		break;
+	case PEND_EXITSYSCALL:
+		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+		mn_lock(&mn_sched.lock);
+		mn_globrunqput(gp);
+		mn_unlock(&mn_sched.lock);
+		mn_wakep(); /* a P may have gone idle since exitsyscall looked */
+		if (!mp->lockedg)
+			mn_stopm(); /* returns holding a P; schedule() goes on */
+		/* a locked M waits in stoplockedm for its G to be handed back */
 		break;
 	case PEND_EXIT:
 		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);

@@ -137,7 +137,7 @@ struct m {
 	struct g *pendingg;
 	stack_t altstack;        /* per-M signal stack (stack overflow reports, preemption) */
 };
-enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_EXIT, PEND_READY_LOCKED };
+enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_EXIT, PEND_EXITSYSCALL };
 
 /* ---------------------------------------------------------------- sched */
 struct sched {
@@ -208,6 +208,13 @@ MN_HIDDEN int64_t mn_goid(struct g *gp);
 MN_HIDDEN bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
 			       void (*ontimeout)(struct g *, void *), const char *reason);
 MN_HIDDEN bool mn_goready_sel(struct g *gp);
+
+/* syscall.c: bracket a call that may block in the kernel.  Context: a G
+ * holding a P; between the two calls the G runs without a P and must not
+ * touch the scheduler. */
+MN_HIDDEN void mn_entersyscall(void);
+MN_HIDDEN void mn_exitsyscall(void);
+MN_HIDDEN void mn_gswitch_exitsyscall(struct g *gp);
 
 /* runq.c */
 MN_HIDDEN void mn_runqput(struct p *pp, struct g *gp, bool next);

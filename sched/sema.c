@@ -22,6 +22,7 @@ struct waiter {
 	struct waiter *next, *prev;
 	struct bucket *b;
 	int state;                    /* bucket lock */
+	uint32_t bitset;              /* futex bitset; ~0 for everything else */
 	_Atomic uint32_t word;        /* foreign threads sleep here */
 };
 
@@ -81,8 +82,14 @@ static bool unlock_bucket_w(struct g *gp, void *arg)
 int mn_sema_park(const void *addr, bool (*check)(const void *, void *), void *arg, int64_t deadline,
 		 bool lifo)
 {
+	return mn_sema_park_bitset(addr, check, arg, deadline, lifo, ~0u);
+}
+
+int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), void *arg, int64_t deadline,
+			bool lifo, uint32_t bitset)
+{
 	struct bucket *b = bucket_of(addr);
-	struct waiter w = { .addr = addr, .b = b, .state = W_QUEUED };
+	struct waiter w = { .addr = addr, .b = b, .state = W_QUEUED, .bitset = bitset };
 	w.g = mn_is_g() ? mn_getg() : NULL;
 	mn_lock(&b->lock);
 	if (!check(addr, arg)) {
@@ -130,6 +137,11 @@ int mn_sema_park(const void *addr, bool (*check)(const void *, void *), void *ar
 
 int mn_sema_wake(const void *addr, int n)
 {
+	return mn_sema_wake_bitset(addr, n, ~0u);
+}
+
+int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset)
+{
 	struct bucket *b = bucket_of(addr);
 	struct waiter *woken[16];
 	int total = 0;
@@ -139,7 +151,7 @@ int mn_sema_wake(const void *addr, int n)
 		struct waiter *w = b->head;
 		while (w && k < 16 && n > 0) {
 			struct waiter *nx = w->next;
-			if (w->addr == addr) {
+			if (w->addr == addr && (w->bitset & bitset)) {
 				unlink_w(b, w);
 				w->state = W_WOKEN;
 				woken[k++] = w;

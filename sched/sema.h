@@ -12,6 +12,11 @@
  * 0 check failed (not parked), -ETIMEDOUT. */
 MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
 			   int64_t deadline, bool lifo);
+/* Futex bitset forms: a waiter is woken only by a wake whose bitset
+ * shares a bit with its own (the others use ~0). */
+MN_HIDDEN int mn_sema_park_bitset(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
+				  int64_t deadline, bool lifo, uint32_t bitset);
+MN_HIDDEN int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset);
 /* Wake up to n waiters on addr, oldest first.  Returns the number woken. */
 MN_HIDDEN int mn_sema_wake(const void *addr, int n);
 /* Direct hand-off (starvation mode): if a waiter is parked on addr, wake

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "shims/layout.h"
 #include "shims/sync.h"
+#include "shims/blocking.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 
@@ -46,7 +47,7 @@ int mn_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return mn_glibc_sync.cond_wait(cv, m);
+		return MN_BLOCKING(mn_glibc_sync.cond_wait(cv, m));
 	return wait_common(c, m, 0);
 }
 
@@ -56,7 +57,7 @@ int mn_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clockid_t clock, c
 	if (clock < 0)
 		clock = (c->wrefs & COND_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
 	if (c->wrefs & COND_SHARED)
-		return mn_glibc_sync.cond_clockwait(cv, m, clock, abstime);
+		return MN_BLOCKING(mn_glibc_sync.cond_clockwait(cv, m, clock, abstime));
 	int64_t deadline;
 	int r = mn_abs_to_deadline(clock, abstime, &deadline);
 	if (r)

@@ -2,16 +2,17 @@
  * std, C++20 atomic waits and OpenMP runtimes call it.  A private
  * FUTEX_WAIT or FUTEX_WAIT_BITSET from a G parks the G on the address
  * (sched/sema.c) instead of blocking the M; FUTEX_WAKE/FUTEX_WAKE_BITSET
- * wake parked Gs first, then kernel waiters (foreign threads, or anyone
- * who called the kernel directly) with what is left.  Bitsets are treated
- * as FUTEX_BITSET_MATCH_ANY: a waiter may see a spurious wake-up, which
- * every futex user must tolerate.  Everything else goes to the kernel.
+ * wake parked Gs first (bitsets honoured), then kernel waiters (foreign
+ * threads, or anyone who called the kernel directly) with what is left.
+ * Shared waits go to the kernel as blocking calls.  Everything else goes
+ * to the kernel.
  * Returns the syscall convention: >= 0, or -errno. */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include "shims/sync.h"
 #include "shims/thread.h"
+#include "shims/blocking.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/sys.h"
@@ -22,21 +23,36 @@ static bool still_val(const void *addr, void *arg)
 }
 
 /* Returns 1 if handled (result in *ret), 0 to pass to the kernel. */
-int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, long *ret)
+int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, uint32_t val3, long *ret)
 {
 	int cmd = op & FUTEX_CMD_MASK;
-	if (!(op & FUTEX_PRIVATE_FLAG))
+	if ((uintptr_t)uaddr & 3)
+		return 0; /* the kernel says EINVAL */
+	if (!(op & FUTEX_PRIVATE_FLAG)) {
+		/* Shared: another process may wake it, so only the kernel can
+		 * wait; do it without the P.  Wakes also reach parked Gs. */
+		if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && mn_is_g()) {
+			long r = MN_BLOCKING(mn_sys6(SYS_futex, (long)uaddr, op, val, (long)ts, 0, val3));
+			*ret = r;
+			return 1;
+		}
 		return 0;
+	}
 	if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) {
 		int n = (int)val;
 		if (n <= 0) {
 			*ret = 0;
 			return 1;
 		}
-		int woken = mn_sema_wake(uaddr, n);
+		uint32_t bits = cmd == FUTEX_WAKE_BITSET ? val3 : FUTEX_BITSET_MATCH_ANY;
+		if (bits == 0) {
+			*ret = -EINVAL;
+			return 1;
+		}
+		int woken = mn_sema_wake_bitset(uaddr, n, bits);
 		long k = 0;
 		if (woken < n)
-			k = mn_sys6(SYS_futex, (long)uaddr, op, n - woken, (long)ts, 0, FUTEX_BITSET_MATCH_ANY);
+			k = mn_sys6(SYS_futex, (long)uaddr, op, n - woken, (long)ts, 0, bits);
 		*ret = k < 0 ? (woken ? woken : k) : woken + k;
 		return 1;
 	}
@@ -59,7 +75,12 @@ int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, l
 			}
 		}
 	}
-	int r = mn_sema_park(uaddr, still_val, (void *)(uintptr_t)val, deadline, false);
+	uint32_t bits = cmd == FUTEX_WAIT_BITSET ? val3 : FUTEX_BITSET_MATCH_ANY;
+	if (bits == 0) {
+		*ret = -EINVAL;
+		return 1;
+	}
+	int r = mn_sema_park_bitset(uaddr, still_val, (void *)(uintptr_t)val, deadline, false, bits);
 	*ret = r == 1 ? 0 : r == 0 ? -EAGAIN : -ETIMEDOUT;
 	return 1;
 }

@@ -19,6 +19,7 @@
 #include <linux/futex.h>
 #include "shims/layout.h"
 #include "shims/sync.h"
+#include "shims/blocking.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
@@ -212,12 +213,24 @@ int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 	return r;
 }
 
+/* Process-shared mutexes are glibc's; their waits go through the kernel,
+ * so they are blocking calls. */
+static int shared_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
+{
+	int r = mn_glibc_sync.mutex_trylock(m);
+	if (r != EBUSY)
+		return r;
+	if (abstime)
+		return MN_BLOCKING(mn_glibc_sync.mutex_clocklock(m, clock, abstime));
+	return MN_BLOCKING(mn_glibc_sync.mutex_lock(m));
+}
+
 int mn_mutex_lock(pthread_mutex_t *m)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
 	if (c)
-		return c < 0 ? -c : robust_private(mx) ? robust_lock(m, 0) : mn_glibc_sync.mutex_lock(m);
+		return c < 0 ? -c : robust_private(mx) ? robust_lock(m, 0) : shared_lock(m, CLOCK_REALTIME, NULL);
 	return lock_common(mx, type, 0, false);
 }
 
@@ -246,7 +259,7 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 		return robust_lock(m, deadline);
 	}
 	if (c)
-		return c < 0 ? -c : mn_glibc_sync.mutex_clocklock(m, clock, abstime);
+		return c < 0 ? -c : shared_lock(m, clock, abstime);
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
 		return EINVAL;
 	/* glibc checks the time only when it has to wait. */

@@ -42,7 +42,9 @@ static bool still_zero(const void *addr, void *arg)
 int mn_sem_wait(sem_t *sem, bool try, clockid_t clock, const struct timespec *abstime)
 {
 	struct mn_sem *s = (struct mn_sem *)sem;
-	if (abstime && clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+	/* glibc checks the clock and the time before the value. */
+	if (abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
+			abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
 		return EINVAL;
 	if (try_dec(s))
 		return 0;

@@ -50,5 +50,5 @@ MN_SHIM bool mn_sem_is_ours(sem_t *s);
 MN_SHIM int mn_sem_wait(sem_t *s, bool try, clockid_t clock, const struct timespec *abstime);
 MN_SHIM int mn_sem_post(sem_t *s);
 /* futex(2) through syscall(): 1 handled (*ret: >= 0 or -errno), 0 kernel's. */
-MN_SHIM int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, long *ret);
+MN_SHIM int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, uint32_t val3, long *ret);
 #endif

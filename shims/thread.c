@@ -238,6 +238,15 @@ void mn_thread_exit(void *res)
 
 static _Atomic int init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
 
+/* A forked child has only the forking thread, and the parent's Ms, Ps
+ * and Gs are gone: the child runs 1:1 on glibc from here on.
+ * TODO(process capability): rebuild the runtime in the child around the
+ * forking G instead. */
+static void fork_child(void)
+{
+	atomic_store_explicit(&init_state, 3, memory_order_release);
+}
+
 void mn_shim_init(void)
 {
 	int z = 0;
@@ -260,6 +269,7 @@ void mn_shim_init(void)
 		struct g *gp = mn_main_attach();
 		mn_sig_main_init(gp);
 	}
+	pthread_atfork(NULL, NULL, fork_child);
 	atomic_store_explicit(&init_state, 2, memory_order_release);
 }
 
