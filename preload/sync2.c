@@ -5,6 +5,7 @@
 #include <semaphore.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 #include "preload/preload.h"
 #include "shims/sync.h"
 #include "shims/blocking.h"
@@ -208,6 +209,8 @@ MN_EXPORT long syscall(long n, ...)
 	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
 	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
 	va_end(ap);
+	if (n == SYS_gettid && mn_shim_active() && mn_is_g())
+		return mn_thread_gettid();
 	if (n == SYS_futex && mn_shim_active()) {
 		long ret;
 		if (mn_futex((uint32_t *)a1, (int)a2, (uint32_t)a3, (const struct timespec *)a4, (uint32_t)a6, &ret)) {
@@ -219,4 +222,16 @@ MN_EXPORT long syscall(long n, ...)
 		}
 	}
 	return REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
+}
+
+/* A thread's id, as glibc records it in its TCB: unique per G, so
+ * programs that key per-thread data on gettid() (Python's native_id,
+ * loggers) keep working.  Not a kernel tid: tgkill to it fails (ESRCH).
+ * TODO(signals capability): route tgkill/tkill to a fake tid to the M
+ * running that G. */
+MN_EXPORT pid_t gettid(void)
+{
+	if (mn_shim_active() && mn_is_g())
+		return mn_thread_gettid();
+	return REAL(gettid)();
 }

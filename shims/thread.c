@@ -346,3 +346,8 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 	mn_newproc_start(gp);
 	return 0;
 }
+
+pid_t mn_thread_gettid(void)
+{
+	return *(int *)mn_tcb_field(arch_get_fsbase(), TCBF_TID);
+}

@@ -28,6 +28,8 @@ MN_SHIM int mn_thread_setschedparam(pthread_t t, int policy, const struct sched_
 MN_SHIM int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp);
 /* Is t one of our Gs?  (Else the caller falls back to glibc.) */
 MN_SHIM bool mn_thread_is_g(pthread_t t);
+#include <sys/types.h>
+MN_SHIM pid_t mn_thread_gettid(void);
 MN_SHIM int mn_once(pthread_once_t *once, void (*init)(void));
 
 /* Sleeping (shims/sleep.c): 0 or -errno; rem filled on -EINTR. */

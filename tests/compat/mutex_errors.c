@@ -1,0 +1,327 @@
+/* mutex_errors: the error numbers glibc's mutex functions return on misuse.
+ *
+ * Proves each of these returns what glibc 2.36 returns:
+ *   destroy a locked mutex -> EBUSY (then unlock and destroy -> 0);
+ *   errorcheck: relock by the owner -> EDEADLK, unlock by a non-owner ->
+ *   EPERM, unlock when unlocked -> EPERM, timedlock by the owner -> EDEADLK;
+ *   recursive: unlock by a non-owner -> EPERM, unlock when unlocked -> EPERM;
+ *   trylock on a mutex locked by another thread -> EBUSY (each kind);
+ *   timedlock with tv_nsec = 1000000000 or -1 on a LOCKED mutex -> EINVAL;
+ *   the same on an UNLOCKED mutex: glibc takes the lock and returns 0
+ *   (printed; the fast path does not look at the deadline);
+ *   clocklock with CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID or
+ *   clock 12345 -> EINVAL, on an unlocked mutex as well (the clock is
+ *   checked first) and on a locked one;
+ *   timedlock / clocklock with a deadline in the past (a second ago, and
+ *   the epoch) on a locked mutex -> ETIMEDOUT, and on an unlocked one -> 0;
+ *   init with a bad attribute type is impossible (settype rejects it with
+ *   EINVAL), and destroy of an unlocked, never-used mutex -> 0.
+ * Each check runs on a normal, an errorcheck, a recursive and an adaptive
+ * mutex where it is defined for it.
+ *
+ * Expects: exit 0 and one "what: ERRNAME" line per case.  A result that
+ * differs prints "FAIL: ..." and exits 1.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+static const char *volatile phase = "start";
+
+static const char *errname(int e)
+{
+	static char buf[32];
+	switch (e) {
+	case 0: return "0";
+	case EINVAL: return "EINVAL";
+	case EDEADLK: return "EDEADLK";
+	case EBUSY: return "EBUSY";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EPERM: return "EPERM";
+	case EAGAIN: return "EAGAIN";
+	case ENOTSUP: return "ENOTSUP";
+	case EOWNERDEAD: return "EOWNERDEAD";
+	case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
+	}
+	snprintf(buf, sizeof buf, "E?%d", e);
+	return buf;
+}
+
+static void expect(const char *what, int got, int want)
+{
+	printf("%s: %s\n", what, errname(got));
+	if (got != want) {
+		printf("FAIL: %s: expected %s\n", what, errname(want));
+		failures++;
+	}
+}
+
+static void on_alarm(int sig)
+{
+	const char *p = phase;
+	(void)sig;
+	write(1, "FAIL: watchdog: stuck in ", 25);
+	write(1, p, strlen(p));
+	write(1, "\n", 1);
+	_exit(1);
+}
+
+static void must(int rc, const char *what)
+{
+	if (rc != 0) {
+		printf("FAIL: %s: %s\n", what, errname(rc));
+		exit(1);
+	}
+}
+
+/* A helper thread that holds a mutex until told to let go, so that the
+ * main thread can try things on a mutex held by somebody else. */
+struct holder {
+	pthread_mutex_t *m;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int state;   /* 0 starting, 1 holding, 2 release, 3 released */
+	int rc;
+	pthread_t t;
+};
+
+static void *holder_thread(void *arg)
+{
+	struct holder *h = arg;
+	h->rc = pthread_mutex_lock(h->m);
+	pthread_mutex_lock(&h->mu);
+	h->state = 1;
+	pthread_cond_broadcast(&h->cv);
+	while (h->state != 2)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	if (h->rc == 0)
+		h->rc = pthread_mutex_unlock(h->m);
+	return NULL;
+}
+
+static void hold(struct holder *h, pthread_mutex_t *m)
+{
+	h->m = m;
+	h->state = 0;
+	h->rc = -1;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	must(pthread_create(&h->t, NULL, holder_thread, h), "pthread_create");
+	pthread_mutex_lock(&h->mu);
+	while (h->state != 1)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	must(h->rc, "holder lock");
+}
+
+static void release(struct holder *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->state = 2;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->t, NULL);
+	must(h->rc, "holder unlock");
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+}
+
+static const char *const kind_names[] = {"normal", "errorcheck", "recursive",
+					 "adaptive"};
+static const int kind_types[] = {PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_ERRORCHECK,
+				 PTHREAD_MUTEX_RECURSIVE,
+				 PTHREAD_MUTEX_ADAPTIVE_NP};
+
+static void make(pthread_mutex_t *m, int type)
+{
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	must(pthread_mutexattr_settype(&a, type), "settype");
+	must(pthread_mutex_init(m, &a), "pthread_mutex_init");
+	pthread_mutexattr_destroy(&a);
+}
+
+static struct timespec past(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	ts.tv_sec -= 1;
+	return ts;
+}
+
+static struct timespec future(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	ts.tv_sec += 30;
+	return ts;
+}
+
+static void per_kind(int k)
+{
+	pthread_mutex_t m;
+	struct holder h;
+	struct timespec ts;
+	char w[160];
+	const char *kn = kind_names[k];
+	int type = kind_types[k];
+
+#define W(s) (snprintf(w, sizeof w, "%s: %s", kn, s), w)
+	make(&m, type);
+
+	/* destroy while locked */
+	phase = "destroy locked";
+	expect(W("lock"), pthread_mutex_lock(&m), 0);
+	expect(W("destroy locked by self"), pthread_mutex_destroy(&m), EBUSY);
+	expect(W("unlock"), pthread_mutex_unlock(&m), 0);
+	hold(&h, &m);
+	expect(W("destroy locked by another thread"), pthread_mutex_destroy(&m), EBUSY);
+
+	/* held by another thread */
+	phase = "held by another";
+	expect(W("trylock held by another"), pthread_mutex_trylock(&m), EBUSY);
+	if (type != PTHREAD_MUTEX_NORMAL && type != PTHREAD_MUTEX_ADAPTIVE_NP)
+		expect(W("unlock by non-owner"), pthread_mutex_unlock(&m), EPERM);
+	ts = past(CLOCK_REALTIME);
+	expect(W("timedlock past deadline, locked"), pthread_mutex_timedlock(&m, &ts),
+	       ETIMEDOUT);
+	ts = (struct timespec){0, 0};
+	expect(W("timedlock epoch deadline, locked"), pthread_mutex_timedlock(&m, &ts),
+	       ETIMEDOUT);
+	ts = past(CLOCK_MONOTONIC);
+	expect(W("clocklock monotonic past, locked"),
+	       pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &ts), ETIMEDOUT);
+	ts = past(CLOCK_REALTIME);
+	expect(W("clocklock realtime past, locked"),
+	       pthread_mutex_clocklock(&m, CLOCK_REALTIME, &ts), ETIMEDOUT);
+	ts = future(CLOCK_REALTIME);
+	ts.tv_nsec = 1000000000;
+	expect(W("timedlock tv_nsec=1e9, locked"), pthread_mutex_timedlock(&m, &ts),
+	       EINVAL);
+	ts.tv_nsec = -1;
+	expect(W("timedlock tv_nsec=-1, locked"), pthread_mutex_timedlock(&m, &ts),
+	       EINVAL);
+	ts = future(CLOCK_MONOTONIC);
+	ts.tv_nsec = 1000000000;
+	expect(W("clocklock monotonic tv_nsec=1e9, locked"),
+	       pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &ts), EINVAL);
+	ts = future(CLOCK_REALTIME);
+	expect(W("clocklock CLOCK_PROCESS_CPUTIME_ID, locked"),
+	       pthread_mutex_clocklock(&m, CLOCK_PROCESS_CPUTIME_ID, &ts), EINVAL);
+	release(&h);
+
+	/* unlocked */
+	phase = "unlocked";
+	if (type == PTHREAD_MUTEX_ERRORCHECK || type == PTHREAD_MUTEX_RECURSIVE)
+		expect(W("unlock when unlocked"), pthread_mutex_unlock(&m), EPERM);
+	ts = future(CLOCK_REALTIME);
+	ts.tv_nsec = 1000000000;
+	expect(W("timedlock tv_nsec=1e9, unlocked"), pthread_mutex_timedlock(&m, &ts), 0);
+	expect(W("unlock"), pthread_mutex_unlock(&m), 0);
+	ts = future(CLOCK_MONOTONIC);
+	ts.tv_nsec = 1000000000;
+	expect(W("clocklock monotonic tv_nsec=1e9, unlocked"),
+	       pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &ts), 0);
+	expect(W("unlock"), pthread_mutex_unlock(&m), 0);
+	ts = future(CLOCK_REALTIME);
+	expect(W("clocklock CLOCK_PROCESS_CPUTIME_ID, unlocked"),
+	       pthread_mutex_clocklock(&m, CLOCK_PROCESS_CPUTIME_ID, &ts), EINVAL);
+	expect(W("clocklock CLOCK_THREAD_CPUTIME_ID, unlocked"),
+	       pthread_mutex_clocklock(&m, CLOCK_THREAD_CPUTIME_ID, &ts), EINVAL);
+	expect(W("clocklock clock 12345, unlocked"),
+	       pthread_mutex_clocklock(&m, (clockid_t)12345, &ts), EINVAL);
+	expect(W("trylock after the EINVALs (still unlocked)"),
+	       pthread_mutex_trylock(&m), 0);
+	expect(W("unlock"), pthread_mutex_unlock(&m), 0);
+	ts = past(CLOCK_REALTIME);
+	expect(W("timedlock past deadline, unlocked"), pthread_mutex_timedlock(&m, &ts),
+	       0);
+	expect(W("unlock"), pthread_mutex_unlock(&m), 0);
+	ts = past(CLOCK_MONOTONIC);
+	expect(W("clocklock monotonic past, unlocked"),
+	       pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &ts), 0);
+	expect(W("unlock"), pthread_mutex_unlock(&m), 0);
+
+	/* owner misuse */
+	phase = "owner misuse";
+	if (type == PTHREAD_MUTEX_ERRORCHECK) {
+		expect(W("lock"), pthread_mutex_lock(&m), 0);
+		expect(W("relock by owner"), pthread_mutex_lock(&m), EDEADLK);
+		ts = future(CLOCK_REALTIME);
+		expect(W("timedlock by owner"), pthread_mutex_timedlock(&m, &ts), EDEADLK);
+		ts = past(CLOCK_REALTIME);
+		expect(W("timedlock by owner, past deadline"),
+		       pthread_mutex_timedlock(&m, &ts), EDEADLK);
+		expect(W("trylock by owner"), pthread_mutex_trylock(&m), EBUSY);
+		expect(W("unlock"), pthread_mutex_unlock(&m), 0);
+		expect(W("unlock again"), pthread_mutex_unlock(&m), EPERM);
+	}
+	if (type == PTHREAD_MUTEX_RECURSIVE) {
+		expect(W("lock"), pthread_mutex_lock(&m), 0);
+		expect(W("relock by owner"), pthread_mutex_lock(&m), 0);
+		expect(W("trylock by owner"), pthread_mutex_trylock(&m), 0);
+		expect(W("unlock 1"), pthread_mutex_unlock(&m), 0);
+		expect(W("unlock 2"), pthread_mutex_unlock(&m), 0);
+		expect(W("unlock 3"), pthread_mutex_unlock(&m), 0);
+		expect(W("unlock 4"), pthread_mutex_unlock(&m), EPERM);
+	}
+	expect(W("destroy unlocked"), pthread_mutex_destroy(&m), 0);
+#undef W
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGALRM, on_alarm);
+	alarm(90);
+
+	for (int k = 0; k < 4; k++)
+		per_kind(k);
+
+	/* Static initialisers, held by another thread: destroy -> EBUSY. */
+	static pthread_mutex_t s = PTHREAD_MUTEX_INITIALIZER;
+	static pthread_mutex_t se = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+	static pthread_mutex_t sr = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+	struct holder h;
+	phase = "static";
+	hold(&h, &s);
+	expect("static normal: destroy held", pthread_mutex_destroy(&s), EBUSY);
+	expect("static normal: trylock held", pthread_mutex_trylock(&s), EBUSY);
+	release(&h);
+	hold(&h, &se);
+	expect("static errorcheck: unlock by non-owner", pthread_mutex_unlock(&se), EPERM);
+	release(&h);
+	expect("static errorcheck: unlock unlocked", pthread_mutex_unlock(&se), EPERM);
+	expect("static errorcheck: lock", pthread_mutex_lock(&se), 0);
+	expect("static errorcheck: relock", pthread_mutex_lock(&se), EDEADLK);
+	expect("static errorcheck: unlock", pthread_mutex_unlock(&se), 0);
+	hold(&h, &sr);
+	expect("static recursive: unlock by non-owner", pthread_mutex_unlock(&sr), EPERM);
+	expect("static recursive: trylock held", pthread_mutex_trylock(&sr), EBUSY);
+	release(&h);
+	expect("static recursive: unlock unlocked", pthread_mutex_unlock(&sr), EPERM);
+
+	/* Attribute misuse. */
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	expect("mutexattr settype -1", pthread_mutexattr_settype(&a, -1), EINVAL);
+	expect("mutexattr settype 4", pthread_mutexattr_settype(&a, 4), EINVAL);
+	pthread_mutexattr_destroy(&a);
+
+	if (failures) {
+		printf("FAIL: %d unexpected results\n", failures);
+		return 1;
+	}
+	printf("all as expected\n");
+	return 0;
+}
