@@ -30,4 +30,17 @@
 	   real_; })
 
 void mn_preload_resolve(void) __attribute__((visibility("hidden")));
+
+/* glibc's map from error numbers to C11 thrd_* results. */
+#include <threads.h>
+static inline int mn_c11_err(int e)
+{
+	switch (e) {
+	case 0: return thrd_success;
+	case ENOMEM: return thrd_nomem;
+	case ETIMEDOUT: return thrd_timedout;
+	case EBUSY: return thrd_busy;
+	default: return thrd_error;
+	}
+}
 #endif

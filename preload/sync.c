@@ -114,53 +114,43 @@ MN_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 }
 
 /* ---- C11: glibc's mtx_/cnd_ call internal pthread functions. */
-static int c11_err(int e)
-{
-	switch (e) {
-	case 0: return thrd_success;
-	case ENOMEM: return thrd_nomem;
-	case ETIMEDOUT: return thrd_timedout;
-	case EBUSY: return thrd_busy;
-	default: return thrd_error;
-	}
-}
 
 MN_EXPORT int mtx_lock(mtx_t *m)
 {
-	return c11_err(pthread_mutex_lock((pthread_mutex_t *)m));
+	return mn_c11_err(pthread_mutex_lock((pthread_mutex_t *)m));
 }
 
 MN_EXPORT int mtx_trylock(mtx_t *m)
 {
-	return c11_err(pthread_mutex_trylock((pthread_mutex_t *)m));
+	return mn_c11_err(pthread_mutex_trylock((pthread_mutex_t *)m));
 }
 
 MN_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict ts)
 {
-	return c11_err(pthread_mutex_timedlock((pthread_mutex_t *)m, ts));
+	return mn_c11_err(pthread_mutex_timedlock((pthread_mutex_t *)m, ts));
 }
 
 MN_EXPORT int mtx_unlock(mtx_t *m)
 {
-	return c11_err(pthread_mutex_unlock((pthread_mutex_t *)m));
+	return mn_c11_err(pthread_mutex_unlock((pthread_mutex_t *)m));
 }
 
 MN_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
-	return c11_err(pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m));
+	return mn_c11_err(pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m));
 }
 
 MN_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m, const struct timespec *restrict ts)
 {
-	return c11_err(pthread_cond_timedwait((pthread_cond_t *)c, (pthread_mutex_t *)m, ts));
+	return mn_c11_err(pthread_cond_timedwait((pthread_cond_t *)c, (pthread_mutex_t *)m, ts));
 }
 
 MN_EXPORT int cnd_signal(cnd_t *c)
 {
-	return c11_err(pthread_cond_signal((pthread_cond_t *)c));
+	return mn_c11_err(pthread_cond_signal((pthread_cond_t *)c));
 }
 
 MN_EXPORT int cnd_broadcast(cnd_t *c)
 {
-	return c11_err(pthread_cond_broadcast((pthread_cond_t *)c));
+	return mn_c11_err(pthread_cond_broadcast((pthread_cond_t *)c));
 }

@@ -29,10 +29,7 @@
 struct mn_glibc_sync mn_glibc_sync;
 
 /* The calling thread's tid as its TCB says (fake for Gs, real otherwise). */
-static inline int self_tid(void)
-{
-	return *(int *)mn_tcb_field(arch_get_fsbase(), TCBF_TID);
-}
+#define self_tid() mn_thread_gettid()
 
 static bool still_contended(const void *addr, void *arg)
 {

@@ -16,15 +16,13 @@
 #include <limits.h>
 #include "shims/layout.h"
 #include "shims/sync.h"
+#include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
 
-static inline int self_tid(void)
-{
-	return *(int *)mn_tcb_field(arch_get_fsbase(), TCBF_TID);
-}
+#define self_tid() mn_thread_gettid()
 
 static inline bool prefer_writer(struct mn_rwlock *rw)
 {
