@@ -98,11 +98,9 @@ struct g *mn_main_attach(void)
 	/* M0's g0 needs its own stack and TCB: the process stack and the
 	 * original TCB are the main G's.  A G-shaped allocation gives both. */
 	struct mn_stack_req req = { .stacksize = 256 * 1024, .guardsize = mn_pagesize };
-	int err;
 	struct g *g0mem = mn_gfget(NULL, &req);
 	if (!g0mem)
 		mn_throw("main_attach: cannot allocate M0's scheduler stack");
-	(void)err;
 	g0mem->flags = G_G0;
 	g0mem->m = mp;
 	g0mem->fake_tid = mp->tid;
@@ -576,7 +574,6 @@ static void stoplockedm(void)
 /* gp is locked to another M: give it our P and wake it; then stop. */
 static void startlockedm(struct g *gp)
 {
-	struct m *mp = mn_getm();
 	struct m *lm = gp->lockedm;
 	struct p *pp = mn_releasep();
 	if (lm->nextp)
@@ -584,7 +581,6 @@ static void startlockedm(struct g *gp)
 	lm->nextp = pp;
 	mn_notewakeup(&lm->park);
 	mn_stopm();
-	(void)mp;
 }
 
 /* The main G is gone (pthread_exit from main): M0 becomes an ordinary M.
@@ -625,8 +621,6 @@ static void parktimer_fire(struct mn_timer *t)
 static bool arm_timer(struct g *gp, void *arg)
 {
 	struct parktimer *pt = arg;
-	struct g *g1 = gp;
-	(void)g1;
 	/* The G is G_WAITING now; the caller's unlockf runs first. */
 	if (pt->t.arg && !((bool (*)(struct g *, void *))pt->t.arg)(gp, pt->arg))
 		return false;

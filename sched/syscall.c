@@ -14,11 +14,9 @@
 void mn_entersyscall(void)
 {
 	struct g *gp = mn_getg();
-	struct m *mp = gp->m;
 	atomic_store_explicit(&gp->status, G_SYSCALL, memory_order_relaxed);
 	struct p *pp = mn_releasep();
 	mn_handoffp(pp);
-	(void)mp;
 }
 
 void mn_exitsyscall(void)
