@@ -109,8 +109,8 @@ struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req)
 		gp->stack.hi = (uintptr_t)req->userstack + req->usersize;
 	}
 	gp->magic = G_MAGIC;
-	gp->status = G_IDLE;
-	gp->joinstate = JS_JOINABLE;
+	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
+	atomic_store_explicit(&gp->joinstate, JS_JOINABLE, memory_order_relaxed);
 	return gp;
 }
 

@@ -132,6 +132,20 @@ struct g *mn_main_attach(void)
 
 /* ------------------------------------------------------------ G creation */
 
+#define ID_BATCH 16
+
+/* n consecutive fake tids.  They stay below FUTEX_TID_MASK (robust
+ * mutexes store them there) and above any real pid. */
+static int new_tids(int n)
+{
+	int tid = atomic_fetch_add_explicit(&mn_sched.tidgen, n, memory_order_relaxed);
+	if (tid + n > 0x3ffffff0) { /* wrapped past FUTEX_TID_MASK: start again */
+		atomic_store(&mn_sched.tidgen, 0x20000000 + n);
+		tid = 0x20000000;
+	}
+	return tid;
+}
+
 struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *req, int *err)
 {
 	struct g *cur = mn_getg();
@@ -144,13 +158,22 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	gp->startfn = fn;
 	gp->arg = arg;
 	gp->result = NULL;
-	gp->goid = atomic_fetch_add_explicit(&mn_sched.goidgen, 1, memory_order_relaxed) + 1;
-	int tid = atomic_fetch_add_explicit(&mn_sched.tidgen, 1, memory_order_relaxed);
-	if (tid >= 0x3ffffff0) { /* wrapped past FUTEX_TID_MASK: start again */
-		atomic_store(&mn_sched.tidgen, 0x20000000);
-		tid = 0x20000000;
+	if (pp) {
+		if (pp->goidcache == pp->goidcacheend) {
+			pp->goidcache = atomic_fetch_add_explicit(&mn_sched.goidgen, ID_BATCH,
+								  memory_order_relaxed) + 1;
+			pp->goidcacheend = pp->goidcache + ID_BATCH;
+		}
+		gp->goid = pp->goidcache++;
+		if (pp->tidcache == pp->tidcacheend) {
+			pp->tidcache = new_tids(ID_BATCH);
+			pp->tidcacheend = pp->tidcache + ID_BATCH;
+		}
+		gp->fake_tid = pp->tidcache++;
+	} else {
+		gp->goid = atomic_fetch_add_explicit(&mn_sched.goidgen, 1, memory_order_relaxed) + 1;
+		gp->fake_tid = new_tids(1);
 	}
-	gp->fake_tid = tid;
 	arch_make_ctx(&gp->ctx, (void *)gp->stack.hi, gp, gp->tcb);
 	return gp;
 }
@@ -275,10 +298,11 @@ void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reaso
 /* Ready a G in G_WAITING.  Context: any (G, g0 with or without P, foreign). */
 void mn_goready(struct g *gp)
 {
-	uint32_t w = G_WAITING;
-	if (!atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE, memory_order_acq_rel,
-						     memory_order_relaxed))
+	/* One waker per park (whoever took the waiter off its list, or won
+	 * waitsel), so no CAS: the check only catches runtime bugs. */
+	if (atomic_load_explicit(&gp->status, memory_order_acquire) != G_WAITING)
 		mn_throw("goready: G is not waiting");
+	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
 	if (pp) {
@@ -438,6 +462,50 @@ void mn_schedule(void)
 	}
 }
 
+/* How long a spinning M that found nothing keeps looking, in ns. */
+#define SPIN_POLL_NS 50000
+
+/* Poll, for SPIN_POLL_NS, for work another M could take: the global
+ * queue, a P's queue, a due timer, or a G that has sat in a busy P's
+ * runnext for 3 us (a fresh runnext is its owner's next hand-off; counting
+ * it would keep us spinning as long as a ping-pong runs).  The queues are
+ * read once a microsecond or so: polling the busy Ps' lines continuously
+ * would slow their owners.  Returns true when there is work to look at. */
+static bool spin_poll(struct p *self)
+{
+	int n = mn_sched.nprocs;
+	struct g *seen[n];
+	int64_t seen_at[n];
+	memset(seen, 0, sizeof seen);
+	int64_t now = mn_nanotime(), until = now + SPIN_POLL_NS;
+	do {
+		for (int i = 0; i < 32; i++)
+			arch_pause();
+		if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
+			return true;
+		now = mn_nanotime();
+		for (int i = 0; i < n; i++) {
+			struct p *pp = &mn_sched.allp[i];
+			if (pp == self)
+				continue;
+			if (atomic_load_explicit(&pp->runqhead, memory_order_relaxed) !=
+			    atomic_load_explicit(&pp->runqtail, memory_order_relaxed))
+				return true;
+			struct g *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+			if (next != seen[i]) {
+				seen[i] = next;
+				seen_at[i] = now;
+			} else if (next && now - seen_at[i] >= 3000) {
+				return true;
+			}
+		}
+		int64_t t = mn_timers_next();
+		if (t && t <= now)
+			return true;
+	} while (now < until);
+	return false;
+}
+
 /* Find a G to run, stopping the M until there is one.  Context: g0. */
 static struct g *findrunnable(bool *inheritTime)
 {
@@ -480,6 +548,13 @@ top:;
 				}
 			}
 		}
+		/* Stay spinning a while before giving the P up.  While an M
+		 * spins, wakep wakes nobody, so a G readying another every few
+		 * hundred nanoseconds (a hand-off pair, a creating loop) costs
+		 * one futex wake per spin period instead of one per ready.  Go
+		 * gets the same damping from the usleep in its runnext steal. */
+		if (spin_poll(pp))
+			goto top;
 	}
 	/* Nothing: give up the P, then look once more (a G readied between our
 	 * checks and pidleput would otherwise wait for the next wakep). */

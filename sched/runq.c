@@ -115,7 +115,8 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
 					for (int i = 0; i < 1000 && atomic_load_explicit(&victim->runnext,
 											  memory_order_relaxed) == next; i++)
 						arch_pause();
-					next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
+					/* Only the G we waited for: one readied since is
+					 * the victim's new hand-off, not ours to take. */
 				}
 				if (next != NULL &&
 				    atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,

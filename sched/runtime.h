@@ -112,6 +112,9 @@ struct p {
 	/* Free Gs (exited, stacks and TCBs kept for reuse); owner M only. */
 	struct g *gfree;
 	int ngfree;
+	/* Ids handed out in batches (Go's goidcache); owner M only. */
+	uint64_t goidcache, goidcacheend;
+	int tidcache, tidcacheend;
 };
 
 /* ---------------------------------------------------------------- M */

@@ -46,6 +46,7 @@ enum {
 	OFF_STACKBLOCK = 1680, OFF_STACKBLOCK_SIZE = 1688, OFF_GUARDSIZE = 1696,
 	OFF_REPORTED_GUARDSIZE = 1704, OFF_RES = 1720, OFF_TLS_STATE = 2304,
 	SIZEOF_PTHREAD = 2368, RSEQ_OFFSET = 2336,
+	OFF_RES_END = OFF_RES + sizeof(struct __res_state),
 };
 #define KEYS_MAX 1024
 #define KEY_2NDLEVEL 32
@@ -186,7 +187,12 @@ void mn_tcb_destroy(uintptr_t tcb)
 void mn_tcb_setup(uintptr_t tcb, struct g *gp)
 {
 	uintptr_t dtv = AT(tcb, OFF_HDR_DTV, uintptr_t);
-	memset((void *)tcb, 0, SIZEOF_PTHREAD);
+	/* Clear struct pthread but for specific_1st and res: a fresh TCB is
+	 * zero, and mn_tcb_exit leaves both clear (specific data NULL; the
+	 * stale sequence numbers it keeps make glibc read NULL, as it must). */
+	memset((void *)tcb, 0, OFF_SPECIFIC_1ST);
+	memset((void *)(tcb + OFF_SPECIFIC), 0, OFF_RES - OFF_SPECIFIC);
+	memset((void *)(tcb + OFF_RES_END), 0, SIZEOF_PTHREAD - OFF_RES_END);
 	AT(tcb, OFF_HDR_TCB, uintptr_t) = tcb;
 	AT(tcb, OFF_HDR_DTV, uintptr_t) = dtv;
 	AT(tcb, OFF_HDR_SELF, uintptr_t) = tcb;
@@ -251,12 +257,20 @@ void mn_tcb_run_key_destructors(uintptr_t tcb)
 				}
 			}
 		} while (*used && ++round < DESTRUCTOR_ITERATIONS);
+		/* Destructors that kept setting values leave data behind, as in
+		 * glibc; the next thread on this TCB must not see it. */
+		if (*used)
+			memset((void *)(tcb + OFF_SPECIFIC_1ST), 0, sizeof(struct key_data) * KEY_2NDLEVEL);
 	}
+	/* Every first-level data pointer is NULL now (setting a key to
+	 * non-NULL sets *used): free the second-level blocks; mn_tcb_setup
+	 * clears the rest. */
 	for (int i = 1; i < KEY_1STLEVEL; i++) {
-		free(specific[i]);
-		specific[i] = NULL;
+		if (specific[i]) {
+			free(specific[i]);
+			specific[i] = NULL;
+		}
 	}
-	memset((void *)(tcb + OFF_SPECIFIC_1ST), 0, sizeof(struct key_data) * KEY_2NDLEVEL);
 	*used = false;
 }
 
