@@ -469,8 +469,8 @@ void mn_schedule(void)
  * queue, a P's queue, a due timer, or a G that has sat in a busy P's
  * runnext for 3 us (a fresh runnext is its owner's next hand-off; counting
  * it would keep us spinning as long as a ping-pong runs).  The queues are
- * read once a microsecond or so: polling the busy Ps' lines continuously
- * would slow their owners.  Returns true when there is work to look at. */
+ * read every 2 us: polling the busy Ps' lines continuously would slow
+ * their owners.  Returns true when there is work to look at. */
 static bool spin_poll(struct p *self)
 {
 	int n = mn_sched.nprocs;
@@ -479,11 +479,15 @@ static bool spin_poll(struct p *self)
 	memset(seen, 0, sizeof seen);
 	int64_t now = mn_nanotime(), until = now + SPIN_POLL_NS;
 	do {
-		for (int i = 0; i < 32; i++)
-			arch_pause();
+		/* About 2 us between looks (a pause takes 10-150 cycles). */
+		int64_t look = now + 2000;
+		do {
+			for (int i = 0; i < 16; i++)
+				arch_pause();
+			now = mn_nanotime();
+		} while (now < look);
 		if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
 			return true;
-		now = mn_nanotime();
 		for (int i = 0; i < n; i++) {
 			struct p *pp = &mn_sched.allp[i];
 			if (pp == self)

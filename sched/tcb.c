@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <resolv.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include "tcb.h"
 #include "runtime.h"
@@ -38,6 +39,7 @@ struct mn_tcbinfo mn_tcbinfo;
 enum {
 	OFF_HDR_TCB = 0x00, OFF_HDR_DTV = 0x08, OFF_HDR_SELF = 0x10, OFF_HDR_MULTI = 0x18,
 	OFF_HDR_STACK_GUARD = 0x28, OFF_HDR_POINTER_GUARD = 0x30, OFF_HDR_FEATURE_1 = 0x48,
+	OFF_HDR_UNUSED = 0x80, /* __glibc_unused2 and __padding, up to OFF_LIST */
 	OFF_LIST = 704, OFF_TID = 720, OFF_ROBUST_PREV = 728, OFF_ROBUST_HEAD = 736,
 	OFF_CLEANUP = 760, OFF_CLEANUP_JMP_BUF = 768, OFF_CANCELHANDLING = 776,
 	OFF_SPECIFIC_1ST = 784, OFF_SPECIFIC = 1296, OFF_SPECIFIC_USED = 1552,
@@ -76,20 +78,107 @@ static size_t libc_tls_size;
 
 static uintptr_t self_tp(void) { return arch_get_fsbase(); }
 
-static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
+/* The static TLS blocks of the objects loaded at start-up, which
+ * mn_tcb_recycle re-initialises itself: _dl_allocate_tls_init does the
+ * same under ld.so's TLS lock and costs several times more.  libc's own
+ * block is not in the list: recycling keeps it (malloc's tcache). */
+#define MAX_TLS_MODS 32
+struct tls_mod {
+	intptr_t off;        /* tp - block */
+	const void *image;   /* initialisation image */
+	size_t filesz, memsz;
+};
+static struct tls_mod tls_mods[MAX_TLS_MODS];
+static int ntls_mods;
+static size_t nobjs_at_start;        /* objects dl_iterate_phdr saw at init */
+static _Atomic unsigned long long tls_adds; /* dlpi_adds when last checked */
+static _Atomic bool tls_slow;        /* re-initialise with _dl_allocate_tls_init */
+static struct mn_lock tls_check_lock;
+
+static int find_tls(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	(void)data;
-	const char *n = info->dlpi_name;
-	if (!n || !strstr(n, "/libc.so.6"))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data) {
-			off_libc_tls = (intptr_t)self_tp() - (intptr_t)info->dlpi_tls_data;
-			libc_tls_size = info->dlpi_phdr[i].p_memsz;
-			return 1;
+	nobjs_at_start++;
+	atomic_store_explicit(&tls_adds, info->dlpi_adds, memory_order_relaxed);
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_TLS || ph->p_memsz == 0)
+			continue;
+		/* A block outside the static TLS area is dynamic TLS (an object
+		 * dlopen'ed before we started): its DTV entry handles it. */
+		intptr_t off = (intptr_t)self_tp() - (intptr_t)info->dlpi_tls_data;
+		if (!info->dlpi_tls_data || off <= 0 || (size_t)off > mn_tcbinfo.static_size)
+			continue;
+		const char *n = info->dlpi_name;
+		if (n && strstr(n, "/libc.so.6")) {
+			off_libc_tls = off;
+			libc_tls_size = ph->p_memsz;
+		} else if (ntls_mods == MAX_TLS_MODS) {
+			atomic_store(&tls_slow, true);
+		} else {
+			tls_mods[ntls_mods++] = (struct tls_mod){
+				.off = off, .image = (const void *)(info->dlpi_addr + ph->p_vaddr),
+				.filesz = ph->p_filesz, .memsz = ph->p_memsz };
 		}
+	}
 	return 0;
+}
+
+/* Objects loaded after start-up (dlopen, and libc's own for NSS or
+ * iconv): one with dynamic TLS changes nothing here (recycling resets its
+ * DTV entry and glibc allocates it on first use), but one placed in
+ * static TLS (DF_STATIC_TLS) has a block we do not know: from then on
+ * recycling goes through ld.so. */
+static int check_late_tls(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	size_t *index = data;
+	if ((*index)++ < nobjs_at_start)
+		return 0;
+	const ElfW(Dyn) *dyn = NULL;
+	bool tls = false;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_phdr[i].p_memsz)
+			tls = true;
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	}
+	if (!tls)
+		return 0;
+	bool static_tls = dyn == NULL;
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++)
+		if (dyn->d_tag == DT_FLAGS && (dyn->d_un.d_val & DF_STATIC_TLS))
+			static_tls = true;
+	if (static_tls)
+		atomic_store(&tls_slow, true);
+	return 0;
+}
+
+static int read_adds(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	*(unsigned long long *)data = info->dlpi_adds;
+	return 1;
+}
+
+/* True when mn_tcb_recycle may initialise the static TLS blocks itself. */
+static bool tls_fast(void)
+{
+	if (atomic_load_explicit(&tls_slow, memory_order_relaxed))
+		return false;
+	unsigned long long adds = 0;
+	dl_iterate_phdr(read_adds, &adds);
+	if (adds == atomic_load_explicit(&tls_adds, memory_order_relaxed))
+		return true;
+	mn_lock(&tls_check_lock);
+	if (adds != atomic_load_explicit(&tls_adds, memory_order_relaxed)) {
+		size_t index = 0;
+		dl_iterate_phdr(check_late_tls, &index);
+		atomic_store_explicit(&tls_adds, adds, memory_order_relaxed);
+	}
+	mn_unlock(&tls_check_lock);
+	return !atomic_load_explicit(&tls_slow, memory_order_relaxed);
 }
 
 static bool db_off(void *libc, const char *name, uint32_t want)
@@ -139,7 +228,7 @@ const char *mn_tcb_init(void)
 	feature_1 = AT(tp, OFF_HDR_FEATURE_1, uint32_t);
 	off_tls_g = (intptr_t)tp - (intptr_t)&mn_tls_g;
 	off_resp = (intptr_t)tp - (intptr_t)resp;
-	dl_iterate_phdr(find_libc_tls, NULL);
+	dl_iterate_phdr(find_tls, NULL);
 	if (libc_tls_size == 0 || off_libc_tls <= 0)
 		return "cannot find libc's static TLS block";
 	return NULL;
@@ -172,6 +261,15 @@ void mn_tcb_recycle(uintptr_t tcb)
 			dtv[2 * i + 1] = 0;
 		}
 	}
+	if (tls_fast()) {
+		for (int i = 0; i < ntls_mods; i++) {
+			const struct tls_mod *m = &tls_mods[i];
+			char *block = (char *)(tcb - (uintptr_t)m->off);
+			memcpy(block, m->image, m->filesz);
+			memset(block + m->filesz, 0, m->memsz - m->filesz);
+		}
+		return;
+	}
 	char saved[libc_tls_size];
 	void *libc_block = (void *)(tcb - (uintptr_t)off_libc_tls);
 	memcpy(saved, libc_block, libc_tls_size);
@@ -187,10 +285,13 @@ void mn_tcb_destroy(uintptr_t tcb)
 void mn_tcb_setup(uintptr_t tcb, struct g *gp)
 {
 	uintptr_t dtv = AT(tcb, OFF_HDR_DTV, uintptr_t);
-	/* Clear struct pthread but for specific_1st and res: a fresh TCB is
-	 * zero, and mn_tcb_exit leaves both clear (specific data NULL; the
-	 * stale sequence numbers it keeps make glibc read NULL, as it must). */
-	memset((void *)tcb, 0, OFF_SPECIFIC_1ST);
+	/* Clear struct pthread but for three parts a fresh TCB has zero and
+	 * a dead G leaves clear: the header's unused tail (the old
+	 * _dl_runtime_resolve save area and padding, which nothing writes),
+	 * specific_1st (mn_tcb_exit leaves its data NULL; the stale sequence
+	 * numbers make glibc read NULL, as it must) and res (mn_tcb_exit). */
+	memset((void *)tcb, 0, OFF_HDR_UNUSED);
+	memset((void *)(tcb + OFF_LIST), 0, OFF_SPECIFIC_1ST - OFF_LIST);
 	memset((void *)(tcb + OFF_SPECIFIC), 0, OFF_RES - OFF_SPECIFIC);
 	memset((void *)(tcb + OFF_RES_END), 0, SIZEOF_PTHREAD - OFF_RES_END);
 	AT(tcb, OFF_HDR_TCB, uintptr_t) = tcb;
@@ -237,7 +338,11 @@ void mn_tcb_run_key_destructors(uintptr_t tcb)
 {
 	bool *used = &AT(tcb, OFF_SPECIFIC_USED, bool);
 	struct key_data **specific = (struct key_data **)(tcb + OFF_SPECIFIC);
-	if (*used) {
+	/* Only a non-NULL value sets *used, and only a non-NULL value
+	 * allocates a second-level block (both glibc): nothing to do. */
+	if (!*used)
+		return;
+	{
 		int round = 0;
 		do {
 			*used = false;
@@ -313,10 +418,12 @@ void mn_tcb_exit(struct g *gp)
 		release_robust_list(tcb, gp->fake_tid);
 	p_call_tls_dtors();
 	mn_tcb_run_key_destructors(tcb);
+	/* glibc's test for a resolver this thread never initialised. */
 	res_state rs = (res_state)(tcb + OFF_RES);
-	if (rs->options & RES_INIT)
+	if (rs->nscount != 0 || (rs->options & RES_INIT)) {
 		p_res_iclose(rs, true);
-	memset(rs, 0, sizeof *rs);
+		memset(rs, 0, sizeof *rs);
+	}
 	void **tls_state = (void **)(tcb + OFF_TLS_STATE);
 	free(tls_state[0]);
 	free(tls_state[1]);
