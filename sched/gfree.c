@@ -44,8 +44,10 @@ static struct g *galloc(const struct mn_stack_req *req)
 	uintptr_t tls_lo = tcb - (mn_tcbinfo.static_size - mn_tcbinfo.tcb_size);
 	struct g *gp = (struct g *)((tls_lo - sizeof(struct g)) & ~(uintptr_t)63);
 	memset(gp, 0, sizeof *gp);
+	uintptr_t dtv = ((uintptr_t)gp - mn_tcb_dtv_bytes()) & ~(uintptr_t)63;
+	mn_tcb_place_dtv(tcb, (void *)dtv);
 	if (!st.user)
-		st.hi = (uintptr_t)gp & ~(uintptr_t)15;
+		st.hi = dtv & ~(uintptr_t)15;
 	gp->stack = st;
 	gp->tcb = tcb;
 	return gp;

@@ -24,7 +24,6 @@
 #include <netdb.h>
 #include <resolv.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 #include "tcb.h"
 #include "runtime.h"
@@ -234,9 +233,58 @@ const char *mn_tcb_init(void)
 	return NULL;
 }
 
+/* A G's DTV lives in its mapping, next to its struct g, instead of in
+ * ld.so's calloc'd block: with the stack top and the G, it shares one
+ * page, which keeps a blocked thread at two pages of memory.  DTV_SLOTS
+ * modules with TLS fit; glibc grows a DTV with realloc, so one that may
+ * need to grow goes back to malloc'd memory first (dtv_to_malloc). */
+#define DTV_SLOTS 64
+#define DTV_BYTES ((DTV_SLOTS + 2) * 16)
+
 size_t mn_tcb_header_bytes(void)
 {
-	return mn_tcbinfo.static_size + mn_tcbinfo.static_align + sizeof(struct g) + 64;
+	return mn_tcbinfo.static_size + mn_tcbinfo.static_align + sizeof(struct g) + DTV_BYTES + 128;
+}
+
+size_t mn_tcb_dtv_bytes(void) { return DTV_BYTES; }
+
+/* The DTV as ld.so installs it: dtv[-1] is the slot count, dtv[0] the
+ * generation, each entry two words {val, to_free}. */
+static uintptr_t *dtv_of(uintptr_t tcb) { return AT(tcb, OFF_HDR_DTV, uintptr_t *); }
+
+static bool dtv_in_mapping(uintptr_t tcb)
+{
+	uintptr_t d = (uintptr_t)dtv_of(tcb);
+	return d < tcb && d > tcb - mn_tcb_header_bytes();
+}
+
+/* Move tcb's DTV into area (DTV_BYTES, 16-aligned) when glibc's own has no
+ * more than DTV_SLOTS slots (it holds the TLS modules plus 14 spare). */
+void mn_tcb_place_dtv(uintptr_t tcb, void *area)
+{
+	uintptr_t *dtv = dtv_of(tcb);
+	size_t len = dtv[-2];
+	if (len > DTV_SLOTS)
+		return;
+	uintptr_t *base = area;
+	memset(base, 0, DTV_BYTES);
+	memcpy(base + 2, dtv, (len + 1) * 16);
+	base[0] = DTV_SLOTS;
+	AT(tcb, OFF_HDR_DTV, uintptr_t *) = base + 2;
+	free(dtv - 2);
+}
+
+/* Before ld.so may resize or free the DTV: back to malloc'd memory. */
+static void dtv_to_malloc(uintptr_t tcb)
+{
+	if (!dtv_in_mapping(tcb))
+		return;
+	uintptr_t *dtv = dtv_of(tcb);
+	uintptr_t *copy = calloc(DTV_SLOTS + 2, 16);
+	if (copy == NULL)
+		mn_throw("out of memory for a DTV");
+	memcpy(copy, dtv - 2, DTV_BYTES);
+	AT(tcb, OFF_HDR_DTV, uintptr_t *) = copy + 2;
 }
 
 uintptr_t mn_tcb_create(uintptr_t top)
@@ -273,12 +321,14 @@ void mn_tcb_recycle(uintptr_t tcb)
 	char saved[libc_tls_size];
 	void *libc_block = (void *)(tcb - (uintptr_t)off_libc_tls);
 	memcpy(saved, libc_block, libc_tls_size);
+	dtv_to_malloc(tcb);
 	p_dl_allocate_tls_init((void *)tcb, true);
 	memcpy(libc_block, saved, libc_tls_size);
 }
 
 void mn_tcb_destroy(uintptr_t tcb)
 {
+	dtv_to_malloc(tcb);
 	p_dl_deallocate_tls((void *)tcb, false);
 }
 

@@ -22,6 +22,9 @@ size_t mn_tcb_header_bytes(void) __attribute__((visibility("hidden")));
 /* Place the TCB at the top of [.., top), allocate its DTV and initialise
  * its static TLS.  Returns the thread pointer, or 0 on ENOMEM. */
 uintptr_t mn_tcb_create(uintptr_t top) __attribute__((visibility("hidden")));
+/* Move the DTV into area (DTV_BYTES in tcb.c, 16-aligned) when it fits. */
+void mn_tcb_place_dtv(uintptr_t tcb, void *area) __attribute__((visibility("hidden")));
+size_t mn_tcb_dtv_bytes(void) __attribute__((visibility("hidden")));
 /* Re-initialise the TLS of a TCB whose G exited, keeping libc's own block
  * (malloc's tcache and arena). */
 void mn_tcb_recycle(uintptr_t tcb) __attribute__((visibility("hidden")));
