@@ -22,6 +22,22 @@ void mn_lock_slow(struct mn_lock *l)
 		mn_futex_wait(&l->key, 2, NULL);
 }
 
+void mn_slock_slow(struct mn_slock *l)
+{
+	for (int i = 0;; i++) {
+		if (atomic_load_explicit(&l->key, memory_order_relaxed) == 0) {
+			uint32_t z = 0;
+			if (atomic_compare_exchange_weak_explicit(&l->key, &z, 1, memory_order_acquire,
+								  memory_order_relaxed))
+				return;
+		}
+		if (i < 200)
+			arch_pause();
+		else
+			mn_sys6(SYS_sched_yield, 0, 0, 0, 0, 0, 0); /* the holder may be preempted */
+	}
+}
+
 void mn_unlock_slow(struct mn_lock *l)
 {
 	mn_futex_wake(&l->key, 1);

@@ -45,6 +45,26 @@ static inline void mn_unlock(struct mn_lock *l)
 		mn_unlock_slow(l);
 }
 
+/* struct mn_slock: for the sema buckets, whose critical sections are a
+ * few list operations: the unlock is a plain store (no locked
+ * instruction, and no futex to wake), which makes every park and wake
+ * cheaper.  Waiters spin briefly, then yield the CPU until it is free. */
+struct mn_slock {
+	_Atomic uint32_t key;
+};
+void mn_slock_slow(struct mn_slock *l);
+static inline void mn_slock(struct mn_slock *l)
+{
+	uint32_t z = 0;
+	if (!atomic_compare_exchange_strong_explicit(&l->key, &z, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		mn_slock_slow(l);
+}
+static inline void mn_sunlock(struct mn_slock *l)
+{
+	atomic_store_explicit(&l->key, 0, memory_order_release);
+}
+
 struct mn_note {
 	_Atomic uint32_t key; /* 0 clear, 1 woken */
 };

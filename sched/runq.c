@@ -15,10 +15,21 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t);
 void mn_runqput(struct p *pp, struct g *gp, bool next)
 {
 	if (next) {
-		/* Kick the old runnext out to the regular queue. */
-		struct g *old = atomic_exchange_explicit(&pp->runnext, gp, memory_order_acq_rel);
-		if (old == NULL)
-			return;
+		/* Thieves only ever take runnext from non-NULL to NULL, so an
+		 * empty runnext is ours to fill with a plain store (no locked
+		 * instruction on the hand-off path); a full one we swap by CAS
+		 * and kick the old G out to the regular queue. */
+		struct g *old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+		for (;;) {
+			if (old == NULL) {
+				/* release: gp's fields before a thief's acquire */
+				atomic_store_explicit(&pp->runnext, gp, memory_order_release);
+				return;
+			}
+			if (atomic_compare_exchange_weak_explicit(&pp->runnext, &old, gp, memory_order_acq_rel,
+								  memory_order_relaxed))
+				break;
+		}
 		gp = old;
 	}
 	for (;;) {

@@ -27,9 +27,9 @@ struct waiter {
 };
 
 struct bucket {
-	struct mn_lock lock;
+	struct mn_slock lock;
 	struct waiter *head, *tail;
-	char pad[64 - sizeof(struct mn_lock) - 2 * sizeof(void *)];
+	char pad[64 - sizeof(struct mn_slock) - 2 * sizeof(void *)];
 } __attribute__((aligned(64)));
 
 static struct bucket buckets[NBUCKET];
@@ -55,7 +55,7 @@ static void unlink_w(struct bucket *b, struct waiter *w)
 static bool unlock_bucket(struct g *gp, void *arg)
 {
 	struct bucket *b = arg;
-	mn_unlock(&b->lock);
+	mn_sunlock(&b->lock);
 	return true;
 }
 
@@ -63,19 +63,19 @@ static void on_timeout(struct g *gp, void *arg)
 {
 	struct waiter *w = arg;
 	struct bucket *b = w->b;
-	mn_lock(&b->lock);
+	mn_slock(&b->lock);
 	if (w->state == W_QUEUED) {
 		unlink_w(b, w);
 		w->state = W_TIMEDOUT;
 	}
-	mn_unlock(&b->lock);
+	mn_sunlock(&b->lock);
 }
 
 /* For the timed G park: the unlockf receives the waiter. */
 static bool unlock_bucket_w(struct g *gp, void *arg)
 {
 	struct waiter *w = arg;
-	mn_unlock(&w->b->lock);
+	mn_sunlock(&w->b->lock);
 	return true;
 }
 
@@ -91,9 +91,9 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	struct bucket *b = bucket_of(addr);
 	struct waiter w = { .addr = addr, .b = b, .state = W_QUEUED, .bitset = bitset };
 	w.g = mn_is_g() ? mn_getg() : NULL;
-	mn_lock(&b->lock);
+	mn_slock(&b->lock);
 	if (!check(addr, arg)) {
-		mn_unlock(&b->lock);
+		mn_sunlock(&b->lock);
 		return 0;
 	}
 	if (lifo && b->head) {
@@ -114,7 +114,7 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 		else
 			mn_gopark(unlock_bucket, b, "sema");
 	} else {
-		mn_unlock(&b->lock);
+		mn_sunlock(&b->lock);
 		while (atomic_load_explicit(&w.word, memory_order_acquire) == 0) {
 			if (deadline) {
 				struct timespec abs = { deadline / 1000000000, deadline % 1000000000 };
@@ -140,14 +140,29 @@ int mn_sema_wake(const void *addr, int n)
 	return mn_sema_wake_bitset(addr, n, ~0u);
 }
 
+static int wake_common(const void *addr, int n, uint32_t bitset,
+		       void (*locked)(int k, bool first, void *arg), void *arg);
+
 int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset)
 {
+	return wake_common(addr, n, bitset, NULL, NULL);
+}
+
+int mn_sema_wake_cb(const void *addr, int n, void (*locked)(int k, bool first, void *arg), void *arg)
+{
+	return wake_common(addr, n, ~0u, locked, arg);
+}
+
+static int wake_common(const void *addr, int n, uint32_t bitset,
+		       void (*locked)(int k, bool first, void *arg), void *arg)
+{
 	struct bucket *b = bucket_of(addr);
+	bool first = true;
 	struct waiter *woken[16];
 	int total = 0;
 	while (n > 0) {
 		int k = 0;
-		mn_lock(&b->lock);
+		mn_slock(&b->lock);
 		struct waiter *w = b->head;
 		while (w && k < 16 && n > 0) {
 			struct waiter *nx = w->next;
@@ -160,12 +175,15 @@ int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset)
 			w = nx;
 		}
 		bool more = w != NULL;
+		if (locked)
+			locked(k, first, arg);
+		first = false;
 		/* Read what we need before unlocking: a foreign waiter may return
 		 * as soon as its word is set, a G one when readied. */
 		struct g *gs[16];
 		for (int i = 0; i < k; i++)
 			gs[i] = woken[i]->g;
-		mn_unlock(&b->lock);
+		mn_sunlock(&b->lock);
 		for (int i = 0; i < k; i++) {
 			if (gs[i]) {
 				mn_goready_sel(gs[i]);
@@ -186,19 +204,19 @@ int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset)
 bool mn_sema_handoff(const void *addr, void (*release)(const void *))
 {
 	struct bucket *b = bucket_of(addr);
-	mn_lock(&b->lock);
+	mn_slock(&b->lock);
 	struct waiter *w = b->head;
 	while (w && w->addr != addr)
 		w = w->next;
 	if (!w) {
 		release(addr);
-		mn_unlock(&b->lock);
+		mn_sunlock(&b->lock);
 		return false;
 	}
 	unlink_w(b, w);
 	w->state = W_HANDOFF;
 	struct g *gp = w->g;
-	mn_unlock(&b->lock);
+	mn_sunlock(&b->lock);
 	if (gp) {
 		mn_goready_sel(gp);
 	} else {
@@ -212,9 +230,9 @@ int mn_sema_has_waiters(const void *addr)
 {
 	struct bucket *b = bucket_of(addr);
 	int n = 0;
-	mn_lock(&b->lock);
+	mn_slock(&b->lock);
 	for (struct waiter *w = b->head; w; w = w->next)
 		n += w->addr == addr;
-	mn_unlock(&b->lock);
+	mn_sunlock(&b->lock);
 	return n;
 }

@@ -19,6 +19,11 @@ MN_HIDDEN int mn_sema_park_bitset(const void *addr, bool (*check)(const void *ad
 MN_HIDDEN int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset);
 /* Wake up to n waiters on addr, oldest first.  Returns the number woken. */
 MN_HIDDEN int mn_sema_wake(const void *addr, int n);
+/* mn_sema_wake, calling locked(k, first, arg) under the bucket lock after
+ * taking each batch of k waiters off the list (first: the first batch,
+ * also when k is 0), before any of them is readied. */
+MN_HIDDEN int mn_sema_wake_cb(const void *addr, int n, void (*locked)(int k, bool first, void *arg),
+			      void *arg);
 /* Direct hand-off (starvation mode): if a waiter is parked on addr, wake
  * the oldest with result 2 and return true; else call release(addr) under
  * the bucket lock (so no waiter can slip in between) and return false. */

@@ -3,8 +3,8 @@
  * new_sem), so glibc's sem_init/sem_destroy/sem_getvalue stay valid.  A
  * waiter counts itself in nwaiters, then parks on &value while it is 0
  * (checked under the sema bucket lock); sem_post adds one and wakes one
- * parked waiter if nwaiters says there may be one (both sequentially
- * consistent, so the post sees the waiter or the waiter sees the value).
+ * parked waiter if nwaiters says there may be one (one word, so the post
+ * sees the waiter or the waiter sees the value).
  * Process-shared semaphores (unnamed in shared memory, and every named
  * one) stay glibc's.
  * TODO(blocking capability): those wait as a blocking syscall. */
@@ -22,11 +22,20 @@ bool mn_sem_is_ours(sem_t *s)
 	return ((struct mn_sem *)s)->private == 0; /* glibc: LLL_PRIVATE is 0 */
 }
 
+/* value and nwaiters as glibc's one 64-bit word (value in the low half),
+ * so a waiter registers, and a woken one deregisters and takes a unit, in
+ * one CAS each. */
+#define SEM_WAITER (UINT64_C(1) << 32)
+static _Atomic uint64_t *sem_word(struct mn_sem *s)
+{
+	return (_Atomic uint64_t *)(void *)&s->value;
+}
+
 static bool try_dec(struct mn_sem *s)
 {
-	uint32_t v = atomic_load_explicit(&s->value, memory_order_relaxed);
-	while (v > 0) {
-		if (atomic_compare_exchange_weak_explicit(&s->value, &v, v - 1, memory_order_acquire,
+	uint64_t v = atomic_load_explicit(sem_word(s), memory_order_relaxed);
+	while ((uint32_t)v > 0) {
+		if (atomic_compare_exchange_weak_explicit(sem_word(s), &v, v - 1, memory_order_acquire,
 							  memory_order_relaxed))
 			return true;
 	}
@@ -56,27 +65,50 @@ int mn_sem_wait(sem_t *sem, bool try, clockid_t clock, const struct timespec *ab
 		if (e)
 			return e;
 	}
+	/* Take a unit, or count ourselves a waiter (seen by every later post). */
+	_Atomic uint64_t *w = sem_word(s);
+	uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
 	for (;;) {
-		atomic_fetch_add_explicit(&s->nwaiters, 1, memory_order_seq_cst);
+		if ((uint32_t)v > 0) {
+			if (atomic_compare_exchange_weak_explicit(w, &v, v - 1, memory_order_acquire,
+								  memory_order_relaxed))
+				return 0;
+		} else if (atomic_compare_exchange_weak_explicit(w, &v, v + SEM_WAITER, memory_order_seq_cst,
+								 memory_order_relaxed)) {
+			break;
+		}
+	}
+	for (;;) {
 		int r = mn_sema_park(&s->value, still_zero, NULL, deadline, false);
-		atomic_fetch_sub_explicit(&s->nwaiters, 1, memory_order_seq_cst);
-		if (try_dec(s))
-			return 0;
-		if (r == -ETIMEDOUT || (deadline && mn_nanotime() >= deadline))
-			return ETIMEDOUT;
+		bool timedout = r == -ETIMEDOUT || (deadline && mn_nanotime() >= deadline);
+		v = atomic_load_explicit(w, memory_order_relaxed);
+		for (;;) {
+			if ((uint32_t)v > 0) {
+				if (atomic_compare_exchange_weak_explicit(w, &v, v - SEM_WAITER - 1,
+									  memory_order_acquire, memory_order_relaxed))
+					return 0;
+			} else if (timedout) {
+				if (atomic_compare_exchange_weak_explicit(w, &v, v - SEM_WAITER, memory_order_relaxed,
+									  memory_order_relaxed))
+					return ETIMEDOUT;
+			} else {
+				break; /* still zero: wait again, still counted */
+			}
+		}
 	}
 }
 
 int mn_sem_post(sem_t *sem)
 {
 	struct mn_sem *s = (struct mn_sem *)sem;
-	uint32_t v = atomic_load_explicit(&s->value, memory_order_relaxed);
+	_Atomic uint64_t *w = sem_word(s);
+	uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
 	do {
-		if (v >= (uint32_t)SEM_VALUE_MAX)
+		if ((uint32_t)v >= (uint32_t)SEM_VALUE_MAX)
 			return EOVERFLOW;
-	} while (!atomic_compare_exchange_weak_explicit(&s->value, &v, v + 1, memory_order_seq_cst,
+	} while (!atomic_compare_exchange_weak_explicit(w, &v, v + 1, memory_order_seq_cst,
 							 memory_order_relaxed));
-	if (atomic_load_explicit(&s->nwaiters, memory_order_seq_cst))
+	if (v >> 32)
 		mn_sema_wake(&s->value, 1);
 	return 0;
 }
