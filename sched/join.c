@@ -17,6 +17,34 @@
 
 static _Atomic bool main_gone;
 
+static void last_thread_check(int64_t left)
+{
+	/* The last thread of a process whose main called pthread_exit ends it,
+	 * with status 0, as glibc does. */
+	if (left == 0 && atomic_load(&main_gone))
+		exit(0);
+}
+
+struct g *mn_gexit_joiner(struct g *gp)
+{
+	if (atomic_load_explicit(&gp->joinstate, memory_order_acquire) != JS_JOINWAIT)
+		return NULL;
+	struct g *j = gp->joiner; /* written before the join published JOINWAIT */
+	if (j == NULL || j->lockedm || atomic_load_explicit(&j->waitsel, memory_order_acquire) != 0)
+		return NULL;
+	return j;
+}
+
+/* Context: the joiner, running; gp is dead and off its stack. */
+void mn_gexit_finish_joined(struct g *gp)
+{
+	int64_t left = atomic_fetch_sub_explicit(&mn_sched.ngalive, 1, memory_order_acq_rel) - 1;
+	/* Only this exit moves JOINWAIT on (the join is untimed). */
+	atomic_store_explicit(&gp->joinstate, JS_EXITED, memory_order_release);
+	atomic_store_explicit(&gp->exitword, 1, memory_order_release);
+	last_thread_check(left);
+}
+
 /* Context: g0, the G is dead and off its stack. */
 void mn_gexit_finish(struct g *gp)
 {
@@ -46,10 +74,7 @@ void mn_gexit_finish(struct g *gp)
 		}
 		break;
 	}
-	/* The last thread of a process whose main called pthread_exit ends it,
-	 * with status 0, as glibc does. */
-	if (left == 0 && atomic_load(&main_gone))
-		exit(0);
+	last_thread_check(left);
 }
 
 struct g *mn_tcb_to_g(uintptr_t tcb)

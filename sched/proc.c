@@ -44,6 +44,7 @@
 #include <unistd.h>
 #include "runtime.h"
 #include "tcb.h"
+#include "join.h"
 #include "env.h"
 #include "sys.h"
 
@@ -196,7 +197,6 @@ void mn_newproc_start(struct g *gp)
 	mn_wakep();
 }
 
-MN_HIDDEN void mn_gexit_finish(struct g *gp); /* join.c, on g0 */
 MN_HIDDEN void mn_main_exited(void);
 
 /* First Go-level frame of every G (called by mn_arch_gstart).  gp is NULL
@@ -241,16 +241,22 @@ void mn_gentry(struct g *gp)
  * head of the local queue (runnext first), when nothing on g0's list
  * (locked Ms, the global-queue fairness tick, due timers) needs the
  * scheduler loop.  Halves the cost of every hand-off. */
-static struct g *direct_next(struct m *mp, struct g *gp)
+static bool may_switch_direct(struct m *mp, struct g *gp)
 {
 	struct p *pp = mp->p;
 	if (mp->lockedg || gp->lockedm || pp == NULL)
-		return NULL;
+		return false;
 	/* The global-queue fairness tick is schedule()'s: let it see it. */
 	if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed))
-		return NULL;
+		return false;
 	int64_t t = mn_timers_next();
-	if (t && t <= mn_nanotime())
+	return !(t && t <= mn_nanotime());
+}
+
+static struct g *direct_next(struct m *mp, struct g *gp)
+{
+	struct p *pp = mp->p;
+	if (!may_switch_direct(mp, gp))
 		return NULL;
 	bool inherit;
 	struct g *next = mn_runqget(pp, &inherit);
@@ -344,6 +350,21 @@ void mn_goexit(void)
 {
 	struct g *gp = mn_getg();
 	mn_tcb_exit(gp);
+	struct m *mp = gp->m;
+	struct g *j;
+	if (!(gp->flags & G_MAIN) && may_switch_direct(mp, gp) && (j = mn_gexit_joiner(gp)) != NULL) {
+		/* Straight to the G joining us: it finishes our exit
+		 * (PEND_EXIT_JOINER) and collects us, with no trip through g0
+		 * and the run queue. */
+		mp->pending = PEND_EXIT_JOINER;
+		mp->pendingg = gp;
+		mp->curg = j;
+		j->m = mp;
+		mp->p->schedtick++;
+		atomic_store_explicit(&j->status, G_RUNNING, memory_order_relaxed);
+		mn_arch_switch(&gp->ctx, &j->ctx);
+		mn_throw("goexit: dead G resumed");
+	}
 	gswitch(gp, PEND_EXIT);
 	mn_throw("goexit: dead G resumed");
 }
@@ -400,6 +421,10 @@ static void finish_switch(struct m *mp)
 	case PEND_EXIT:
 		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
 		mn_gexit_finish(gp);
+		break;
+	case PEND_EXIT_JOINER:
+		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
+		mn_gexit_finish_joined(gp);
 		break;
 	default:
 		break;

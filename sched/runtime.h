@@ -140,7 +140,7 @@ struct m {
 	struct g *pendingg;
 	stack_t altstack;        /* per-M signal stack (stack overflow reports, preemption) */
 };
-enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_EXIT, PEND_EXITSYSCALL };
+enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
 
 /* ---------------------------------------------------------------- sched */
 struct sched {
