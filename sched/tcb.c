@@ -94,11 +94,21 @@ static _Atomic unsigned long long tls_adds; /* dlpi_adds when last checked */
 static _Atomic bool tls_slow;        /* re-initialise with _dl_allocate_tls_init */
 static struct mn_lock tls_check_lock;
 
+static _Atomic size_t tls_max_modid; /* highest module id seen */
+static struct link_map *tail_at_start; /* a dlopen appends after it */
+
+static void note_modid(size_t id)
+{
+	if (id > atomic_load_explicit(&tls_max_modid, memory_order_relaxed))
+		atomic_store_explicit(&tls_max_modid, id, memory_order_relaxed);
+}
+
 static int find_tls(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	(void)data;
 	nobjs_at_start++;
+	note_modid(info->dlpi_tls_modid);
 	atomic_store_explicit(&tls_adds, info->dlpi_adds, memory_order_relaxed);
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -133,6 +143,7 @@ static int check_late_tls(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	size_t *index = data;
+	note_modid(info->dlpi_tls_modid);
 	if ((*index)++ < nobjs_at_start)
 		return 0;
 	const ElfW(Dyn) *dyn = NULL;
@@ -166,6 +177,10 @@ static bool tls_fast(void)
 {
 	if (atomic_load_explicit(&tls_slow, memory_order_relaxed))
 		return false;
+	/* Nothing loaded since start-up: nothing to check (the cheap test;
+	 * dl_iterate_phdr takes a lock). */
+	if (tail_at_start && tail_at_start->l_next == NULL)
+		return true;
 	unsigned long long adds = 0;
 	dl_iterate_phdr(read_adds, &adds);
 	if (adds == atomic_load_explicit(&tls_adds, memory_order_relaxed))
@@ -228,6 +243,8 @@ const char *mn_tcb_init(void)
 	off_tls_g = (intptr_t)tp - (intptr_t)&mn_tls_g;
 	off_resp = (intptr_t)tp - (intptr_t)resp;
 	dl_iterate_phdr(find_tls, NULL);
+	for (tail_at_start = _r_debug.r_map; tail_at_start && tail_at_start->l_next;)
+		tail_at_start = tail_at_start->l_next;
 	if (libc_tls_size == 0 || off_libc_tls <= 0)
 		return "cannot find libc's static TLS block";
 	return NULL;
@@ -300,7 +317,13 @@ void mn_tcb_recycle(uintptr_t tcb)
 {
 	/* dtv[-1].counter is the number of slots; each slot {val, to_free}. */
 	uintptr_t *dtv = AT(tcb, OFF_HDR_DTV, uintptr_t *);
+	bool fast = tls_fast();
 	size_t n = dtv[-2];
+	/* Slots past the highest module id ever loaded were never filled
+	 * (tls_fast has just counted the latest objects). */
+	size_t maxid = atomic_load_explicit(&tls_max_modid, memory_order_relaxed);
+	if (fast && n > maxid)
+		n = maxid;
 	for (size_t i = 1; i <= n; i++) {
 		void *to_free = (void *)dtv[2 * i + 1];
 		if (to_free) {
@@ -309,7 +332,7 @@ void mn_tcb_recycle(uintptr_t tcb)
 			dtv[2 * i + 1] = 0;
 		}
 	}
-	if (tls_fast()) {
+	if (fast) {
 		for (int i = 0; i < ntls_mods; i++) {
 			const struct tls_mod *m = &tls_mods[i];
 			char *block = (char *)(tcb - (uintptr_t)m->off);
