@@ -36,8 +36,11 @@ static bool still_contended(const void *addr, void *arg)
 	return atomic_load_explicit((_Atomic int *)addr, memory_order_relaxed) == 2;
 }
 
-/* Spin only when someone else can release the lock meanwhile. */
-#define LOCK_SPINS 64
+/* Spin only when someone else can release the lock meanwhile, and look
+ * at the lock only every LOCK_SPIN_PAUSES pauses (Go's numbers): a spinner
+ * reading the line constantly slows the holder down. */
+#define LOCK_SPINS 4
+#define LOCK_SPIN_PAUSES 30
 /* Go's threshold: long enough that hand-offs stay rare, short enough that
  * no waiter starves visibly. */
 #define STARVE_NS 1000000
@@ -46,7 +49,8 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 {
 	if (mn_sched.nprocs > 1) {
 		for (int i = 0; i < LOCK_SPINS; i++) {
-			arch_pause();
+			for (int k = 0; k < LOCK_SPIN_PAUSES; k++)
+				arch_pause();
 			int z = 0;
 			if (atomic_load_explicit(&mx->lock, memory_order_relaxed) == 0 &&
 			    atomic_compare_exchange_weak_explicit(&mx->lock, &z, 1, memory_order_acquire,
