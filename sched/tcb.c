@@ -49,6 +49,7 @@ enum {
 	SIZEOF_PTHREAD = 2368, RSEQ_OFFSET = 2336,
 	OFF_RES_END = OFF_RES + sizeof(struct __res_state),
 };
+_Static_assert(OFF_TID == MN_TCB_OFF_TID, "tid offset");
 #define KEYS_MAX 1024
 #define KEY_2NDLEVEL 32
 #define KEY_1STLEVEL (KEYS_MAX / KEY_2NDLEVEL)

@@ -17,6 +17,17 @@ extern struct mn_tcbinfo mn_tcbinfo __attribute__((visibility("hidden")));
 /* Resolve glibc's private entry points and check the struct pthread
  * layout.  Returns NULL, or a one-line reason why this glibc is refused. */
 const char *mn_tcb_init(void) __attribute__((visibility("hidden")));
+
+/* struct pthread's tid (glibc 2.34-2.36 x86_64; mn_tcb_init checks it
+ * against _thread_db_pthread_tid): the calling thread's own tid, a G's
+ * fake one, read with one load through %fs. */
+#define MN_TCB_OFF_TID 720
+static inline int mn_tcb_self_tid(void)
+{
+	int tid;
+	__asm__ volatile("movl %%fs:%c1, %0" : "=r"(tid) : "i"(MN_TCB_OFF_TID));
+	return tid;
+}
 /* Bytes a G mapping needs above its stack for struct g, TLS and TCB. */
 size_t mn_tcb_header_bytes(void) __attribute__((visibility("hidden")));
 /* Place the TCB at the top of [.., top), allocate its DTV and initialise

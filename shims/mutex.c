@@ -29,7 +29,7 @@
 struct mn_glibc_sync mn_glibc_sync;
 
 /* The calling thread's tid as its TCB says (fake for Gs, real otherwise). */
-#define self_tid() mn_thread_gettid()
+#define self_tid() mn_tcb_self_tid()
 
 static bool still_contended(const void *addr, void *arg)
 {

@@ -22,7 +22,7 @@
 #include "sched/sys.h"
 #include "sched/tcb.h"
 
-#define self_tid() mn_thread_gettid()
+#define self_tid() mn_tcb_self_tid()
 
 static inline bool prefer_writer(struct mn_rwlock *rw)
 {

@@ -349,5 +349,5 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 
 pid_t mn_thread_gettid(void)
 {
-	return *(int *)mn_tcb_field(arch_get_fsbase(), TCBF_TID);
+	return mn_tcb_self_tid();
 }
