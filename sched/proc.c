@@ -499,10 +499,13 @@ void mn_schedule(void)
 static bool spin_poll(struct p *self)
 {
 	int n = mn_sched.nprocs;
-	struct g *seen[n];
+	uint32_t seen[n]; /* runnextgen when a runnext was first seen */
 	int64_t seen_at[n];
-	memset(seen, 0, sizeof seen);
 	int64_t now = mn_nanotime(), until = now + SPIN_POLL_NS;
+	for (int i = 0; i < n; i++) {
+		seen[i] = atomic_load_explicit(&mn_sched.allp[i].runnextgen, memory_order_relaxed);
+		seen_at[i] = now;
+	}
 	do {
 		/* About 2 us between looks (a pause takes 10-150 cycles). */
 		int64_t look = now + 2000;
@@ -521,10 +524,11 @@ static bool spin_poll(struct p *self)
 			    atomic_load_explicit(&pp->runqtail, memory_order_relaxed))
 				return true;
 			struct g *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-			if (next != seen[i]) {
-				seen[i] = next;
+			uint32_t gen = atomic_load_explicit(&pp->runnextgen, memory_order_relaxed);
+			if (next == NULL || gen != seen[i]) {
+				seen[i] = gen;
 				seen_at[i] = now;
-			} else if (next && now - seen_at[i] >= 3000) {
+			} else if (now - seen_at[i] >= 3000) {
 				return true;
 			}
 		}

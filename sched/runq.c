@@ -20,6 +20,9 @@ void mn_runqput(struct p *pp, struct g *gp, bool next)
 		 * instruction on the hand-off path); a full one we swap by CAS
 		 * and kick the old G out to the regular queue. */
 		struct g *old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+		atomic_store_explicit(&pp->runnextgen,
+				      atomic_load_explicit(&pp->runnextgen, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 		for (;;) {
 			if (old == NULL) {
 				/* release: gp's fields before a thief's acquire */
@@ -116,6 +119,7 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
 		n = n - n / 2;
 		if (n == 0) {
 			if (stealRunNext) {
+				uint32_t gen = atomic_load_explicit(&victim->runnextgen, memory_order_acquire);
 				struct g *next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
 				/* A running P is probably about to switch to its runnext
 				 * (a G it just readied before parking itself): give it
@@ -126,8 +130,11 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
 					for (int i = 0; i < 1000 && atomic_load_explicit(&victim->runnext,
 											  memory_order_relaxed) == next; i++)
 						arch_pause();
-					/* Only the G we waited for: one readied since is
-					 * the victim's new hand-off, not ours to take. */
+					/* Only the G we waited for: one readied since
+					 * (perhaps the same G, recycled) is the victim's
+					 * new hand-off, not ours to take. */
+					if (atomic_load_explicit(&victim->runnextgen, memory_order_acquire) != gen)
+						return 0;
 				}
 				if (next != NULL &&
 				    atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,

@@ -109,6 +109,9 @@ struct p {
 	_Atomic uint32_t runqtail;
 	struct g *_Atomic runq[RUNQ_SIZE];
 	struct g *_Atomic runnext;       /* owner writes; thieves CAS to NULL */
+	/* Bumped by the owner each time it fills runnext: tells thieves a new
+	 * hand-off from the same (recycled) G pointer seen earlier. */
+	_Atomic uint32_t runnextgen;
 	/* Free Gs (exited, stacks and TCBs kept for reuse); owner M only. */
 	struct g *gfree;
 	int ngfree;
