@@ -43,11 +43,44 @@ void mn_unlock_slow(struct mn_lock *l)
 	mn_futex_wake(&l->key, 1);
 }
 
+/* Notes: 0 clear, 1 woken, 2 the sleeper is (about to be) in the kernel.
+ * A sleeper first spins for NOTE_SPIN_NS: an M parked between two quick
+ * hand-offs (a locked main thread waiting for a short-lived G, an idle M
+ * handed a P a moment later) is woken with no system call on either side,
+ * and without the kernel's wake-up latency. */
+#define NOTE_SPIN_NS 20000
+
+static bool note_spin(struct mn_note *n, int64_t deadline_ns)
+{
+	int64_t until = mn_nanotime() + NOTE_SPIN_NS;
+	if (deadline_ns && deadline_ns < until)
+		until = deadline_ns;
+	do {
+		for (int i = 0; i < 32; i++) {
+			if (atomic_load_explicit(&n->key, memory_order_acquire) == 1)
+				return true;
+			arch_pause();
+		}
+	} while (mn_nanotime() < until);
+	return false;
+}
+
+/* Announce that we sleep in the kernel; false if woken meanwhile. */
+static bool note_prepare(struct mn_note *n)
+{
+	uint32_t v = 0;
+	if (atomic_compare_exchange_strong_explicit(&n->key, &v, 2, memory_order_acq_rel,
+						    memory_order_acquire))
+		return true;
+	return v != 1; /* already 2: a timed sleep before this one set it */
+}
+
 void mn_notesleep(struct mn_note *n)
 {
-	/* acquire: pairs with the release store in mn_notewakeup */
-	while (atomic_load_explicit(&n->key, memory_order_acquire) == 0)
-		mn_futex_wait(&n->key, 0, NULL);
+	if (note_spin(n, 0))
+		return;
+	while (note_prepare(n))
+		mn_futex_wait(&n->key, 2, NULL);
 }
 
 bool mn_notetsleep(struct mn_note *n, int64_t deadline_ns)
@@ -56,17 +89,19 @@ bool mn_notetsleep(struct mn_note *n, int64_t deadline_ns)
 		mn_notesleep(n);
 		return true;
 	}
-	while (atomic_load_explicit(&n->key, memory_order_acquire) == 0) {
+	if (note_spin(n, deadline_ns))
+		return true;
+	while (note_prepare(n)) {
 		struct timespec abs = { deadline_ns / 1000000000, deadline_ns % 1000000000 };
-		long r = mn_futex_wait_abs(&n->key, 0, &abs);
-		if (r == -ETIMEDOUT)
-			return atomic_load_explicit(&n->key, memory_order_acquire) != 0;
+		if (mn_futex_wait_abs(&n->key, 2, &abs) == -ETIMEDOUT)
+			return atomic_load_explicit(&n->key, memory_order_acquire) == 1;
 	}
 	return true;
 }
 
 void mn_notewakeup(struct mn_note *n)
 {
-	atomic_store_explicit(&n->key, 1, memory_order_release);
-	mn_futex_wake(&n->key, 1);
+	/* release: pairs with the sleeper's acquire */
+	if (atomic_exchange_explicit(&n->key, 1, memory_order_release) == 2)
+		mn_futex_wake(&n->key, 1);
 }

@@ -66,7 +66,7 @@ static inline void mn_sunlock(struct mn_slock *l)
 }
 
 struct mn_note {
-	_Atomic uint32_t key; /* 0 clear, 1 woken */
+	_Atomic uint32_t key; /* 0 clear, 1 woken, 2 sleeper in the kernel */
 };
 static inline void mn_noteclear(struct mn_note *n) { atomic_store_explicit(&n->key, 0, memory_order_relaxed); }
 void mn_notesleep(struct mn_note *n);
