@@ -1,7 +1,6 @@
 /* shims/cond.c: condition variables that park the G.
  *
- * A waiter notes the sequence number and counts itself in nwaiters (one
- * atomic add on the pair), unlocks
+ * A waiter notes the sequence number, counts itself in nwaiters, unlocks
  * the mutex and parks on &seq while seq is unchanged (the check runs under
  * the sema bucket lock, so a signal between the unlock and the park is
  * seen).  signal/broadcast bump seq and wake one/all parked waiters, oldest
@@ -18,13 +17,15 @@
 #include "sched/runtime.h"
 #include "sched/sema.h"
 
-/* seq and nwaiters as one 64-bit word (seq in the low half): a waiter
- * registers and reads seq in one atomic add; the waker takes woken
- * waiters off the count in the same CAS that bumps seq. */
-#define COND_WAITER (UINT64_C(1) << 32)
-static _Atomic uint64_t *cond_word(struct mn_cond *c)
+/* nwaiters is protected by the mutex the waiters use: a waiter counts
+ * itself while it still holds it, and takes itself off after relocking;
+ * a signaller holding the mutex (or, under x86's store order, one that
+ * runs after the waiter released it) sees the count.  seq changes only
+ * under the sema bucket lock.  So neither takes a locked instruction. */
+static void nwaiters_add(struct mn_cond *c, int d)
 {
-	return (_Atomic uint64_t *)(void *)&c->seq;
+	atomic_store_explicit(&c->nwaiters, atomic_load_explicit(&c->nwaiters, memory_order_relaxed) + d,
+			      memory_order_relaxed);
 }
 
 static bool seq_unchanged(const void *addr, void *arg)
@@ -35,19 +36,25 @@ static bool seq_unchanged(const void *addr, void *arg)
 
 static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 {
-	uint64_t v = atomic_fetch_add_explicit(cond_word(c), COND_WAITER, memory_order_seq_cst);
-	int r = mn_mutex_unlock(m);
-	if (r) {
-		atomic_fetch_sub_explicit(cond_word(c), COND_WAITER, memory_order_relaxed);
+	int r = mn_mutex_cond_check(m);
+	if (r)
+		return r;
+	uint32_t v = atomic_load_explicit(&c->seq, memory_order_relaxed);
+	nwaiters_add(c, 1);
+	r = mn_mutex_unlock(m);
+	if (r) { /* not ours after all (a normal mutex's owner is not checked) */
+		atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_relaxed);
 		return r;
 	}
-	int w = mn_sema_park(&c->seq, seq_unchanged, (void *)(uintptr_t)(uint32_t)v, deadline, false);
-	if (w != 1) /* not woken by wake(), which took us off the count */
-		atomic_fetch_sub_explicit(cond_word(c), COND_WAITER, memory_order_relaxed);
+	int w = mn_sema_park(&c->seq, seq_unchanged, (void *)(uintptr_t)v, deadline, false);
 	/* Re-acquire whatever happened; a timed-out waiter reports ETIMEDOUT. */
 	int lr;
 	while ((lr = mn_mutex_lock(m)) == EAGAIN)
 		;
+	if (lr == 0 || lr == EOWNERDEAD)
+		nwaiters_add(c, -1);
+	else /* not relocked (ENOTRECOVERABLE): no mutex to protect the count */
+		atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_relaxed);
 	if (lr == EOWNERDEAD)
 		return lr;
 	return w == -ETIMEDOUT ? ETIMEDOUT : 0;
@@ -77,16 +84,11 @@ int mn_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clockid_t clock, c
 
 static void bump(int k, bool first, void *arg)
 {
+	(void)k;
 	struct mn_cond *c = arg;
-	if (!first && k == 0)
-		return;
-	/* A CAS, not an add: seq wraps without carrying into nwaiters. */
-	_Atomic uint64_t *w = cond_word(c);
-	uint64_t v = atomic_load_explicit(w, memory_order_relaxed), nv;
-	do {
-		uint32_t seq = (uint32_t)v + (first ? 1 : 0);
-		nv = ((v >> 32) - (uint64_t)k) << 32 | seq;
-	} while (!atomic_compare_exchange_weak_explicit(w, &v, nv, memory_order_seq_cst, memory_order_relaxed));
+	if (first) /* under the bucket lock, the only place seq changes */
+		atomic_store_explicit(&c->seq, atomic_load_explicit(&c->seq, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 }
 
 static int wake(pthread_cond_t *cv, int n)
@@ -94,7 +96,7 @@ static int wake(pthread_cond_t *cv, int n)
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
 		return n == 1 ? mn_glibc_sync.cond_signal(cv) : mn_glibc_sync.cond_broadcast(cv);
-	if (atomic_load_explicit(&c->nwaiters, memory_order_seq_cst) == 0)
+	if (atomic_load_explicit(&c->nwaiters, memory_order_relaxed) == 0)
 		return 0;
 	/* Under the bucket lock, so that a waiter's check (seq unchanged, also
 	 * under it) either queued it in time to be woken, or sees the bump. */

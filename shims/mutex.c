@@ -308,6 +308,26 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 	return 0;
 }
 
+/* Whether the caller may wait on a condition variable with m: 0, or the
+ * error glibc's unlock would give (EPERM for an errorcheck, recursive or
+ * robust mutex it does not own, EINVAL for a destroyed one).  Then the
+ * caller holds m until its mn_mutex_unlock. */
+int mn_mutex_cond_check(pthread_mutex_t *m)
+{
+	struct mn_mutex *mx = (struct mn_mutex *)m;
+	int type, c = classify(mx, &type);
+	if (c < 0)
+		return -c;
+	int kind = atomic_load_explicit(&mx->kind, memory_order_relaxed);
+	int tid = self_tid();
+	if (c > 0 && (kind & MUTEX_ROBUST))
+		return ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)tid ? 0 : EPERM;
+	type = kind & MUTEX_KIND_MASK;
+	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
+		return mx->owner == tid && atomic_load_explicit(&mx->lock, memory_order_relaxed) ? 0 : EPERM;
+	return 0;
+}
+
 int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)
 {
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)

@@ -24,6 +24,7 @@ MN_SHIM int mn_mutex_trylock(pthread_mutex_t *m);
 /* clock/abstime: NULL abstime waits forever. */
 MN_SHIM int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime);
 MN_SHIM int mn_mutex_unlock(pthread_mutex_t *m);
+MN_SHIM int mn_mutex_cond_check(pthread_mutex_t *m);
 MN_SHIM int mn_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 /* clock < 0: the condvar's own clock. */
 MN_SHIM int mn_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime);
