@@ -236,7 +236,8 @@ void mn_thread_exit(void *res)
 
 /* ------------------------------------------------------------ start-up */
 
-static _Atomic int init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
+_Atomic int mn_init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
+#define init_state mn_init_state
 
 /* A forked child has only the forking thread, and the parent's Ms, Ps
  * and Gs are gone: the child runs 1:1 on glibc from here on.
@@ -273,7 +274,7 @@ void mn_shim_init(void)
 	atomic_store_explicit(&init_state, 2, memory_order_release);
 }
 
-bool mn_shim_active(void)
+bool mn_shim_active_slow(void)
 {
 	int s = atomic_load_explicit(&init_state, memory_order_acquire);
 	if (s != 2) {
@@ -283,7 +284,6 @@ bool mn_shim_active(void)
 		if (atomic_load_explicit(&init_state, memory_order_acquire) != 2)
 			return false;
 	}
-	/* A vfork child shares its parent's TCB and must never switch Gs. */
 	return !mn_tls_vfork_child;
 }
 

@@ -2,14 +2,25 @@
  * returns 0 or an error number (pthread style); preload/ only forwards. */
 #ifndef MN_SHIMS_THREAD_H
 #define MN_SHIMS_THREAD_H
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdbool.h>
 #define MN_SHIM __attribute__((visibility("hidden")))
 
 /* Runtime readiness: false in 1:1 mode (glibc refused) or a vfork child. */
-MN_SHIM bool mn_shim_active(void);
 extern __thread int mn_tls_vfork_child MN_SHIM; /* set in a vfork child (vfork.S) */
+extern _Atomic int mn_init_state MN_SHIM;        /* 2: the runtime is up */
+MN_SHIM bool mn_shim_active_slow(void);
+/* Whether interposers use the runtime (initialising it on first use).  A
+ * vfork child shares its parent's TCB and must never switch Gs. */
+static inline bool mn_shim_active(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&mn_init_state, memory_order_acquire) == 2, 1))
+		return !mn_tls_vfork_child;
+	return mn_shim_active_slow();
+}
 MN_SHIM void mn_shim_init(void);          /* idempotent; any thread */
 MN_SHIM int mn_thread_main(int (*main)(int, char **, char **), int argc, char **argv, char **envp);
 
