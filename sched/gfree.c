@@ -44,6 +44,7 @@ static struct g *galloc(const struct mn_stack_req *req)
 	uintptr_t tls_lo = tcb - (mn_tcbinfo.static_size - mn_tcbinfo.tcb_size);
 	struct g *gp = (struct g *)((tls_lo - sizeof(struct g)) & ~(uintptr_t)63);
 	memset(gp, 0, sizeof *gp);
+	gp->ptimer.t.idx = -1;
 	uintptr_t dtv = ((uintptr_t)gp - mn_tcb_dtv_bytes()) & ~(uintptr_t)63;
 	mn_tcb_place_dtv(tcb, (void *)dtv);
 	if (!st.user)
@@ -96,10 +97,13 @@ struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req)
 	if (gp) {
 		struct mn_stack st = gp->stack;
 		uintptr_t tcb = gp->tcb;
+		uint32_t parkseq = gp->parkseq;
 		mn_tcb_recycle(tcb);
 		memset(gp, 0, sizeof *gp);
 		gp->stack = st;
 		gp->tcb = tcb;
+		gp->parkseq = parkseq;
+		gp->ptimer.t.idx = -1;
 		gp->recycled = true;
 	} else {
 		gp = galloc(req);

@@ -31,10 +31,13 @@
  * wakes it (startlockedm).  Rejected: letting M0 run other Gs while main
  * is parked (a G blocking in a syscall on M0 would then stall main).
  *
- * Timed parks (waitsel): a G that parks with a deadline arms g->waitsel=1;
- * the waker (mn_goready_sel) and the timer race to CAS it to 2 or 3, and
- * only the winner readies the G, so a wake-up and a time-out at the same
- * moment never ready it twice and never lose the wake-up.
+ * Timed parks (waitsel): a G that parks with a deadline arms g->waitsel;
+ * the waker (mn_goready_sel) and the timer race to CAS it to woken or
+ * timed out, and only the winner readies the G, so a wake-up and a
+ * time-out at the same moment never ready it twice and never lose the
+ * wake-up.  The timer is added after the wait is published, only if the
+ * park is still armed then (the G's own timer, tagged with the park's
+ * sequence number): a G woken at once never leaves a timer behind.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -707,32 +710,39 @@ int64_t mn_goid(struct g *gp) { return (int64_t)gp->goid; }
 
 /* ------------------------------------------------------------ timed parks */
 
-struct parktimer {
-	struct mn_timer t;
-	struct g *gp;
-	void (*ontimeout)(struct g *, void *);
-	void *arg;
-};
+#define SEL_ARMED 1u
+#define SEL_WOKEN 2u
+#define SEL_TIMEDOUT 3u
+#define SEL_STATE(v) ((v) & 3u)
 
 static void parktimer_fire(struct mn_timer *t)
 {
-	struct parktimer *pt = (struct parktimer *)t;
-	uint32_t armed = 1;
-	if (atomic_compare_exchange_strong_explicit(&pt->gp->waitsel, &armed, 3, memory_order_acq_rel,
-						    memory_order_relaxed)) {
+	struct g *gp = t->arg;
+	struct mn_parktimer *pt = &gp->ptimer;
+	/* Queued timers belong to the current park (an earlier one was
+	 * deleted, or never added), and the G cannot start another while
+	 * this callback runs (mn_timer_del waits for it). */
+	uint32_t armed = pt->seq << 2 | SEL_ARMED;
+	if (atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, pt->seq << 2 | SEL_TIMEDOUT,
+						    memory_order_acq_rel, memory_order_relaxed)) {
 		if (pt->ontimeout)
-			pt->ontimeout(pt->gp, pt->arg);
-		mn_goready(pt->gp);
+			pt->ontimeout(gp, pt->arg);
+		mn_goready(gp);
 	}
 }
 
+/* The unlockf of a timed park (on g0 or the next G, after the switch). */
 static bool arm_timer(struct g *gp, void *arg)
 {
-	struct parktimer *pt = arg;
-	/* The G is G_WAITING now; the caller's unlockf runs first. */
-	if (pt->t.arg && !((bool (*)(struct g *, void *))pt->t.arg)(gp, pt->arg))
+	struct mn_parktimer *pt = arg;
+	/* Read before the wait is published: from then on a waker may ready
+	 * gp, which may run, return and even park again before we go on. */
+	uint32_t armed = pt->seq << 2 | SEL_ARMED;
+	if (pt->unlockf && !pt->unlockf(gp, pt->arg))
 		return false;
-	mn_timer_add(&pt->t);
+	/* Only if this park is still armed (else the G was woken and has
+	 * deleted, or will delete, a timer that is not there). */
+	mn_timer_add_if(&pt->t, &gp->waitsel, armed);
 	return true;
 }
 
@@ -740,39 +750,41 @@ bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t dea
 		     void (*ontimeout)(struct g *, void *), const char *reason)
 {
 	struct g *gp = mn_getg();
-	struct parktimer pt;
-	memset(&pt, 0, sizeof pt);
-	pt.t.when = deadline;
-	pt.t.f = parktimer_fire;
-	pt.t.arg = (void *)unlockf; /* smuggled to arm_timer */
-	pt.t.idx = -1;
-	pt.gp = gp;
-	pt.ontimeout = ontimeout;
-	pt.arg = arg;
-	atomic_store_explicit(&gp->waitsel, 1, memory_order_release);
-	mn_gopark(arm_timer, &pt, reason);
+	struct mn_parktimer *pt = &gp->ptimer;
+	uint32_t seq = ++gp->parkseq & 0x3fffffffu;
+	pt->t.when = deadline;
+	pt->t.f = parktimer_fire;
+	pt->t.arg = gp;
+	pt->t.idx = -1;
+	pt->unlockf = unlockf;
+	pt->ontimeout = ontimeout;
+	pt->arg = arg;
+	pt->seq = seq;
+	atomic_store_explicit(&gp->waitsel, seq << 2 | SEL_ARMED, memory_order_release);
+	mn_gopark(arm_timer, pt, reason);
 	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
-	if (sel == 1) {
-		/* unlockf refused to park: nobody readied us. */
+	if (SEL_STATE(sel) == SEL_ARMED) {
+		/* unlockf refused to park: nobody readied us, no timer. */
 		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 		return true;
 	}
-	mn_timer_del(&pt.t);
+	mn_timer_del(&pt->t);
 	atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
-	return sel == 2;
+	return SEL_STATE(sel) == SEL_WOKEN;
 }
 
 /* Ready gp if it is in a timed park that has not timed out (or in a plain
  * park).  Returns false if the timer won. */
 bool mn_goready_sel(struct g *gp)
 {
-	uint32_t armed = 1;
-	if (atomic_load_explicit(&gp->waitsel, memory_order_acquire) == 0) {
+	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
+	if (v == 0) {
 		mn_goready(gp);
 		return true;
 	}
-	if (!atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, 2, memory_order_acq_rel,
-						     memory_order_relaxed))
+	if (SEL_STATE(v) != SEL_ARMED ||
+	    !atomic_compare_exchange_strong_explicit(&gp->waitsel, &v, (v & ~3u) | SEL_WOKEN,
+						     memory_order_acq_rel, memory_order_relaxed))
 		return false;
 	mn_goready(gp);
 	return true;

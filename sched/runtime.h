@@ -41,6 +41,25 @@ enum { G_IDLE, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_DEAD };
 struct m;
 struct p;
 
+struct g;
+struct mn_timer {
+	int64_t when;                     /* CLOCK_MONOTONIC ns */
+	void (*f)(struct mn_timer *);
+	void *arg;
+	int idx;                          /* heap index, -1 when not queued; timers.lock */
+	_Atomic int running;              /* callback in progress */
+};
+
+/* A G's timed park (proc.c): the timer lives in the G, not on its stack,
+ * and is tagged with the park's sequence number (see waitsel). */
+struct mn_parktimer {
+	struct mn_timer t;                /* t.arg: the G */
+	bool (*unlockf)(struct g *, void *);
+	void (*ontimeout)(struct g *, void *);
+	void *arg;
+	uint32_t seq;
+};
+
 struct g {
 	struct gctx ctx;          /* owner: the G itself / the M switching it */
 	uint64_t magic;           /* immutable after gfget: G_MAGIC */
@@ -65,8 +84,13 @@ struct g {
 	void *unlockarg;
 	const char *waitreason;
 
-	/* Timed park: set by the timer or the waker that wins waitsel. */
+	/* Timed park: waitsel is seq << 2 | state (0 none, 1 armed, 2 woken,
+	 * 3 timed out); the timer and the waker race to CAS it from armed.
+	 * parkseq survives recycling, so a late look at an old park never
+	 * matches a new one. */
 	_Atomic uint32_t waitsel;
+	uint32_t parkseq;
+	struct mn_parktimer ptimer;
 
 	/* Thread-level state for shims/ (join, detach, name). */
 	_Atomic int joinstate;    /* shims/thread.c: JS_* */
@@ -254,14 +278,10 @@ MN_HIDDEN uint32_t mn_fastrand(void);
 MN_HIDDEN struct m *mn_m0_setup(void);
 
 /* timer.c: one heap for now (per-P heaps: TODO with the netpoller). */
-struct mn_timer {
-	int64_t when;                     /* CLOCK_MONOTONIC ns */
-	void (*f)(struct mn_timer *);
-	void *arg;
-	int idx;                          /* heap index, -1 when not queued; timers.lock */
-	_Atomic int running;              /* callback in progress */
-};
 MN_HIDDEN void mn_timer_add(struct mn_timer *t);
+/* Add t only if *word still equals expect (checked under the heap's lock)
+ * and t is not queued already. */
+MN_HIDDEN void mn_timer_add_if(struct mn_timer *t, _Atomic uint32_t *word, uint32_t expect);
 /* Remove; waits for a running callback to finish.  Returns true if the
  * timer was removed before it fired. */
 MN_HIDDEN bool mn_timer_del(struct mn_timer *t);

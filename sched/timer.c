@@ -73,10 +73,10 @@ static void set_next(void)
 }
 
 #include <stdlib.h>
-void mn_timer_add(struct mn_timer *t)
+/* Context: timers.lock held. */
+static void add_locked(struct mn_timer *t)
 {
 	atomic_store_explicit(&t->running, 0, memory_order_relaxed);
-	mn_lock(&timers.lock);
 	if (timers.n == timers.cap) {
 		int cap = timers.cap ? timers.cap * 2 : 64;
 		struct mn_timer **h = realloc(timers.heap, (size_t)cap * sizeof *h);
@@ -89,9 +89,26 @@ void mn_timer_add(struct mn_timer *t)
 	timers.heap[timers.n++] = t;
 	up(t->idx);
 	set_next();
+}
+
+void mn_timer_add(struct mn_timer *t)
+{
+	mn_lock(&timers.lock);
+	add_locked(t);
 	mn_unlock(&timers.lock);
 	/* An idle M may be sleeping past this deadline: let one re-check. */
 	mn_wakep();
+}
+
+void mn_timer_add_if(struct mn_timer *t, _Atomic uint32_t *word, uint32_t expect)
+{
+	mn_lock(&timers.lock);
+	bool add = t->idx < 0 && atomic_load_explicit(word, memory_order_acquire) == expect;
+	if (add)
+		add_locked(t);
+	mn_unlock(&timers.lock);
+	if (add)
+		mn_wakep();
 }
 
 bool mn_timer_del(struct mn_timer *t)
