@@ -256,7 +256,7 @@ const char *mn_tcb_init(void)
  * page, which keeps a blocked thread at two pages of memory.  DTV_SLOTS
  * modules with TLS fit; glibc grows a DTV with realloc, so one that may
  * need to grow goes back to malloc'd memory first (dtv_to_malloc). */
-#define DTV_SLOTS 64
+#define DTV_SLOTS 128
 #define DTV_BYTES ((DTV_SLOTS + 2) * 16)
 
 size_t mn_tcb_header_bytes(void)
