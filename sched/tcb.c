@@ -359,14 +359,17 @@ void mn_tcb_destroy(uintptr_t tcb)
 void mn_tcb_setup(uintptr_t tcb, struct g *gp)
 {
 	uintptr_t dtv = AT(tcb, OFF_HDR_DTV, uintptr_t);
-	/* Clear struct pthread but for three parts a fresh TCB has zero and
-	 * a dead G leaves clear: the header's unused tail (the old
+	/* Clear struct pthread but for four parts a fresh TCB has zero and
+	 * a dead G leaves clear (specific[1..31] below): the header's unused tail (the old
 	 * _dl_runtime_resolve save area and padding, which nothing writes),
 	 * specific_1st (mn_tcb_exit leaves its data NULL; the stale sequence
 	 * numbers make glibc read NULL, as it must) and res (mn_tcb_exit). */
 	memset((void *)tcb, 0, OFF_HDR_UNUSED);
 	memset((void *)(tcb + OFF_LIST), 0, OFF_SPECIFIC_1ST - OFF_LIST);
-	memset((void *)(tcb + OFF_SPECIFIC), 0, OFF_RES - OFF_SPECIFIC);
+	/* specific[1..31] are NULL: mn_tcb_exit freed and cleared every
+	 * second-level block (glibc allocates one only for a non-NULL value,
+	 * which also sets specific_used). */
+	memset((void *)(tcb + OFF_SPECIFIC_USED), 0, OFF_RES - OFF_SPECIFIC_USED);
 	memset((void *)(tcb + OFF_RES_END), 0, SIZEOF_PTHREAD - OFF_RES_END);
 	AT(tcb, OFF_HDR_TCB, uintptr_t) = tcb;
 	AT(tcb, OFF_HDR_DTV, uintptr_t) = dtv;

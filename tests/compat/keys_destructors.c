@@ -128,6 +128,54 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Keys in both of glibc's levels (the first 32 live in the thread
+ * descriptor, the rest in blocks allocated on first use): every new
+ * thread, including one that reuses an exited thread's descriptor, starts
+ * with all of them NULL, whatever the threads before it left there. */
+#define NWIDE 80
+static pthread_key_t wide[NWIDE];
+static atomic_int wide_dirty, wide_dtor;
+
+static void d_wide(void *v)
+{
+	(void)v;
+	atomic_fetch_add(&wide_dtor, 1);
+}
+
+static void *wide_worker(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	for (int i = 0; i < NWIDE; i++)
+		if (pthread_getspecific(wide[i]) != NULL)
+			atomic_fetch_add(&wide_dirty, 1);
+	for (int i = id % 3; i < NWIDE; i += 1 + id % 4)
+		pthread_setspecific(wide[i], (void *)(intptr_t)(i + 1));
+	if (id % 5 == 0) /* set, then back to NULL: no destructor call */
+		for (int i = 0; i < NWIDE; i++)
+			pthread_setspecific(wide[i], NULL);
+	return NULL;
+}
+
+static void wide_keys(void)
+{
+	int expect = 0;
+	for (int i = 0; i < NWIDE; i++)
+		if (pthread_key_create(&wide[i], d_wide))
+			FAIL("wide key create");
+	for (int id = 0; id < 300; id++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, wide_worker, (void *)(intptr_t)id) || pthread_join(t, NULL))
+			FAIL("wide thread");
+		if (id % 5)
+			for (int i = id % 3; i < NWIDE; i += 1 + id % 4)
+				expect++;
+	}
+	printf("keys in both levels: new threads saw a stale value %d times; destructor calls as expected: %s\n",
+	       atomic_load(&wide_dirty), atomic_load(&wide_dtor) == expect ? "yes" : "no");
+	for (int i = 0; i < NWIDE; i++)
+		pthread_key_delete(wide[i]);
+}
+
 static void key_limit(void)
 {
 	static pthread_key_t many[PTHREAD_KEYS_MAX + 1];
@@ -201,6 +249,8 @@ int main(void)
 		FAIL("set-once-more destructor calls");
 	if (atomic_load(&null_calls) != 0 || atomic_load(&deleted_calls) != 0)
 		FAIL("a destructor ran that must not");
+
+	wide_keys();
 
 	/* A new key starts NULL, also in a slot a deleted key used. */
 	static int x;
