@@ -119,3 +119,46 @@ MN_EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 		return REAL(pthread_once)(once, init);
 	return mn_once(once, init);
 }
+
+MN_EXPORT int pthread_kill(pthread_t t, int sig)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_kill)(t, sig);
+	return mn_thread_kill(t, sig);
+}
+
+/* raise is pthread_kill of oneself (glibc's, which sends to the OS
+ * thread: under mnthread an M, which blocks asynchronous signals). */
+MN_EXPORT int raise(int sig)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return REAL(raise)(sig);
+	int e = mn_thread_kill(pthread_self(), sig);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+MN_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_getaffinity_np)(t, size, set);
+	return mn_thread_getaffinity(t, size, set);
+}
+
+MN_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_setaffinity_np)(t, size, set);
+	return mn_thread_setaffinity(t, size, set);
+}
+
+/* A G has no CPU-time clock of its own (its M's counts every G it ran). */
+MN_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_getcpuclockid)(t, clock);
+	return ENOENT;
+}

@@ -9,6 +9,7 @@
  * TODO(scavenger): return cold stacks' pages (MADV_DONTNEED) from sysmon.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "runtime.h"
 #include "tcb.h"
@@ -98,6 +99,7 @@ struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req)
 		struct mn_stack st = gp->stack;
 		uintptr_t tcb = gp->tcb;
 		uint32_t parkseq = gp->parkseq;
+		free(gp->affinity);
 		mn_tcb_recycle(tcb);
 		memset(gp, 0, sizeof *gp);
 		gp->stack = st;

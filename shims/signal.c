@@ -5,9 +5,10 @@
  * sigprocmask read and change it.  The main G owns M0 and its mask is also
  * the kernel's for M0.  Other Ms block every asynchronous signal, so
  * process-directed signals reach the main thread (or a foreign thread).
+ * A signal a G sends itself is delivered at once (mn_sig_raise_self).
  * TODO(signals capability): load a G's mask onto its M when it runs, so
  * that signals are delivered to any G that does not block them, and
- * pthread_kill to a G.
+ * pthread_kill to another G (now sent to the process: shims/thread.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -58,6 +59,16 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 			long r = mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&nm, 0, 8, 0, 0);
 			if (r < 0)
 				return (int)-r;
+		} else if (cur & ~nm) {
+			/* Unblocking: a signal this G raised while it blocked it
+			 * waits on the M; let the kernel deliver it now. */
+			uint64_t pend = 0;
+			mn_sys6(SYS_rt_sigpending, (long)&pend, 8, 0, 0, 0, 0);
+			if (pend & cur & ~nm) {
+				uint64_t saved;
+				mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&nm, (long)&saved, 8, 0, 0);
+				mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
+			}
 		}
 		gp->sigmask = nm;
 	}
@@ -66,4 +77,23 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 		memcpy(old, &cur, sizeof cur);
 	}
 	return 0;
+}
+
+/* A signal the calling G sends itself (raise, pthread_kill of itself):
+ * delivered before the call returns, as POSIX asks, unless the G blocks
+ * it.  Its M blocks asynchronous signals (unless it is M0), so for the
+ * moment of the send the M runs with the G's own mask.  0 or an errno. */
+int mn_sig_raise_self(int sig)
+{
+	struct g *gp = mn_getg();
+	uint64_t saved = 0, mine = gp->sigmask;
+	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	long tid = mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	bool swap = !(gp->flags & G_MAIN);
+	if (swap)
+		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mine, (long)&saved, 8, 0, 0);
+	long r = mn_sys6(SYS_tgkill, pid, tid, sig, 0, 0, 0);
+	if (swap)
+		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
+	return r < 0 ? (int)-r : 0;
 }

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include "shims/thread.h"
 #include "shims/sync.h"
@@ -350,4 +351,75 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 pid_t mn_thread_gettid(void)
 {
 	return mn_tcb_self_tid();
+}
+
+/* pthread_kill on a G, with glibc's answers: EINVAL for a bad or internal
+ * signal, 0 (and nothing sent) for a thread that has exited, 0 for signal
+ * 0 on a live one.  A G signalling itself gets the signal before the call
+ * returns.  TODO(signals capability): per-G delivery; until then a signal
+ * for another G goes to the process (the main thread, unless it blocks it). */
+int mn_thread_kill(pthread_t t, int sig)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	if (sig == 32 || sig == 33) /* SIGCANCEL, SIGSETXID: glibc's own */
+		return EINVAL;
+	int js = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
+		return 0;
+	if (sig < 0 || sig >= 65) /* _NSIG: the kernel's EINVAL */
+		return EINVAL;
+	if (sig == 0)
+		return 0;
+	if (gp == mn_getg())
+		return mn_sig_raise_self(sig);
+	long r = mn_sys6(SYS_kill, mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), sig, 0, 0, 0, 0);
+	return r < 0 ? (int)-r : 0;
+}
+
+/* CPU affinity of a G: Gs run on whichever M has a P, so a mask set on one
+ * is checked as the kernel would (it must contain an allowed CPU) and
+ * recorded, not applied, like scheduling priorities; reading it gives the
+ * recorded mask, else the CPUs the process may run on. */
+int mn_thread_getaffinity(pthread_t t, size_t size, cpu_set_t *set)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	/* The kernel's answer for this size (and the process's CPUs)... */
+	long n = mn_sys6(SYS_sched_getaffinity, 0, (long)size, (long)set, 0, 0, 0);
+	if (n < 0)
+		return (int)-n;
+	/* ...or the mask recorded for the G; zeros past the kernel's size,
+	 * as glibc. */
+	if (gp->affinity)
+		memcpy(set, gp->affinity, (size_t)n < sizeof(cpu_set_t) ? (size_t)n : sizeof(cpu_set_t));
+	memset((char *)set + n, 0, size - (size_t)n);
+	return 0;
+}
+
+int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set)
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	cpu_set_t allowed, want;
+	long n = mn_sys6(SYS_sched_getaffinity, 0, sizeof allowed, (long)&allowed, 0, 0, 0);
+	if (n < 0)
+		return (int)-n;
+	CPU_ZERO(&want);
+	memcpy(&want, set, size < sizeof want ? size : sizeof want);
+	cpu_set_t both;
+	CPU_AND(&both, &want, &allowed);
+	if (CPU_COUNT(&both) == 0)
+		return EINVAL;
+	if (!gp->affinity) {
+		cpu_set_t *a = malloc(sizeof *a);
+		if (!a)
+			return ENOMEM;
+		gp->affinity = a;
+	}
+	memcpy(gp->affinity, &both, sizeof both);
+	return 0;
 }

@@ -41,6 +41,11 @@ MN_SHIM int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param
 MN_SHIM bool mn_thread_is_g(pthread_t t);
 #include <sys/types.h>
 MN_SHIM pid_t mn_thread_gettid(void);
+MN_SHIM int mn_thread_kill(pthread_t t, int sig);
+#include <sched.h>
+MN_SHIM int mn_thread_getaffinity(pthread_t t, size_t size, cpu_set_t *set);
+MN_SHIM int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set);
+MN_SHIM int mn_sig_raise_self(int sig);
 MN_SHIM int mn_once(pthread_once_t *once, void (*init)(void));
 
 /* Sleeping (shims/sleep.c): 0 or -errno; rem filled on -EINTR. */
