@@ -13,6 +13,7 @@
  * always picked up without waking an M per ready.
  */
 #include <errno.h>
+#include <sys/prctl.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
@@ -162,6 +163,8 @@ static void minit(struct m *mp)
 	mp->g0.ctx.fsbase = mp->tcb;
 	mn_tls_g = &mp->g0;
 	mn_signal_minit(mp);
+	/* Short sleeps (spin_poll's naps, timed idle waits) end on time. */
+	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, 1000, 0, 0, 0, 0);
 }
 
 static void *mstart(void *arg)

@@ -497,8 +497,8 @@ void mn_schedule(void)
  * queue, a P's queue, a due timer, or a G that has sat in a busy P's
  * runnext for 3 us (a fresh runnext is its owner's next hand-off; counting
  * it would keep us spinning as long as a ping-pong runs).  The queues are
- * read every 2 us: polling the busy Ps' lines continuously would slow
- * their owners.  Returns true when there is work to look at. */
+ * read every 2 us or so: polling the busy Ps' lines continuously would
+ * slow their owners.  Returns true when there is work to look at. */
 static bool spin_poll(struct p *self)
 {
 	int n = mn_sched.nprocs;
@@ -510,13 +510,12 @@ static bool spin_poll(struct p *self)
 		seen_at[i] = now;
 	}
 	do {
-		/* About 2 us between looks (a pause takes 10-150 cycles). */
-		int64_t look = now + 2000;
-		do {
-			for (int i = 0; i < 16; i++)
-				arch_pause();
-			now = mn_nanotime();
-		} while (now < look);
+		/* Sleep about 2 us between looks (Ms run with a 1 us timer
+		 * slack): a pause loop here slows the busy CPUs down, which on
+		 * this kind of machine may be hyperthreads of ours. */
+		struct timespec nap = { 0, 2000 };
+		mn_sys6(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0);
+		now = mn_nanotime();
 		if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
 			return true;
 		for (int i = 0; i < n; i++) {
