@@ -35,13 +35,16 @@ struct g *mn_gexit_joiner(struct g *gp)
 	return j;
 }
 
-/* Context: the joiner, running; gp is dead and off its stack. */
-void mn_gexit_finish_joined(struct g *gp)
+/* Context: the joiner j, running; gp is dead and off its stack. */
+void mn_gexit_finish_joined(struct g *gp, struct g *j)
 {
 	int64_t left = atomic_fetch_sub_explicit(&mn_sched.ngalive, 1, memory_order_acq_rel) - 1;
-	/* Only this exit moves JOINWAIT on (the join is untimed). */
-	atomic_store_explicit(&gp->joinstate, JS_EXITED, memory_order_release);
+	/* Only this exit moves JOINWAIT on (the join is untimed), and the
+	 * joiner collects at once: straight to JS_FREE, saving collect()'s
+	 * CAS; anyone else now sees an invalid thread (ESRCH). */
 	atomic_store_explicit(&gp->exitword, 1, memory_order_release);
+	atomic_store_explicit(&gp->joinstate, JS_FREE, memory_order_release);
+	j->reaped = gp;
 	last_thread_check(left);
 }
 
@@ -146,6 +149,13 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 			mn_gopark_until(join_unlock, gp, deadline, join_timeout, "join");
 		else
 			mn_gopark(join_unlock, gp, "join");
+		if (self->reaped == gp) { /* mn_gexit_finish_joined */
+			self->reaped = NULL;
+			if (res)
+				*res = gp->result;
+			mn_gfput(gp);
+			return 0;
+		}
 		gp->joiner = NULL;
 	} else {
 		gp->joiner = NULL;

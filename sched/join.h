@@ -14,5 +14,5 @@ MN_HIDDEN void mn_gexit_finish(struct g *gp);
  * exiting. */
 MN_HIDDEN struct g *mn_gexit_joiner(struct g *gp);
 /* mn_gexit_finish once the joiner from mn_gexit_joiner is running. */
-MN_HIDDEN void mn_gexit_finish_joined(struct g *gp);
+MN_HIDDEN void mn_gexit_finish_joined(struct g *gp, struct g *joiner);
 #endif

@@ -427,7 +427,7 @@ static void finish_switch(struct m *mp)
 		break;
 	case PEND_EXIT_JOINER:
 		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
-		mn_gexit_finish_joined(gp);
+		mn_gexit_finish_joined(gp, mp->curg);
 		break;
 	default:
 		break;

@@ -95,6 +95,7 @@ struct g {
 	/* Thread-level state for shims/ (join, detach, name). */
 	_Atomic int joinstate;    /* shims/thread.c: JS_* */
 	struct g *joiner;         /* the G waiting in join, or NULL */
+	struct g *reaped;         /* owner: this G; the G it joined, freed by its exit's direct switch */
 	_Atomic uint32_t exitword;/* futex word foreign joiners sleep on */
 	uint32_t thread_flags;    /* shims/: attributes recorded at create */
 	char name[16];

@@ -505,9 +505,10 @@ void mn_tcb_exit(struct g *gp)
 	free(tls_state[0]);
 	free(tls_state[1]);
 	tls_state[0] = tls_state[1] = NULL;
-	/* dlerror keeps a per-thread message: two calls free it. */
-	dlerror();
-	dlerror();
+	/* dlerror keeps a per-thread message: a call returns it, the next
+	 * frees it; a NULL answer means there is nothing (left) to free. */
+	if (dlerror() != NULL)
+		dlerror();
 }
 
 void *mn_tcb_field(uintptr_t tcb, int field)
