@@ -1,7 +1,14 @@
-/* preload/sync2.c: condvar init/destroy (both glibc symbol versions bind
- * here: our exports are unversioned, and the old ABI's objects are 48
- * bytes on x86_64 too), rwlocks, barriers, spin locks, semaphores and
- * futex(2) through syscall(). */
+/* preload/sync2.c: condvar init/destroy, rwlocks, barriers, spin locks,
+ * semaphores and futex(2) through syscall().
+ *
+ * Condvars have two glibc ABIs: GLIBC_2.3.2 (today's) and the old
+ * GLIBC_2.2.5, whose object is the same 48 bytes on x86_64 (glibc uses its
+ * first word as a pointer to a condvar it allocates).  Our other exports
+ * are unversioned, so they serve references to every version; only
+ * pthread_cond_init differs between the two (the old one refuses any
+ * attribute but the default), so it alone is exported at both versions
+ * (preload/mnthread.map). */
+#include <errno.h>
 #include <semaphore.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
@@ -10,10 +17,23 @@
 #include "shims/sync.h"
 #include "shims/blocking.h"
 
-MN_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
+MN_EXPORT int mn_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
 	return mn_cond_init(c, attr);
 }
+__asm__(".symver mn_pthread_cond_init, pthread_cond_init@@GLIBC_2.3.2");
+
+/* The old condvars know neither process-sharing nor another clock than
+ * CLOCK_REALTIME: an attribute asking for either (any bit set in its one
+ * int) is EINVAL, after the object was initialised, as in glibc. */
+MN_EXPORT int mn_pthread_cond_init_old(pthread_cond_t *c, const pthread_condattr_t *attr)
+{
+	mn_cond_init(c, NULL);
+	if (attr != NULL && *(const int *)(const void *)attr != 0)
+		return EINVAL;
+	return 0;
+}
+__asm__(".symver mn_pthread_cond_init_old, pthread_cond_init@GLIBC_2.2.5");
 
 MN_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
