@@ -127,6 +127,13 @@ MN_EXPORT int pthread_kill(pthread_t t, int sig)
 	return mn_thread_kill(t, sig);
 }
 
+MN_EXPORT int pthread_cancel(pthread_t t)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_cancel)(t);
+	return mn_thread_cancel(t, REAL(pthread_cancel));
+}
+
 /* raise is pthread_kill of oneself (glibc's, which sends to the OS
  * thread: under mnthread an M, which blocks asynchronous signals). */
 MN_EXPORT int raise(int sig)

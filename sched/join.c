@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include "runtime.h"
 #include "join.h"
+#include "tcb.h"
 #include "sys.h"
 
 static _Atomic bool main_gone;
@@ -30,7 +31,10 @@ struct g *mn_gexit_joiner(struct g *gp)
 	if (atomic_load_explicit(&gp->joinstate, memory_order_acquire) != JS_JOINWAIT)
 		return NULL;
 	struct g *j = gp->joiner; /* written before the join published JOINWAIT */
-	if (j == NULL || j->lockedm || atomic_load_explicit(&j->waitsel, memory_order_acquire) != 0)
+	/* Claiming j's wake-up shuts out its timer and pthread_cancel, the
+	 * only others that could end its park (their ontimeout would move
+	 * JOINWAIT back); after it, this exit alone moves the state on. */
+	if (j == NULL || j->lockedm || !mn_park_claim(j))
 		return NULL;
 	return j;
 }
@@ -144,8 +148,15 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 	if (mode == JOIN_TIMED && deadline <= mn_nanotime())
 		return ETIMEDOUT;
 	if (mn_is_g()) {
+		/* A cancellation point where it blocks, as in glibc: a pending
+		 * request is acted on here; one made while we wait ends the
+		 * wait (join_timeout withdraws it) and is acted on below. */
+		bool cancellable = mn_cancel_point();
 		gp->joiner = self;
-		if (mode == JOIN_TIMED)
+		if (cancellable)
+			mn_gopark_cancel(join_unlock, gp, mode == JOIN_TIMED ? deadline : 0, join_timeout,
+					 "join");
+		else if (mode == JOIN_TIMED)
 			mn_gopark_until(join_unlock, gp, deadline, join_timeout, "join");
 		else
 			mn_gopark(join_unlock, gp, "join");
@@ -178,6 +189,13 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 	s = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
 	if (s == JS_EXITED)
 		return collect(gp, res);
+	if (s == JS_JOINABLE && mn_is_g() && mn_tcb_self_cancel_pending()) {
+		/* Withdrawn by pthread_cancel: act on it (the thread stays
+		 * joinable, as glibc's cleanup leaves it); if cancellation is
+		 * disabled, wait again (the request stays pending). */
+		mn_cancel_act();
+		return mn_gjoin(gp, res, mode, deadline);
+	}
 	if (s == JS_JOINABLE && mode == JOIN_TIMED)
 		return ETIMEDOUT;
 	if (s == JS_DETACHED || s == JS_JOINWAIT)

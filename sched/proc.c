@@ -714,6 +714,20 @@ int64_t mn_goid(struct g *gp) { return (int64_t)gp->goid; }
 #define SEL_TIMEDOUT 3u
 #define SEL_STATE(v) ((v) & 3u)
 
+/* End gp's park armed as `armed` like a time-out, if nobody ended it yet:
+ * its ontimeout runs (off the wait lists), then the caller readies it.
+ * Context: the park is published (gp switched away, unlockf ran). */
+static bool sel_timeout(struct g *gp, uint32_t armed)
+{
+	struct mn_parktimer *pt = &gp->ptimer;
+	if (!atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, (armed & ~3u) | SEL_TIMEDOUT,
+						     memory_order_acq_rel, memory_order_relaxed))
+		return false;
+	if (pt->ontimeout)
+		pt->ontimeout(gp, pt->arg);
+	return true;
+}
+
 static void parktimer_fire(struct mn_timer *t)
 {
 	struct g *gp = t->arg;
@@ -721,13 +735,8 @@ static void parktimer_fire(struct mn_timer *t)
 	/* Queued timers belong to the current park (an earlier one was
 	 * deleted, or never added), and the G cannot start another while
 	 * this callback runs (mn_timer_del waits for it). */
-	uint32_t armed = pt->seq << 2 | SEL_ARMED;
-	if (atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, pt->seq << 2 | SEL_TIMEDOUT,
-						    memory_order_acq_rel, memory_order_relaxed)) {
-		if (pt->ontimeout)
-			pt->ontimeout(gp, pt->arg);
+	if (sel_timeout(gp, pt->seq << 2 | SEL_ARMED))
 		mn_goready(gp);
-	}
 }
 
 /* The unlockf of a timed park (on g0 or the next G, after the switch). */
@@ -737,16 +746,29 @@ static bool arm_timer(struct g *gp, void *arg)
 	/* Read before the wait is published: from then on a waker may ready
 	 * gp, which may run, return and even park again before we go on. */
 	uint32_t armed = pt->seq << 2 | SEL_ARMED;
+	bool cancellable = pt->cancellable;
+	int64_t when = pt->t.when;
 	if (pt->unlockf && !pt->unlockf(gp, pt->arg))
 		return false;
+	if (cancellable) {
+		/* Published: from here pthread_cancel may end the park.  It
+		 * sets the request, then looks at published; we store
+		 * published, then look at the request (both fenced): one of
+		 * us sees the other. */
+		atomic_store_explicit(&pt->published, armed >> 2, memory_order_seq_cst);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (mn_tcb_cancel_pending(gp->tcb) && sel_timeout(gp, armed))
+			return false; /* run it again at once: it acts on the request */
+	}
 	/* Only if this park is still armed (else the G was woken and has
 	 * deleted, or will delete, a timer that is not there). */
-	mn_timer_add_if(&pt->t, &gp->waitsel, armed);
+	if (when)
+		mn_timer_add_if(&pt->t, &gp->waitsel, armed);
 	return true;
 }
 
-bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		     void (*ontimeout)(struct g *, void *), const char *reason)
+static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+		     void (*ontimeout)(struct g *, void *), const char *reason, bool cancellable)
 {
 	struct g *gp = mn_getg();
 	struct mn_parktimer *pt = &gp->ptimer;
@@ -759,6 +781,7 @@ bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t dea
 	pt->ontimeout = ontimeout;
 	pt->arg = arg;
 	pt->seq = seq;
+	pt->cancellable = cancellable;
 	atomic_store_explicit(&gp->waitsel, seq << 2 | SEL_ARMED, memory_order_release);
 	mn_gopark(arm_timer, pt, reason);
 	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
@@ -767,9 +790,48 @@ bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t dea
 		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 		return true;
 	}
-	mn_timer_del(&pt->t);
+	if (deadline)
+		mn_timer_del(&pt->t);
 	atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 	return SEL_STATE(sel) == SEL_WOKEN;
+}
+
+bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+		     void (*ontimeout)(struct g *, void *), const char *reason)
+{
+	return park_sel(unlockf, arg, deadline, ontimeout, reason, false);
+}
+
+bool mn_gopark_cancel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+		      void (*ontimeout)(struct g *, void *), const char *reason)
+{
+	return park_sel(unlockf, arg, deadline, ontimeout, reason, true);
+}
+
+bool mn_park_cancel(struct g *gp)
+{
+	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_seq_cst);
+	if (SEL_STATE(v) != SEL_ARMED)
+		return false;
+	/* Written before waitsel was armed (release); published tells that
+	 * this very park has reached the wait lists. */
+	if (!gp->ptimer.cancellable ||
+	    atomic_load_explicit(&gp->ptimer.published, memory_order_acquire) != v >> 2)
+		return false;
+	if (!sel_timeout(gp, v))
+		return false;
+	mn_goready(gp);
+	return true;
+}
+
+bool mn_park_claim(struct g *gp)
+{
+	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
+	if (v == 0)
+		return true; /* a plain park: nobody else may ready it */
+	return SEL_STATE(v) == SEL_ARMED &&
+	       atomic_compare_exchange_strong_explicit(&gp->waitsel, &v, (v & ~3u) | SEL_WOKEN,
+						       memory_order_acq_rel, memory_order_relaxed);
 }
 
 /* Ready gp if it is in a timed park that has not timed out (or in a plain

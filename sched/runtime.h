@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
 #include "config.h"
@@ -58,6 +59,11 @@ struct mn_parktimer {
 	void (*ontimeout)(struct g *, void *);
 	void *arg;
 	uint32_t seq;
+	/* A cancellable park (mn_gopark_cancel): pthread_cancel may end it
+	 * (mn_park_cancel) once the wait is published, which the park
+	 * announces by storing its seq in published. */
+	bool cancellable;
+	_Atomic uint32_t published;
 };
 
 struct g {
@@ -96,6 +102,9 @@ struct g {
 	_Atomic int joinstate;    /* shims/thread.c: JS_* */
 	struct g *joiner;         /* the G waiting in join, or NULL */
 	struct g *reaped;         /* owner: this G; the G it joined, freed by its exit's direct switch */
+	/* The address of this G's latest cancellable sema wait (a hint for
+	 * pthread_cancel, which looks for the G in that bucket; sema.c). */
+	const void *_Atomic cancelsema;
 	_Atomic uint32_t exitword;/* futex word foreign joiners sleep on */
 	uint32_t thread_flags;    /* shims/: attributes recorded at create */
 	char name[16];
@@ -243,6 +252,22 @@ MN_HIDDEN int64_t mn_goid(struct g *gp);
 MN_HIDDEN bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
 			       void (*ontimeout)(struct g *, void *), const char *reason);
 MN_HIDDEN bool mn_goready_sel(struct g *gp);
+/* A park at a cancellation point: mn_gopark_until (deadline 0: none)
+ * that pthread_cancel can also end (mn_park_cancel), like a time-out.
+ * Returns true if woken by goready, false on time-out or cancellation. */
+MN_HIDDEN bool mn_gopark_cancel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+				void (*ontimeout)(struct g *, void *), const char *reason);
+/* End gp's cancellable park, if it is in one and the wait is published
+ * (its ontimeout runs, then gp is readied).  Context: any thread, after
+ * setting gp's cancellation request (a locked instruction).  Returns true
+ * if it readied gp. */
+MN_HIDDEN bool mn_park_cancel(struct g *gp);
+/* cancel.c: pthread_cancel(t) of G gp (not dead): glibc's real_cancel sets
+ * the request, then a parked gp is woken to act on it.  glibc's codes. */
+MN_HIDDEN int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t));
+/* Claim the wake-up of gp's park (waitsel) without readying it: for a
+ * direct switch to gp.  False if a timer or a canceller got there first. */
+MN_HIDDEN bool mn_park_claim(struct g *gp);
 
 /* syscall.c: bracket a call that may block in the kernel.  Context: a G
  * holding a P; between the two calls the G runs without a P and must not

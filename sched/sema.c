@@ -11,10 +11,11 @@
 #include <errno.h>
 #include "sema.h"
 #include "sys.h"
+#include "tcb.h"
 
 #define NBUCKET 251
 
-enum { W_QUEUED, W_WOKEN, W_TIMEDOUT, W_HANDOFF };
+enum { W_QUEUED, W_WOKEN, W_TIMEDOUT, W_HANDOFF, W_CANCELLED };
 
 struct waiter {
 	const void *addr;
@@ -22,6 +23,7 @@ struct waiter {
 	struct waiter *next, *prev;
 	struct bucket *b;
 	int state;                    /* bucket lock */
+	bool cancellable;             /* a G at a cancellation point (MN_SEMA_CANCEL) */
 	uint32_t bitset;              /* futex bitset; ~0 for everything else */
 	_Atomic uint32_t word;        /* foreign threads sleep here */
 };
@@ -80,23 +82,36 @@ static bool unlock_bucket_w(struct g *gp, void *arg)
 }
 
 int mn_sema_park(const void *addr, bool (*check)(const void *, void *), void *arg, int64_t deadline,
-		 bool lifo)
+		 int flags)
 {
-	return mn_sema_park_bitset(addr, check, arg, deadline, lifo, ~0u);
+	return mn_sema_park_bitset(addr, check, arg, deadline, flags, ~0u);
 }
 
 int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), void *arg, int64_t deadline,
-			bool lifo, uint32_t bitset)
+			int flags, uint32_t bitset)
 {
 	struct bucket *b = bucket_of(addr);
 	struct waiter w = { .addr = addr, .b = b, .state = W_QUEUED, .bitset = bitset };
 	w.g = mn_is_g() ? mn_getg() : NULL;
+	w.cancellable = w.g && (flags & MN_SEMA_CANCEL);
+	if (w.cancellable) {
+		/* Tell pthread_cancel where to look.  It sets the request, then
+		 * reads this; we store this, then (after the bucket lock's
+		 * locked instruction, a full barrier on x86) read the request:
+		 * one of us sees the other. */
+		atomic_store_explicit(&w.g->cancelsema, addr, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+	}
 	mn_slock(&b->lock);
 	if (!check(addr, arg)) {
 		mn_sunlock(&b->lock);
 		return 0;
 	}
-	if (lifo && b->head) {
+	if (w.cancellable && mn_tcb_self_cancel_pending()) {
+		mn_sunlock(&b->lock);
+		return -ECANCELED;
+	}
+	if ((flags & MN_SEMA_LIFO) && b->head) {
 		w.next = b->head;
 		b->head->prev = &w;
 		b->head = &w;
@@ -132,7 +147,33 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	/* state was written under the bucket lock before the waker readied us
 	 * (goready's acq_rel CAS) or set our word (release): visible here. */
 	int st = atomic_load_explicit((_Atomic int *)&w.state, memory_order_acquire);
-	return st == W_WOKEN ? 1 : st == W_HANDOFF ? 2 : -ETIMEDOUT;
+	return st == W_WOKEN ? 1 : st == W_HANDOFF ? 2 : st == W_CANCELLED ? -ECANCELED : -ETIMEDOUT;
+}
+
+bool mn_sema_cancel(struct g *gp)
+{
+	const void *addr = atomic_load_explicit(&gp->cancelsema, memory_order_relaxed);
+	if (addr == NULL)
+		return false;
+	/* The hint may be stale (an earlier wait): only a cancellable waiter
+	 * of gp's found on the list is its wait now. */
+	struct bucket *b = bucket_of(addr);
+	struct waiter *w;
+	mn_slock(&b->lock);
+	for (w = b->head; w; w = w->next)
+		if (w->g == gp && w->cancellable)
+			break;
+	if (w) {
+		unlink_w(b, w);
+		w->state = W_CANCELLED;
+	}
+	mn_sunlock(&b->lock);
+	if (w == NULL)
+		return false;
+	/* A timed wait's timer may have fired meanwhile: then it readies gp
+	 * (its on_timeout found the waiter gone), not us. */
+	mn_goready_sel(gp);
+	return true;
 }
 
 int mn_sema_wake(const void *addr, int n)

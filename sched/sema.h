@@ -8,14 +8,20 @@
  * waker that changes the word and then calls mn_sema_wake cannot be missed).
  * deadline: CLOCK_MONOTONIC ns, 0 for none.  Works on Gs (parks the G) and
  * on foreign threads (sleeps on a futex).
+ * flags: MN_SEMA_LIFO queues the waiter first instead of last;
+ * MN_SEMA_CANCEL makes a G's wait a cancellation point's: pthread_cancel
+ * (mn_sema_cancel) takes it off the list, and so does a request already
+ * pending when it queues.
  * Returns 1 woken by mn_sema_wake, 2 handed ownership by mn_sema_handoff,
- * 0 check failed (not parked), -ETIMEDOUT. */
+ * 0 check failed (not parked), -ETIMEDOUT, -ECANCELED. */
+#define MN_SEMA_LIFO 1
+#define MN_SEMA_CANCEL 2
 MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
-			   int64_t deadline, bool lifo);
+			   int64_t deadline, int flags);
 /* Futex bitset forms: a waiter is woken only by a wake whose bitset
  * shares a bit with its own (the others use ~0). */
 MN_HIDDEN int mn_sema_park_bitset(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
-				  int64_t deadline, bool lifo, uint32_t bitset);
+				  int64_t deadline, int flags, uint32_t bitset);
 MN_HIDDEN int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset);
 /* Wake up to n waiters on addr, oldest first.  Returns the number woken. */
 MN_HIDDEN int mn_sema_wake(const void *addr, int n);
@@ -28,6 +34,11 @@ MN_HIDDEN int mn_sema_wake_cb(const void *addr, int n, void (*locked)(int k, boo
  * the oldest with result 2 and return true; else call release(addr) under
  * the bucket lock (so no waiter can slip in between) and return false. */
 MN_HIDDEN bool mn_sema_handoff(const void *addr, void (*release)(const void *addr));
+/* pthread_cancel's part: if gp is in a cancellable wait (MN_SEMA_CANCEL),
+ * take it off the list and ready it (its park returns -ECANCELED).  Context:
+ * any thread, after setting gp's cancellation request (a locked
+ * instruction).  Returns true if it readied gp. */
+MN_HIDDEN bool mn_sema_cancel(struct g *gp);
 /* Number of waiters parked on addr (tests, diagnostics). */
 MN_HIDDEN int mn_sema_has_waiters(const void *addr);
 #endif

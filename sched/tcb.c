@@ -50,6 +50,7 @@ enum {
 	OFF_RES_END = OFF_RES + sizeof(struct __res_state),
 };
 _Static_assert(OFF_TID == MN_TCB_OFF_TID, "tid offset");
+_Static_assert(OFF_CANCELHANDLING == MN_TCB_OFF_CANCELHANDLING, "cancelhandling offset");
 #define KEYS_MAX 1024
 #define KEY_2NDLEVEL 32
 #define KEY_1STLEVEL (KEYS_MAX / KEY_2NDLEVEL)

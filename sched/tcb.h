@@ -28,6 +28,43 @@ static inline int mn_tcb_self_tid(void)
 	__asm__ volatile("movl %%fs:%c1, %0" : "=r"(tid) : "i"(MN_TCB_OFF_TID));
 	return tid;
 }
+/* struct pthread's cancelhandling, and the bits of it that mean the same
+ * in every glibc from 2.34 on (nptl/descr.h): a cancellation request, and
+ * a thread already exiting. */
+#define MN_TCB_OFF_CANCELHANDLING 776
+#define MN_CANCELED_BITMASK 0x08
+#define MN_EXITING_BITMASK 0x10
+#define MN_TERMINATED_BITMASK 0x20
+/* A cancellation request is pending for the calling thread (one load). */
+static inline bool mn_tcb_self_cancel_pending(void)
+{
+	int ch;
+	__asm__ volatile("movl %%fs:%c1, %0" : "=r"(ch) : "i"(MN_TCB_OFF_CANCELHANDLING));
+	return (ch & (MN_CANCELED_BITMASK | MN_EXITING_BITMASK | MN_TERMINATED_BITMASK)) ==
+	       MN_CANCELED_BITMASK;
+}
+/* The same for another thread's TCB. */
+static inline bool mn_tcb_cancel_pending(uintptr_t tcb)
+{
+	int ch = __atomic_load_n((int *)(tcb + MN_TCB_OFF_CANCELHANDLING), __ATOMIC_RELAXED);
+	return (ch & (MN_CANCELED_BITMASK | MN_EXITING_BITMASK | MN_TERMINATED_BITMASK)) ==
+	       MN_CANCELED_BITMASK;
+}
+/* Act on the calling thread's cancellation request, if cancellation is
+ * enabled (glibc's pthread_testcancel: unwinds and never returns); returns
+ * if it is disabled. */
+void mn_cancel_act(void) __attribute__((visibility("hidden")));
+/* Entering a cancellation point that is about to wait: act on a pending
+ * request (no return), else say whether the wait may be cancelled (not
+ * when a request is pending but cancellation disabled: it would end the
+ * wait again and again). */
+static inline bool mn_cancel_point(void)
+{
+	if (__builtin_expect(!mn_tcb_self_cancel_pending(), 1))
+		return true;
+	mn_cancel_act();
+	return false;
+}
 /* Bytes a G mapping needs above its stack for struct g, TLS and TCB. */
 size_t mn_tcb_header_bytes(void) __attribute__((visibility("hidden")));
 /* Place the TCB at the top of [.., top), allocate its DTV and initialise

@@ -16,6 +16,7 @@
 #include "shims/blocking.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
+#include "sched/tcb.h"
 
 /* nwaiters is protected by the mutex the waiters use: a waiter counts
  * itself while it still holds it, and takes itself off after relocking;
@@ -39,6 +40,9 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 	int r = mn_mutex_cond_check(m);
 	if (r)
 		return r;
+	/* A cancellation point: a pending request is acted on with the mutex
+	 * held, which is where POSIX wants it for the cleanup handlers. */
+	bool cancellable = mn_cancel_point();
 	uint32_t v = atomic_load_explicit(&c->seq, memory_order_relaxed);
 	nwaiters_add(c, 1);
 	r = mn_mutex_unlock(m);
@@ -46,7 +50,8 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 		atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_relaxed);
 		return r;
 	}
-	int w = mn_sema_park(&c->seq, seq_unchanged, (void *)(uintptr_t)v, deadline, false);
+	int w = mn_sema_park(&c->seq, seq_unchanged, (void *)(uintptr_t)v, deadline,
+			     cancellable ? MN_SEMA_CANCEL : 0);
 	/* Re-acquire whatever happened; a timed-out waiter reports ETIMEDOUT. */
 	int lr;
 	while ((lr = mn_mutex_lock(m)) == EAGAIN)
@@ -57,6 +62,13 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 		atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_relaxed);
 	if (lr == EOWNERDEAD)
 		return lr;
+	/* Cancelled while waiting: act on it with the mutex held again.  A
+	 * cancelled waiter was off the list before any signal could pick it,
+	 * so it consumed none; one signalled first returns normally, the
+	 * request staying pending (POSIX allows either).  If cancellation is
+	 * disabled, this is a spurious wake-up. */
+	if (w == -ECANCELED)
+		mn_cancel_act();
 	return w == -ETIMEDOUT ? ETIMEDOUT : 0;
 }
 

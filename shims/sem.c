@@ -15,6 +15,7 @@
 #include "shims/sync.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
+#include "sched/tcb.h"
 #include "sched/sys.h"
 
 bool mn_sem_is_ours(sem_t *s)
@@ -55,6 +56,10 @@ int mn_sem_wait(sem_t *sem, bool try, clockid_t clock, const struct timespec *ab
 	if (abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
 			abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
 		return EINVAL;
+	/* sem_wait and the timed waits are cancellation points even when the
+	 * value lets them through (glibc checks first, as POSIX asks). */
+	bool cancellable = try || mn_cancel_point();
+restart:
 	if (try_dec(s))
 		return 0;
 	if (try)
@@ -79,7 +84,8 @@ int mn_sem_wait(sem_t *sem, bool try, clockid_t clock, const struct timespec *ab
 		}
 	}
 	for (;;) {
-		int r = mn_sema_park(&s->value, still_zero, NULL, deadline, false);
+		int r = mn_sema_park(&s->value, still_zero, NULL, deadline, cancellable ? MN_SEMA_CANCEL : 0);
+		bool cancelled = r == -ECANCELED;
 		bool timedout = r == -ETIMEDOUT || (deadline && mn_nanotime() >= deadline);
 		v = atomic_load_explicit(w, memory_order_relaxed);
 		for (;;) {
@@ -87,6 +93,16 @@ int mn_sem_wait(sem_t *sem, bool try, clockid_t clock, const struct timespec *ab
 				if (atomic_compare_exchange_weak_explicit(w, &v, v - SEM_WAITER - 1,
 									  memory_order_acquire, memory_order_relaxed))
 					return 0;
+			} else if (cancelled) {
+				/* Withdraw, then act on the request; with cancellation
+				 * disabled, wait again (not cancellable now: the
+				 * request stays pending). */
+				if (atomic_compare_exchange_weak_explicit(w, &v, v - SEM_WAITER, memory_order_relaxed,
+									  memory_order_relaxed)) {
+					mn_cancel_act();
+					cancellable = false;
+					goto restart;
+				}
 			} else if (timedout) {
 				if (atomic_compare_exchange_weak_explicit(w, &v, v - SEM_WAITER, memory_order_relaxed,
 									  memory_order_relaxed))

@@ -8,6 +8,7 @@
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
+#include "sched/tcb.h"
 
 bool mn_sleep_is_g(void)
 {
@@ -19,10 +20,20 @@ static bool clock_ok(clockid_t c)
 	return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC || c == CLOCK_BOOTTIME;
 }
 
+/* The sleeps are cancellation points: a request pending or made during
+ * the sleep is acted on (with cancellation disabled, the sleep goes on). */
 static int park_until(int64_t deadline)
 {
-	while (mn_nanotime() < deadline)
-		mn_gopark_until(NULL, NULL, deadline, NULL, "sleep");
+	bool cancellable = mn_cancel_point();
+	while (mn_nanotime() < deadline) {
+		if (!cancellable) {
+			mn_gopark_until(NULL, NULL, deadline, NULL, "sleep");
+		} else if (!mn_gopark_cancel(NULL, NULL, deadline, NULL, "sleep") &&
+			   mn_tcb_self_cancel_pending()) {
+			mn_cancel_act();
+			cancellable = false;
+		}
+	}
 	return 0;
 }
 
@@ -35,6 +46,7 @@ int mn_sleep_rel(clockid_t clock, const struct timespec *req, struct timespec *r
 	int64_t max = INT64_MAX / 4;
 	int64_t ns = req->tv_sec > max / 1000000000 ? max : req->tv_sec * 1000000000 + req->tv_nsec;
 	if (ns == 0) {
+		mn_cancel_point();
 		mn_gosched();
 		return 0;
 	}
@@ -51,7 +63,9 @@ int mn_sleep_abs(clockid_t clock, const struct timespec *abs)
 	struct timespec now;
 	clock_gettime(clock, &now);
 	int64_t rel = (int64_t)(abs->tv_sec - now.tv_sec) * 1000000000 + (abs->tv_nsec - now.tv_nsec);
-	if (rel <= 0)
+	if (rel <= 0) {
+		mn_cancel_point();
 		return 0;
+	}
 	return park_until(mn_nanotime() + rel);
 }

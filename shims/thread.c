@@ -378,6 +378,19 @@ int mn_thread_kill(pthread_t t, int sig)
 	return r < 0 ? (int)-r : 0;
 }
 
+/* pthread_cancel on a G: glibc's answer for a thread that has exited (0,
+ * nothing to do); else sched/cancel.c. */
+int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t))
+{
+	struct g *gp = lookup(t);
+	if (!gp)
+		return ESRCH;
+	int js = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
+		return 0;
+	return mn_cancel_g(gp, t, real_cancel);
+}
+
 /* CPU affinity of a G: Gs run on whichever M has a P, so a mask set on one
  * is checked as the kernel would (it must contain an allowed CPU) and
  * recorded, not applied, like scheduling priorities; reading it gives the

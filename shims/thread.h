@@ -42,6 +42,7 @@ MN_SHIM bool mn_thread_is_g(pthread_t t);
 #include <sys/types.h>
 MN_SHIM pid_t mn_thread_gettid(void);
 MN_SHIM int mn_thread_kill(pthread_t t, int sig);
+MN_SHIM int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t));
 #include <sched.h>
 MN_SHIM int mn_thread_getaffinity(pthread_t t, size_t size, cpu_set_t *set);
 MN_SHIM int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set);
