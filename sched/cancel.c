@@ -5,11 +5,11 @@
  * pthread_testcancel and pthread_setcancel{state,type} work on Gs as they
  * are.  Two things do not, and are done here:
  *  - waking a G parked at a cancellation point (cond and sem waits, join,
- *    sleeps): the parks are cancellable (sema.c MN_SEMA_CANCEL,
- *    mn_gopark_cancel) and the canceller ends them like a time-out; the G
- *    then acts on the request (mn_cancel_act) in its own frame, after
- *    restoring what it must (a condvar's mutex), or waits again when
- *    cancellation is disabled;
+ *    sleeps): those parks can be ended by the canceller like a time-out
+ *    (sema.c MN_SEMA_CANCEL, join.c mn_join_cancel, proc.c
+ *    mn_gopark_cancel); the G then acts on the request (mn_cancel_act) in
+ *    its own frame, after restoring what it must (a condvar's mutex), or
+ *    waits again when cancellation is disabled;
  *  - asynchronous cancellation: glibc signals SIGCANCEL to the thread's
  *    tid, which for a G is a made-up one no OS thread has, so the signal
  *    goes nowhere (ESRCH).  The request is then marked here, as that
@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include "runtime.h"
+#include "join.h"
 #include "sema.h"
 #include "sys.h"
 #include "tcb.h"
@@ -54,7 +55,7 @@ int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t))
 	/* The request is set (a locked instruction, ours or glibc's); now
 	 * end the wait, if the G is in one. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!mn_sema_cancel(gp))
+	if (!mn_sema_cancel(gp) && !mn_join_cancel(gp))
 		mn_park_cancel(gp);
 	return 0;
 }

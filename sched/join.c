@@ -1,8 +1,11 @@
 /* sched/join.c: the end of a G's life: exit, join, detach.
  *
- * g->joinstate (atomic) moves:
+ * g->joinstate (atomic; JS_STATE of it, and in JS_JOINWAIT also the
+ * joiner's goid, so that a CAS from "JOINWAIT by j" can never hit a later
+ * join) moves:
  *   JS_JOINABLE --detach--> JS_DETACHED --exit--> freed
  *   JS_JOINABLE --join parks--> JS_JOINWAIT --exit--> JS_EXITED (joiner readied)
+ *   JS_JOINWAIT --time-out, pthread_cancel of the joiner--> JS_JOINABLE
  *   JS_JOINABLE --exit--> JS_EXITED (zombie: keeps stack and TCB, as
  *                          glibc keeps a joinable thread's) --join--> JS_FREE
  * The exit transition runs on g0 after the G's stack is no longer in use
@@ -28,13 +31,16 @@ static void last_thread_check(int64_t left)
 
 struct g *mn_gexit_joiner(struct g *gp)
 {
-	if (atomic_load_explicit(&gp->joinstate, memory_order_acquire) != JS_JOINWAIT)
+	uint64_t w = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+	if (JS_STATE(w) != JS_JOINWAIT)
 		return NULL;
 	struct g *j = gp->joiner; /* written before the join published JOINWAIT */
-	/* Claiming j's wake-up shuts out its timer and pthread_cancel, the
-	 * only others that could end its park (their ontimeout would move
-	 * JOINWAIT back); after it, this exit alone moves the state on. */
-	if (j == NULL || j->lockedm || !mn_park_claim(j))
+	/* Only an untimed join (a timer could also ready it); the CAS shuts
+	 * out pthread_cancel (which would move the word back to JOINABLE),
+	 * and from it on this exit alone moves the state on. */
+	if (j == NULL || j->lockedm || atomic_load_explicit(&j->waitsel, memory_order_relaxed) != 0 ||
+	    !atomic_compare_exchange_strong_explicit(&gp->joinstate, &w, JS_FREE, memory_order_acq_rel,
+						     memory_order_relaxed))
 		return NULL;
 	return j;
 }
@@ -43,11 +49,9 @@ struct g *mn_gexit_joiner(struct g *gp)
 void mn_gexit_finish_joined(struct g *gp, struct g *j)
 {
 	int64_t left = atomic_fetch_sub_explicit(&mn_sched.ngalive, 1, memory_order_acq_rel) - 1;
-	/* Only this exit moves JOINWAIT on (the join is untimed), and the
-	 * joiner collects at once: straight to JS_FREE, saving collect()'s
-	 * CAS; anyone else now sees an invalid thread (ESRCH). */
+	/* mn_gexit_joiner already moved the word to JS_FREE: the joiner
+	 * collects at once (anyone else now sees an invalid thread, ESRCH). */
 	atomic_store_explicit(&gp->exitword, 1, memory_order_release);
-	atomic_store_explicit(&gp->joinstate, JS_FREE, memory_order_release);
 	j->reaped = gp;
 	last_thread_check(left);
 }
@@ -59,12 +63,13 @@ void mn_gexit_finish(struct g *gp)
 	if (gp->flags & G_MAIN)
 		atomic_store(&main_gone, true);
 	for (;;) {
-		int s = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+		uint64_t w = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+		int s = JS_STATE(w);
 		int want = s == JS_DETACHED ? JS_FREE : JS_EXITED;
 		if (s != JS_DETACHED && s != JS_JOINABLE && s != JS_JOINWAIT)
 			mn_throw("gexit: bad join state");
 		struct g *joiner = gp->joiner; /* read before the CAS publishes EXITED */
-		if (!atomic_compare_exchange_weak_explicit(&gp->joinstate, &s, want, memory_order_acq_rel,
+		if (!atomic_compare_exchange_weak_explicit(&gp->joinstate, &w, want, memory_order_acq_rel,
 							   memory_order_relaxed))
 			continue;
 		if (s == JS_DETACHED) {
@@ -97,10 +102,10 @@ struct g *mn_tcb_to_g(uintptr_t tcb)
 
 static int collect(struct g *gp, void **res)
 {
-	int s = JS_EXITED;
-	if (!atomic_compare_exchange_strong_explicit(&gp->joinstate, &s, JS_FREE, memory_order_acq_rel,
+	uint64_t w = JS_EXITED;
+	if (!atomic_compare_exchange_strong_explicit(&gp->joinstate, &w, JS_FREE, memory_order_acq_rel,
 						     memory_order_relaxed))
-		return s == JS_FREE ? ESRCH : EINVAL;
+		return JS_STATE(w) == JS_FREE ? ESRCH : EINVAL;
 	if (res)
 		*res = gp->result;
 	if (!(gp->flags & G_MAIN))
@@ -108,27 +113,50 @@ static int collect(struct g *gp, void **res)
 	return 0;
 }
 
+/* Withdraw j's wait for gp (JOINWAIT by j -> JOINABLE): the one who does
+ * it, of the time-out, pthread_cancel and j itself, ends the wait. */
+static bool withdraw(struct g *gp, struct g *j)
+{
+	uint64_t w = JS_WAITBY(j);
+	return atomic_compare_exchange_strong_explicit(&gp->joinstate, &w, JS_JOINABLE, memory_order_acq_rel,
+						       memory_order_relaxed);
+}
+
 static bool join_unlock(struct g *me, void *arg)
 {
 	struct g *gp = arg;
-	int s = JS_JOINABLE;
-	return atomic_compare_exchange_strong_explicit(&gp->joinstate, &s, JS_JOINWAIT,
-						       memory_order_acq_rel, memory_order_relaxed);
+	uint64_t w = JS_JOINABLE;
+	if (!atomic_compare_exchange_strong_explicit(&gp->joinstate, &w, JS_WAITBY(me), memory_order_acq_rel,
+						     memory_order_relaxed))
+		return false;
+	/* Published (that CAS also orders our earlier store of me->joining
+	 * before this load): a cancellation request made before pthread_cancel
+	 * could see it is acted on now.  Whoever withdraws readies us. */
+	if (me->joining == gp && mn_tcb_cancel_pending(me->tcb) && withdraw(gp, me))
+		return false;
+	return true;
 }
 
 static void join_timeout(struct g *me, void *arg)
 {
-	struct g *gp = arg;
-	int s = JS_JOINWAIT;
-	/* Withdraw; if the G exited meanwhile, the state says so. */
-	atomic_compare_exchange_strong_explicit(&gp->joinstate, &s, JS_JOINABLE, memory_order_acq_rel,
-						memory_order_relaxed);
+	withdraw(arg, me);
+}
+
+bool mn_join_cancel(struct g *j)
+{
+	struct g *gp = atomic_load_explicit(&j->joining, memory_order_relaxed);
+	/* A stale gp (a join that ended) never holds JOINWAIT by j: goids are
+	 * never reused, and j is in one join at a time. */
+	if (gp == NULL || !withdraw(gp, j))
+		return false;
+	mn_goready_sel(j); /* a timed join's timer may have won: it readies j */
+	return true;
 }
 
 int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 {
 	struct g *self = mn_getg();
-	int s = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+	int s = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	/* glibc's order: tryjoin on a live thread is EBUSY before anything
 	 * else; then ESRCH, EINVAL (detached), EDEADLK (self, or a thread that
 	 * is joining us), EINVAL (another joiner). */
@@ -139,7 +167,7 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 	if (s == JS_DETACHED)
 		return EINVAL;
 	if (gp == self || (self && self->joiner == gp &&
-			   atomic_load_explicit(&self->joinstate, memory_order_acquire) == JS_JOINWAIT))
+			   JS_STATE(atomic_load_explicit(&self->joinstate, memory_order_acquire)) == JS_JOINWAIT))
 		return EDEADLK;
 	if (s == JS_JOINWAIT)
 		return EINVAL;
@@ -149,17 +177,16 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 		return ETIMEDOUT;
 	if (mn_is_g()) {
 		/* A cancellation point where it blocks, as in glibc: a pending
-		 * request is acted on here; one made while we wait ends the
-		 * wait (join_timeout withdraws it) and is acted on below. */
-		bool cancellable = mn_cancel_point();
+		 * request is acted on here; one made while we wait withdraws
+		 * the wait (mn_join_cancel) and is acted on below. */
+		if (mn_cancel_point())
+			atomic_store_explicit(&self->joining, gp, memory_order_relaxed);
 		gp->joiner = self;
-		if (cancellable)
-			mn_gopark_cancel(join_unlock, gp, mode == JOIN_TIMED ? deadline : 0, join_timeout,
-					 "join");
-		else if (mode == JOIN_TIMED)
+		if (mode == JOIN_TIMED)
 			mn_gopark_until(join_unlock, gp, deadline, join_timeout, "join");
 		else
 			mn_gopark(join_unlock, gp, "join");
+		atomic_store_explicit(&self->joining, NULL, memory_order_relaxed);
 		if (self->reaped == gp) { /* mn_gexit_finish_joined */
 			self->reaped = NULL;
 			if (res)
@@ -170,8 +197,8 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 		gp->joiner = NULL;
 	} else {
 		gp->joiner = NULL;
-		int w = JS_JOINABLE;
-		if (atomic_compare_exchange_strong_explicit(&gp->joinstate, &w, JS_JOINWAIT,
+		uint64_t w = JS_JOINABLE;
+		if (atomic_compare_exchange_strong_explicit(&gp->joinstate, &w, JS_WAITBY(NULL),
 							    memory_order_acq_rel, memory_order_relaxed)) {
 			while (atomic_load_explicit(&gp->exitword, memory_order_acquire) == 0) {
 				if (mode == JOIN_TIMED) {
@@ -186,7 +213,7 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 			}
 		}
 	}
-	s = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+	s = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (s == JS_EXITED)
 		return collect(gp, res);
 	if (s == JS_JOINABLE && mn_is_g() && mn_tcb_self_cancel_pending()) {
@@ -206,8 +233,8 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 int mn_gdetach(struct g *gp)
 {
 	for (;;) {
-		int s = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
-		switch (s) {
+		uint64_t w = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+		switch (JS_STATE(w)) {
 		case JS_DETACHED:
 			return EINVAL;
 		case JS_FREE:
@@ -217,7 +244,7 @@ int mn_gdetach(struct g *gp)
 		case JS_EXITED:
 			return collect(gp, NULL) == 0 ? 0 : ESRCH;
 		case JS_JOINABLE:
-			if (atomic_compare_exchange_weak_explicit(&gp->joinstate, &s, JS_DETACHED,
+			if (atomic_compare_exchange_weak_explicit(&gp->joinstate, &w, JS_DETACHED,
 								  memory_order_acq_rel, memory_order_relaxed))
 				return 0;
 		}

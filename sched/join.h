@@ -3,6 +3,13 @@
 #define MN_JOIN_H
 #include "runtime.h"
 enum { JS_JOINABLE, JS_DETACHED, JS_JOINWAIT, JS_EXITED, JS_FREE };
+/* g->joinstate: the state in the low byte; JS_JOINWAIT also holds the
+ * joining G's goid (0 for a thread that is not a G). */
+#define JS_STATE(w) ((int)((w) & 0xff))
+static inline uint64_t JS_WAITBY(const struct g *j)
+{
+	return j ? (uint64_t)j->goid << 8 | JS_JOINWAIT : (uint64_t)JS_JOINWAIT;
+}
 enum { JOIN_WAIT, JOIN_TRY, JOIN_TIMED };
 /* Returns 0 or an error number (EDEADLK, EINVAL, ESRCH, EBUSY, ETIMEDOUT).
  * deadline: CLOCK_MONOTONIC ns for JOIN_TIMED. */
@@ -13,6 +20,10 @@ MN_HIDDEN void mn_gexit_finish(struct g *gp);
  * an untimed join of gp (nobody but gp's exit can ready it).  Context: gp,
  * exiting. */
 MN_HIDDEN struct g *mn_gexit_joiner(struct g *gp);
+/* pthread_cancel's part: if G j is parked joining a G, withdraw that wait
+ * and ready j.  Context: any thread, after setting j's cancellation
+ * request (a locked instruction).  Returns true if it readied j. */
+MN_HIDDEN bool mn_join_cancel(struct g *j);
 /* mn_gexit_finish once the joiner from mn_gexit_joiner is running. */
 MN_HIDDEN void mn_gexit_finish_joined(struct g *gp, struct g *joiner);
 #endif

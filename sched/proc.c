@@ -753,10 +753,10 @@ static bool arm_timer(struct g *gp, void *arg)
 	if (cancellable) {
 		/* Published: from here pthread_cancel may end the park.  It
 		 * sets the request, then looks at published; we store
-		 * published, then look at the request (both fenced): one of
-		 * us sees the other. */
-		atomic_store_explicit(&pt->published, armed >> 2, memory_order_seq_cst);
-		atomic_thread_fence(memory_order_seq_cst);
+		 * published, then look at the request (each with a locked
+		 * instruction between, here the exchange): one of us sees the
+		 * other. */
+		atomic_exchange_explicit(&pt->published, armed >> 2, memory_order_seq_cst);
 		if (mn_tcb_cancel_pending(gp->tcb) && sel_timeout(gp, armed))
 			return false; /* run it again at once: it acts on the request */
 	}
@@ -822,16 +822,6 @@ bool mn_park_cancel(struct g *gp)
 		return false;
 	mn_goready(gp);
 	return true;
-}
-
-bool mn_park_claim(struct g *gp)
-{
-	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
-	if (v == 0)
-		return true; /* a plain park: nobody else may ready it */
-	return SEL_STATE(v) == SEL_ARMED &&
-	       atomic_compare_exchange_strong_explicit(&gp->waitsel, &v, (v & ~3u) | SEL_WOKEN,
-						       memory_order_acq_rel, memory_order_relaxed);
 }
 
 /* Ready gp if it is in a timed park that has not timed out (or in a plain

@@ -99,9 +99,10 @@ struct g {
 	struct mn_parktimer ptimer;
 
 	/* Thread-level state for shims/ (join, detach, name). */
-	_Atomic int joinstate;    /* shims/thread.c: JS_* */
+	_Atomic uint64_t joinstate; /* join.h: JS_STATE, JS_WAITBY */
 	struct g *joiner;         /* the G waiting in join, or NULL */
 	struct g *reaped;         /* owner: this G; the G it joined, freed by its exit's direct switch */
+	struct g *_Atomic joining;/* the G this one is in a cancellable join of (join.c) */
 	/* The address of this G's latest cancellable sema wait (a hint for
 	 * pthread_cancel, which looks for the G in that bucket; sema.c). */
 	const void *_Atomic cancelsema;
@@ -265,9 +266,6 @@ MN_HIDDEN bool mn_park_cancel(struct g *gp);
 /* cancel.c: pthread_cancel(t) of G gp (not dead): glibc's real_cancel sets
  * the request, then a parked gp is woken to act on it.  glibc's codes. */
 MN_HIDDEN int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t));
-/* Claim the wake-up of gp's park (waitsel) without readying it: for a
- * direct switch to gp.  False if a timer or a canceller got there first. */
-MN_HIDDEN bool mn_park_claim(struct g *gp);
 
 /* syscall.c: bracket a call that may block in the kernel.  Context: a G
  * holding a P; between the two calls the G runs without a P and must not

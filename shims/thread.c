@@ -153,7 +153,7 @@ int mn_thread_getattr(pthread_t t, pthread_attr_t *attr)
 		pthread_attr_destroy(attr);
 		return mn_libc.pthread_getattr_np(t, attr);
 	}
-	int js = atomic_load_explicit(&gp->joinstate, memory_order_relaxed);
+	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_relaxed));
 	pthread_attr_setdetachstate(attr, js == JS_DETACHED ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
 	struct glibc_attr *a = (void *)attr;
 	a->stackaddr = (void *)gp->stack.hi;
@@ -365,7 +365,7 @@ int mn_thread_kill(pthread_t t, int sig)
 		return ESRCH;
 	if (sig == 32 || sig == 33) /* SIGCANCEL, SIGSETXID: glibc's own */
 		return EINVAL;
-	int js = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
 	if (sig < 0 || sig >= 65) /* _NSIG: the kernel's EINVAL */
@@ -385,7 +385,7 @@ int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t))
 	struct g *gp = lookup(t);
 	if (!gp)
 		return ESRCH;
-	int js = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
+	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
 	return mn_cancel_g(gp, t, real_cancel);

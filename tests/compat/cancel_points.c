@@ -261,6 +261,82 @@ static void cancel_race(void)
 	check("race: tokens consumed == produced", consumed == RACE_TOKENS);
 }
 
+/* ---- cancellations racing a join's end and semaphore posts */
+#define JRACE 300
+static void *quick(void *arg) { return arg; }
+
+static void *race_joiner(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+	void *r = NULL;
+	if (pthread_join(target, &r) != 0)
+		return (void *)"join failed";
+	return r; /* the target's own result */
+}
+
+static void join_race(void)
+{
+	int bad = 0, cancelled = 0;
+	for (int i = 0; i < JRACE; i++) {
+		pthread_t target, j;
+		pthread_create(&target, NULL, quick, (void *)"target");
+		pthread_create(&j, NULL, race_joiner, &target);
+		if (i % 3)
+			sched_yield();
+		pthread_cancel(j);
+		void *r = NULL;
+		pthread_join(j, &r);
+		if (r == PTHREAD_CANCELED) {
+			/* cancelled before or while waiting: the target is still
+			 * ours to join, exactly once */
+			cancelled++;
+			void *tr = NULL;
+			if (pthread_join(target, &tr) != 0 || tr == NULL || strcmp(tr, "target"))
+				bad++;
+		} else if (r == NULL || strcmp(r, "target")) {
+			bad++;
+		}
+	}
+	printf("join race: %d runs\n", JRACE);
+	check("join race: every target joined exactly once", bad == 0);
+	(void)cancelled; /* how many varies from run to run */
+}
+
+static sem_t rs;
+static atomic_int units_taken;
+static void *race_sem_waiter(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		sem_wait(&rs);
+		atomic_fetch_add(&units_taken, 1);
+	}
+	return NULL;
+}
+
+static void sem_race(void)
+{
+	sem_init(&rs, 0, 0);
+	pthread_t w[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&w[i], NULL, race_sem_waiter, NULL);
+	int posted = 0;
+	for (int k = 0; k < 4; k++) {
+		for (int i = 0; i < 500; i++) {
+			sem_post(&rs);
+			posted++;
+			if (i % 50 == 0)
+				sched_yield();
+		}
+		pthread_cancel(w[k]); /* amid posts: no unit may vanish */
+		pthread_join(w[k], NULL);
+	}
+	int v = -1;
+	sem_getvalue(&rs, &v);
+	printf("sem race: %d posted\n", posted);
+	check("sem race: units taken + left == posted", (int)units_taken + v == posted);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -383,6 +459,8 @@ int main(void)
 	printf("exited thread's result: %s\n", r && strcmp(r, "done") == 0 ? "its own" : "WRONG");
 
 	cancel_race();
+	join_race();
+	sem_race();
 
 	if (failures) {
 		printf("FAIL: %d\n", failures);
