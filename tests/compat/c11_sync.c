@@ -38,9 +38,9 @@
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
+#define COMPAT_C11
+#include "compat.h"
 
-static int failures;
-static const char *volatile phase = "start";
 
 static const char *thrdname(int r)
 {
@@ -63,25 +63,6 @@ static void expect(const char *what, int got, int want)
 		printf("FAIL: %s: expected %s\n", what, thrdname(want));
 		failures++;
 	}
-}
-
-static void expect_val(const char *what, long got, long want)
-{
-	printf("%s: %ld\n", what, got);
-	if (got != want) {
-		printf("FAIL: %s: expected %ld\n", what, want);
-		failures++;
-	}
-}
-
-static void on_alarm(int sig)
-{
-	const char *p = phase;
-	(void)sig;
-	write(1, "FAIL: watchdog: stuck in ", 25);
-	write(1, p, strlen(p));
-	write(1, "\n", 1);
-	_exit(1);
 }
 
 static void sleep_ms(int ms)

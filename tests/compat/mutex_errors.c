@@ -33,55 +33,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "compat.h"
 
-static int failures;
-static const char *volatile phase = "start";
-
-static const char *errname(int e)
-{
-	static char buf[32];
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EDEADLK: return "EDEADLK";
-	case EBUSY: return "EBUSY";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case EPERM: return "EPERM";
-	case EAGAIN: return "EAGAIN";
-	case ENOTSUP: return "ENOTSUP";
-	case EOWNERDEAD: return "EOWNERDEAD";
-	case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
-	}
-	snprintf(buf, sizeof buf, "E?%d", e);
-	return buf;
-}
-
-static void expect(const char *what, int got, int want)
-{
-	printf("%s: %s\n", what, errname(got));
-	if (got != want) {
-		printf("FAIL: %s: expected %s\n", what, errname(want));
-		failures++;
-	}
-}
-
-static void on_alarm(int sig)
-{
-	const char *p = phase;
-	(void)sig;
-	write(1, "FAIL: watchdog: stuck in ", 25);
-	write(1, p, strlen(p));
-	write(1, "\n", 1);
-	_exit(1);
-}
-
-static void must(int rc, const char *what)
-{
-	if (rc != 0) {
-		printf("FAIL: %s: %s\n", what, errname(rc));
-		exit(1);
-	}
-}
 
 /* A helper thread that holds a mutex until told to let go, so that the
  * main thread can try things on a mutex held by somebody else. */

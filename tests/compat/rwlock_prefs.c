@@ -42,88 +42,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "compat.h"
 
-static int failures;
-static const char *volatile phase = "start";
-
-static const char *errname(int e)
-{
-	static char buf[32];
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EDEADLK: return "EDEADLK";
-	case EBUSY: return "EBUSY";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case EPERM: return "EPERM";
-	case EAGAIN: return "EAGAIN";
-	}
-	snprintf(buf, sizeof buf, "E?%d", e);
-	return buf;
-}
-
-static void expect(const char *what, int got, int want)
-{
-	printf("%s: %s\n", what, errname(got));
-	if (got != want) {
-		printf("FAIL: %s: expected %s\n", what, errname(want));
-		failures++;
-	}
-}
-
-static void expect_val(const char *what, long got, long want)
-{
-	printf("%s: %ld\n", what, got);
-	if (got != want) {
-		printf("FAIL: %s: expected %ld\n", what, want);
-		failures++;
-	}
-}
-
-static void on_alarm(int sig)
-{
-	const char *p = phase;
-	(void)sig;
-	write(1, "FAIL: watchdog: stuck in ", 25);
-	write(1, p, strlen(p));
-	write(1, "\n", 1);
-	_exit(1);
-}
-
-static void must(int rc, const char *what)
-{
-	if (rc != 0) {
-		printf("FAIL: %s: %s\n", what, errname(rc));
-		exit(1);
-	}
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static struct timespec deadline(clockid_t clk, int ms)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-	pthread_t t;
-	must(pthread_create(&t, NULL, fn, arg), "pthread_create");
-	return t;
-}
 
 /* ---------------------------------------------------------- one call in
  * another thread; a successful acquisition is released again */

@@ -29,51 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
-static int failures;
-static const char *volatile phase = "start";
-
-static const char *errname(int e)
-{
-	static char buf[32];
-	switch (e) {
-	case 0: return "0";
-	case EINVAL: return "EINVAL";
-	case EBUSY: return "EBUSY";
-	case EAGAIN: return "EAGAIN";
-	case EDEADLK: return "EDEADLK";
-	}
-	snprintf(buf, sizeof buf, "E?%d", e);
-	return buf;
-}
-
-static void expect(const char *what, int got, int want)
-{
-	printf("%s: %s\n", what, errname(got));
-	if (got != want) {
-		printf("FAIL: %s: expected %s\n", what, errname(want));
-		failures++;
-	}
-}
-
-static void expect_val(const char *what, long got, long want)
-{
-	printf("%s: %ld\n", what, got);
-	if (got != want) {
-		printf("FAIL: %s: expected %ld\n", what, want);
-		failures++;
-	}
-}
-
-static void on_alarm(int sig)
-{
-	const char *p = phase;
-	(void)sig;
-	write(1, "FAIL: watchdog: stuck in ", 25);
-	write(1, p, strlen(p));
-	write(1, "\n", 1);
-	_exit(1);
-}
 
 #define THREADS 4
 #define ITERS 100000
