@@ -9,10 +9,18 @@
 // block followed by a bare `throw;` rethrow (libstdc++ keeps the caught
 // exception stack in per-thread storage), std::current_exception() after a
 // yield, and std::uncaught_exceptions() in a destructor that yields during
-// unwinding.
+// unwinding.  pthread_cancel of threads blocked in a condvar wait and in a
+// semaphore wait unwinds them like an exception that cannot be swallowed:
+// destructors run, a catch (...) sees it and must rethrow, and the
+// condvar's cleanup handler finds its mutex held.
 //
 // Expects: exit 0 and the fixed counts below; a broken claim prints
 // "FAIL: ..." and exits 1.
+#include <pthread.h>
+#include <semaphore.h>
+#include <unistd.h>
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -140,6 +148,66 @@ void body(int id)
 		     std::to_string(id));
 }
 
+// Cancellation of threads parked in waits.
+std::atomic<int> raii_done{0}, caught_cancel{0}, cleanup_held{0};
+pthread_mutex_t cmu = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t ccv = PTHREAD_COND_INITIALIZER;
+sem_t csem;
+
+struct Raii {
+	~Raii() { raii_done++; }
+};
+
+void unlock_cmu(void *)
+{
+	if (pthread_mutex_trylock(&cmu) == EBUSY) // held, by us
+		cleanup_held++;
+	pthread_mutex_unlock(&cmu);
+}
+
+void *cond_victim(void *)
+{
+	Raii r;
+	pthread_mutex_lock(&cmu);
+	pthread_cleanup_push(unlock_cmu, nullptr);
+	for (;;)
+		pthread_cond_wait(&ccv, &cmu);
+	pthread_cleanup_pop(1);
+	return nullptr;
+}
+
+void *sem_victim(void *)
+{
+	Raii r;
+	try {
+		sem_wait(&csem);
+	} catch (...) {
+		caught_cancel++;
+		throw;
+	}
+	return nullptr;
+}
+
+void cancel_waits()
+{
+	sem_init(&csem, 0, 0);
+	pthread_t a, b;
+	pthread_create(&a, nullptr, cond_victim, nullptr);
+	pthread_create(&b, nullptr, sem_victim, nullptr);
+	usleep(30000);
+	pthread_cancel(a);
+	pthread_cancel(b);
+	void *ra = nullptr, *rb = nullptr;
+	pthread_join(a, &ra);
+	pthread_join(b, &rb);
+	std::printf("cancelled %d\n", (ra == PTHREAD_CANCELED) + (rb == PTHREAD_CANCELED));
+	std::printf("cancel: destructors %d, catch (...) %d, cleanup with mutex %d\n", raii_done.load(),
+		    caught_cancel.load(), cleanup_held.load());
+	if (ra != PTHREAD_CANCELED || rb != PTHREAD_CANCELED || raii_done != 2 || caught_cancel != 1 ||
+	    cleanup_held != 1)
+		fail("cancellation");
+}
+
 } // namespace
 
 int main()
@@ -203,6 +271,7 @@ int main()
 	    sum.rethrown != kThreads * kRounds ||
 	    sum.unwound != kThreads * kRounds)
 		fail("exception counts");
+	cancel_waits();
 	std::printf("ok\n");
 	return 0;
 }
