@@ -1,9 +1,11 @@
 /* sched/sema.c: park Gs (and foreign threads) by address.
  *
- * 251 buckets (prime: spreads addresses that differ by powers of two; Go
- * uses the same size), each a lock and a FIFO doubly-linked list of
- * waiters.  A waiter is on the waiting thread's stack.  Who removes a
- * waiter from its bucket decides its outcome, under the bucket lock:
+ * 256 buckets, each a lock and a FIFO doubly-linked list of waiters,
+ * picked by a multiplicative (Fibonacci) hash of the address: it spreads
+ * addresses that differ by powers of two as Go's prime-sized table (251)
+ * does, without a division on every wait and wake.  A waiter is on the
+ * waiting thread's stack.  Who removes a waiter from its bucket decides
+ * its outcome, under the bucket lock:
  * mn_sema_wake marks it WOKEN, the time-out path marks it TIMEDOUT.  The
  * waitsel protocol (proc.c) then decides who calls goready, so a wake-up
  * that races a time-out is never lost: the waiter reports WOKEN.
@@ -13,7 +15,7 @@
 #include "sys.h"
 #include "tcb.h"
 
-#define NBUCKET 251
+#define NBUCKET 256
 
 enum { W_QUEUED, W_WOKEN, W_TIMEDOUT, W_HANDOFF, W_CANCELLED };
 
@@ -38,7 +40,7 @@ static struct bucket buckets[NBUCKET];
 
 static struct bucket *bucket_of(const void *addr)
 {
-	return &buckets[((uintptr_t)addr >> 3) % NBUCKET];
+	return &buckets[(uint32_t)((uintptr_t)addr >> 2) * 0x9e3779b1u >> 24];
 }
 
 static void unlink_w(struct bucket *b, struct waiter *w)
