@@ -4,6 +4,7 @@
 #include <threads.h>
 #include "preload/preload.h"
 #include "shims/sync.h"
+#include "shims/mutex_fast.h"
 
 static void resolve_sync(void)
 {
@@ -32,6 +33,8 @@ MN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 
 MN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
+	if (__builtin_expect(SYNC_ACTIVE(), 1) && mn_mutex_lock_fast(m))
+		return 0;
 	if (!SYNC_ACTIVE()) {
 		resolve_sync();
 		return mn_glibc_sync.mutex_lock(m);
@@ -50,6 +53,8 @@ MN_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 
 MN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
+	if (__builtin_expect(SYNC_ACTIVE(), 1) && mn_mutex_unlock_fast(m))
+		return 0;
 	if (!SYNC_ACTIVE()) {
 		resolve_sync();
 		return mn_glibc_sync.mutex_unlock(m);

@@ -19,6 +19,7 @@
 #include <linux/futex.h>
 #include "shims/layout.h"
 #include "shims/sync.h"
+#include "shims/mutex_fast.h"
 #include "shims/blocking.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
@@ -226,21 +227,11 @@ static int shared_lock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 	return MN_BLOCKING(mn_glibc_sync.mutex_lock(m));
 }
 
-/* Normal and adaptive mutexes, the common case: one CAS, no classify. */
-#define MUTEX_FAST_KIND(k) (((k) & ~MUTEX_ELISION_FLAGS) == PTHREAD_MUTEX_NORMAL || \
-			    ((k) & ~MUTEX_ELISION_FLAGS) == PTHREAD_MUTEX_ADAPTIVE_NP)
-
 int mn_mutex_lock(pthread_mutex_t *m)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
-	int z = 0;
-	if (__builtin_expect(MUTEX_FAST_KIND(atomic_load_explicit(&mx->kind, memory_order_relaxed)), 1) &&
-	    __builtin_expect(atomic_compare_exchange_strong_explicit(&mx->lock, &z, 1, memory_order_acquire,
-								      memory_order_relaxed), 1)) {
-		mx->owner = self_tid();
-		mx->nusers++;
+	if (mn_mutex_lock_fast(m))
 		return 0;
-	}
 	int type, c = classify(mx, &type);
 	if (c)
 		return c < 0 ? -c : robust_private(mx) ? robust_lock(m, 0) : shared_lock(m, CLOCK_REALTIME, NULL);
@@ -288,15 +279,8 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 int mn_mutex_unlock(pthread_mutex_t *m)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
-	if (__builtin_expect(MUTEX_FAST_KIND(atomic_load_explicit(&mx->kind, memory_order_relaxed)), 1) &&
-	    __builtin_expect(!atomic_load_explicit(&mx->starving, memory_order_relaxed), 1)) {
-		mx->owner = 0;
-		mx->nusers--;
-		/* release: pairs with the acquire in lock */
-		if (__builtin_expect(atomic_exchange_explicit(&mx->lock, 0, memory_order_release) == 2, 0))
-			mn_sema_wake(&mx->lock, 1);
+	if (mn_mutex_unlock_fast(m))
 		return 0;
-	}
 	int type, c = classify(mx, &type);
 	if (c && c > 0 && robust_private(mx)) {
 		int r = mn_glibc_sync.mutex_unlock(m);
