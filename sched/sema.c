@@ -200,6 +200,31 @@ static int wake_common(const void *addr, int n, uint32_t bitset,
 		       void (*locked)(int k, bool first, void *arg), void *arg)
 {
 	struct bucket *b = bucket_of(addr);
+	if (n == 1) {
+		/* One waiter (mutexes, semaphores, condvar signals): the loop
+		 * below without its batches. */
+		mn_slock(&b->lock);
+		struct waiter *w = b->head;
+		while (w && !(w->addr == addr && (w->bitset & bitset)))
+			w = w->next;
+		if (w) {
+			unlink_w(b, w);
+			w->state = W_WOKEN;
+		}
+		if (locked)
+			locked(w != NULL, true, arg);
+		struct g *gp = w ? w->g : NULL; /* read before unlocking, as below */
+		mn_sunlock(&b->lock);
+		if (w == NULL)
+			return 0;
+		if (gp) {
+			mn_goready_sel(gp);
+		} else {
+			atomic_store_explicit(&w->word, 1, memory_order_release);
+			mn_futex_wake(&w->word, 1);
+		}
+		return 1;
+	}
 	bool first = true;
 	struct waiter *woken[16];
 	int total = 0;
