@@ -184,15 +184,49 @@ int mn_sema_wake(const void *addr, int n)
 }
 
 static int wake_common(const void *addr, int n, uint32_t bitset,
-		       void (*locked)(int k, bool first, void *arg), void *arg);
+		       void (*locked)(int k, bool first, void *arg), void *arg) __attribute__((noinline));
+/* One waiter (mutexes, semaphores, condvar signals): wake_common without
+ * its batches (and its frame). */
+static int wake_one(const void *addr, uint32_t bitset, void (*locked)(int k, bool first, void *arg),
+		    void *arg)
+{
+	struct bucket *b = bucket_of(addr);
+	mn_slock(&b->lock);
+	struct waiter *w = b->head;
+	while (w && !(w->addr == addr && (w->bitset & bitset)))
+		w = w->next;
+	if (w) {
+		unlink_w(b, w);
+		w->state = W_WOKEN;
+	}
+	if (locked)
+		locked(w != NULL, true, arg);
+	/* Read before unlocking: a foreign waiter may return as soon as its
+	 * word is set, a G one when readied. */
+	struct g *gp = w ? w->g : NULL;
+	mn_sunlock(&b->lock);
+	if (w == NULL)
+		return 0;
+	if (gp) {
+		mn_goready_sel(gp);
+	} else {
+		atomic_store_explicit(&w->word, 1, memory_order_release);
+		mn_futex_wake(&w->word, 1);
+	}
+	return 1;
+}
 
 int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset)
 {
+	if (n == 1)
+		return wake_one(addr, bitset, NULL, NULL);
 	return wake_common(addr, n, bitset, NULL, NULL);
 }
 
 int mn_sema_wake_cb(const void *addr, int n, void (*locked)(int k, bool first, void *arg), void *arg)
 {
+	if (n == 1)
+		return wake_one(addr, ~0u, locked, arg);
 	return wake_common(addr, n, ~0u, locked, arg);
 }
 
@@ -200,31 +234,6 @@ static int wake_common(const void *addr, int n, uint32_t bitset,
 		       void (*locked)(int k, bool first, void *arg), void *arg)
 {
 	struct bucket *b = bucket_of(addr);
-	if (n == 1) {
-		/* One waiter (mutexes, semaphores, condvar signals): the loop
-		 * below without its batches. */
-		mn_slock(&b->lock);
-		struct waiter *w = b->head;
-		while (w && !(w->addr == addr && (w->bitset & bitset)))
-			w = w->next;
-		if (w) {
-			unlink_w(b, w);
-			w->state = W_WOKEN;
-		}
-		if (locked)
-			locked(w != NULL, true, arg);
-		struct g *gp = w ? w->g : NULL; /* read before unlocking, as below */
-		mn_sunlock(&b->lock);
-		if (w == NULL)
-			return 0;
-		if (gp) {
-			mn_goready_sel(gp);
-		} else {
-			atomic_store_explicit(&w->word, 1, memory_order_release);
-			mn_futex_wake(&w->word, 1);
-		}
-		return 1;
-	}
 	bool first = true;
 	struct waiter *woken[16];
 	int total = 0;
