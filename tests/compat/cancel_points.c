@@ -2,7 +2,8 @@
  * (condvar, semaphore and join waits, sleeps), with cleanup handlers,
  * disabled and asynchronous cancellation, pending requests acted on at the
  * next cancellation point, and cancellations racing condvar signals with
- * no signal lost.  Every line printed is the same natively and under
+ * no signal lost; a pthread_once init routine cancelled midway is run
+ * again by the next caller.  Every line printed is the same natively and under
  * mnthread; a thread that is not woken by its cancellation hangs the
  * program (alarm). */
 #ifndef _GNU_SOURCE
@@ -261,6 +262,46 @@ static void cancel_race(void)
 	check("race: tokens consumed == produced", consumed == RACE_TOKENS);
 }
 
+/* ---- an init routine of pthread_once cancelled: the next caller runs it */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static sem_t once_entered, once_block;
+static atomic_int once_runs, once_done_by = -1;
+static void once_init(void)
+{
+	int run = atomic_fetch_add(&once_runs, 1);
+	if (run == 0) {
+		sem_post(&once_entered);
+		sem_wait(&once_block); /* cancelled here */
+	}
+	once_done_by = run;
+}
+
+static void *once_caller(void *arg)
+{
+	(void)arg;
+	pthread_once(&once, once_init);
+	return (void *)"returned";
+}
+
+static void once_cancel(void)
+{
+	sem_init(&once_entered, 0, 0);
+	sem_init(&once_block, 0, 0);
+	pthread_t a, b;
+	pthread_create(&a, NULL, once_caller, NULL);
+	sem_wait(&once_entered);
+	pthread_create(&b, NULL, once_caller, NULL); /* waits for a's init */
+	settle();
+	pthread_cancel(a);
+	join_report("once: the thread cancelled in init", a);
+	void *r = NULL;
+	pthread_join(b, &r);
+	printf("once: the waiter %s, init runs %d, completed by run %d\n",
+	       r && strcmp(r, "returned") == 0 ? "returned" : "WRONG", (int)once_runs, (int)once_done_by);
+	pthread_once(&once, once_init);
+	printf("once: runs after one more call: %d\n", (int)once_runs);
+}
+
 /* ---- cancellations racing a join's end and semaphore posts */
 #define JRACE 300
 static void *quick(void *arg) { return arg; }
@@ -458,6 +499,7 @@ int main(void)
 	pthread_join(t, &r);
 	printf("exited thread's result: %s\n", r && strcmp(r, "done") == 0 ? "its own" : "WRONG");
 
+	once_cancel();
 	cancel_race();
 	join_race();
 	sem_race();

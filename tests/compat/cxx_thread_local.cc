@@ -12,7 +12,8 @@
 // unwinding.  pthread_cancel of threads blocked in a condvar wait and in a
 // semaphore wait unwinds them like an exception that cannot be swallowed:
 // destructors run, a catch (...) sees it and must rethrow, and the
-// condvar's cleanup handler finds its mutex held.
+// condvar's cleanup handler finds its mutex held.  A std::call_once
+// callable that throws leaves the flag to the next call.
 //
 // Expects: exit 0 and the fixed counts below; a broken claim prints
 // "FAIL: ..." and exits 1.
@@ -272,6 +273,27 @@ int main()
 	    sum.unwound != kThreads * kRounds)
 		fail("exception counts");
 	cancel_waits();
+	// std::call_once is pthread_once: a callable that throws leaves the
+	// flag unset, and the next call runs it again.
+	static std::once_flag flag;
+	static int once_calls = 0;
+	int threw = 0;
+	std::thread ot([&threw] {
+		for (int i = 0; i < 3; i++) {
+			try {
+				std::call_once(flag, [] {
+					if (++once_calls < 3)
+						throw std::runtime_error("not yet");
+				});
+			} catch (const std::runtime_error &) {
+				threw++;
+			}
+		}
+	});
+	ot.join();
+	std::printf("call_once: %d throws, %d calls\n", threw, once_calls);
+	if (threw != 2 || once_calls != 3)
+		fail("call_once after a throw");
 	std::printf("ok\n");
 	return 0;
 }
