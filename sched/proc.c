@@ -747,7 +747,6 @@ static bool arm_timer(struct g *gp, void *arg)
 	 * gp, which may run, return and even park again before we go on. */
 	uint32_t armed = pt->seq << 2 | SEL_ARMED;
 	bool cancellable = pt->cancellable;
-	int64_t when = pt->t.when;
 	if (pt->unlockf && !pt->unlockf(gp, pt->arg))
 		return false;
 	if (cancellable) {
@@ -762,8 +761,7 @@ static bool arm_timer(struct g *gp, void *arg)
 	}
 	/* Only if this park is still armed (else the G was woken and has
 	 * deleted, or will delete, a timer that is not there). */
-	if (when)
-		mn_timer_add_if(&pt->t, &gp->waitsel, armed);
+	mn_timer_add_if(&pt->t, &gp->waitsel, armed);
 	return true;
 }
 
@@ -790,8 +788,7 @@ static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t dea
 		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 		return true;
 	}
-	if (deadline)
-		mn_timer_del(&pt->t);
+	mn_timer_del(&pt->t);
 	atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 	return SEL_STATE(sel) == SEL_WOKEN;
 }

@@ -253,8 +253,8 @@ MN_HIDDEN int64_t mn_goid(struct g *gp);
 MN_HIDDEN bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
 			       void (*ontimeout)(struct g *, void *), const char *reason);
 MN_HIDDEN bool mn_goready_sel(struct g *gp);
-/* A park at a cancellation point: mn_gopark_until (deadline 0: none)
- * that pthread_cancel can also end (mn_park_cancel), like a time-out.
+/* A timed park at a cancellation point (the sleeps): mn_gopark_until that
+ * pthread_cancel can also end (mn_park_cancel), like a time-out.
  * Returns true if woken by goready, false on time-out or cancellation. */
 MN_HIDDEN bool mn_gopark_cancel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
 				void (*ontimeout)(struct g *, void *), const char *reason);
