@@ -1,11 +1,12 @@
 /* cancel_points: pthread_cancel of threads blocked at cancellation points
  * (condvar, semaphore and join waits, sleeps), with cleanup handlers,
- * disabled and asynchronous cancellation, pending requests acted on at the
- * next cancellation point, and cancellations racing condvar signals with
- * no signal lost; a pthread_once init routine cancelled midway is run
- * again by the next caller.  Every line printed is the same natively and under
- * mnthread; a thread that is not woken by its cancellation hangs the
- * program (alarm). */
+ * disabled and asynchronous cancellation, and pending requests acted on at
+ * the next cancellation point.  Races: cancellations against condvar
+ * signals (no signal lost), a join's end, semaphore posts, and the
+ * time-outs of short timed waits (sem, cond, timedjoin, nanosleep).  A
+ * pthread_once init routine cancelled midway is run again by the next
+ * caller.  Every line printed is the same natively and under mnthread; a
+ * thread that is not woken by its cancellation hangs the program (alarm). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -302,6 +303,64 @@ static void once_cancel(void)
 	printf("once: runs after one more call: %d\n", (int)once_runs);
 }
 
+/* ---- cancellations racing time-outs: short timed waits in a loop,
+ * cancelled at arbitrary moments; each must end cancelled */
+static pthread_mutex_t tm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tc = PTHREAD_COND_INITIALIZER;
+static sem_t ts0; /* never posted */
+
+static void *timed_looper(void *arg)
+{
+	int kind = (int)(long)arg;
+	pthread_t self_target = 0;
+	if (kind == 2)
+		pthread_create(&self_target, NULL, held, NULL); /* joined with time-outs */
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000 + (kind * 37000);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (kind == 0) {
+			sem_timedwait(&ts0, &ts);
+		} else if (kind == 1) {
+			pthread_mutex_lock(&tm);
+			pthread_cleanup_push(race_cleanup, &tm);
+			pthread_cond_timedwait(&tc, &tm, &ts);
+			pthread_cleanup_pop(1);
+		} else if (kind == 2) {
+			pthread_timedjoin_np(self_target, NULL, &ts);
+		} else {
+			struct timespec d = { 0, 150000 };
+			nanosleep(&d, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void timeout_race(void)
+{
+	int bad = 0;
+	sem_init(&ts0, 0, 0);
+	for (int i = 0; i < 200; i++) {
+		pthread_t t;
+		pthread_create(&t, NULL, timed_looper, (void *)(long)(i % 4));
+		usleep(100 + (i * 53) % 700);
+		pthread_cancel(t);
+		void *r = NULL;
+		pthread_join(t, &r);
+		if (r != PTHREAD_CANCELED)
+			bad++;
+	}
+	/* the timedjoin loopers' targets wait on hold: let them go */
+	for (int i = 0; i < 50; i++)
+		sem_post(&hold);
+	printf("timeout race: 200 runs\n");
+	check("timeout race: every looper cancelled", bad == 0);
+}
+
 /* ---- cancellations racing a join's end and semaphore posts */
 #define JRACE 300
 static void *quick(void *arg) { return arg; }
@@ -503,6 +562,7 @@ int main(void)
 	cancel_race();
 	join_race();
 	sem_race();
+	timeout_race();
 
 	if (failures) {
 		printf("FAIL: %d\n", failures);
