@@ -1,16 +1,26 @@
 /* shims/blocking.h: run a call that may block in the kernel without
- * holding the P (sched/syscall.c), when the caller is a G. */
+ * holding the P (sched/syscall.c), when the caller is a G.
+ *
+ * The call may also leave by an unwind: glibc's blocking functions are
+ * cancellation points (a process-shared semaphore's sem_wait acts on a
+ * pending request at once).  The cleanup gives the G its P back on that
+ * way out too (the library is built with -fexceptions for it). */
 #ifndef MN_SHIMS_BLOCKING_H
 #define MN_SHIMS_BLOCKING_H
 #include "sched/runtime.h"
-#define MN_BLOCKING(call)                        \
-	({                                       \
-		bool is_g_ = mn_is_g();          \
-		if (is_g_)                       \
-			mn_entersyscall();       \
-		__auto_type r_ = (call);         \
-		if (is_g_)                       \
-			mn_exitsyscall();        \
-		r_;                              \
+
+static inline void mn_blocking_end(const bool *is_g)
+{
+	if (*is_g)
+		mn_exitsyscall();
+}
+
+#define MN_BLOCKING(call)                                                      \
+	({                                                                     \
+		const bool is_g_ __attribute__((cleanup(mn_blocking_end))) = mn_is_g(); \
+		if (is_g_)                                                     \
+			mn_entersyscall();                                     \
+		__auto_type r_ = (call);                                       \
+		r_;                                                            \
 	})
 #endif

@@ -1,7 +1,8 @@
 /* cancel_points: pthread_cancel of threads blocked at cancellation points
  * (condvar, semaphore and join waits, sleeps), with cleanup handlers,
  * disabled and asynchronous cancellation, and pending requests acted on at
- * the next cancellation point.  Races: cancellations against condvar
+ * the next cancellation point (also glibc's own, a process-shared
+ * semaphore's sem_wait, which runs as a blocking call).  Races: cancellations against condvar
  * signals (no signal lost), a join's end, semaphore posts, and the
  * time-outs of short timed waits (sem, cond, timedjoin, nanosleep).  A
  * pthread_once init routine cancelled midway is run again by the next
@@ -180,6 +181,16 @@ static void *pending_then_point(void *arg)
 	} else {
 		usleep(1);
 	}
+	return (void *)"not cancelled";
+}
+
+static void *pending_pshared(void *arg)
+{
+	int old;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	sem_wait(&go); /* main cancels us, then posts go */
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	sem_wait(arg);
 	return (void *)"not cancelled";
 }
 
@@ -542,6 +553,19 @@ int main(void)
 	}
 	while (sem_trywait(&s1) == 0)
 		;
+
+	/* a pending request at a process-shared semaphore's sem_wait, which
+	 * is glibc's own (a blocking call): acted on there, and the thread's
+	 * end leaves the runtime sound (later threads still run) */
+	sem_t pshared;
+	sem_init(&pshared, 1, 0);
+	for (int i = 0; i < 5; i++) {
+		pthread_create(&t, NULL, pending_pshared, &pshared);
+		pthread_cancel(t);
+		sem_post(&go);
+		join_report(i == 0 ? "pending, then a process-shared sem_wait" : "  again", t);
+	}
+	sem_destroy(&pshared);
 
 	/* asynchronous cancellation of a blocked thread */
 	pthread_create(&t, NULL, async_waiter, NULL);
