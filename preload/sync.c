@@ -89,7 +89,7 @@ MN_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 {
 	if (!SYNC_ACTIVE())
 		return REAL(pthread_cond_timedwait)(c, m, abstime);
-	return mn_cond_clockwait(c, m, -1, abstime);
+	return mn_cond_timedwait(c, m, abstime);
 }
 
 MN_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,

@@ -342,10 +342,17 @@ void mn_gosched(void)
 		return;
 	struct m *mp = gp->m;
 	/* Nothing else to run anywhere: keep running (a yield then costs a few
-	 * loads, like sched_yield on an idle CPU). */
+	 * loads, like sched_yield on an idle CPU).  A due timer counts as
+	 * something to run: while every P runs a thread that yields in a
+	 * loop (waiting for a sleeper to set a flag, a spin lock), no idle M
+	 * is left to fire it: schedule() on g0 runs it, and the G it readies
+	 * goes before us. */
 	if (mp->p && mn_runqempty(mp->p) &&
-	    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0 && !mp->lockedg)
-		return;
+	    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0 && !mp->lockedg) {
+		int64_t t = mn_timers_next();
+		if (t == 0 || t > mn_nanotime())
+			return;
+	}
 	gswitch(gp, PEND_YIELD);
 }
 

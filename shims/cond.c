@@ -80,11 +80,18 @@ int mn_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)
 	return wait_common(c, m, 0);
 }
 
+/* pthread_cond_timedwait: the condvar's own clock. */
+int mn_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *m, const struct timespec *abstime)
+{
+	struct mn_cond *c = (struct mn_cond *)cv;
+	return mn_cond_clockwait(cv, m, (c->wrefs & COND_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME, abstime);
+}
+
 int mn_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
-	if (clock < 0)
-		clock = (c->wrefs & COND_MONOTONIC) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL; /* glibc checks the clock first */
 	if (c->wrefs & COND_SHARED)
 		return MN_BLOCKING(mn_glibc_sync.cond_clockwait(cv, m, clock, abstime));
 	int64_t deadline;

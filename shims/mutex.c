@@ -118,10 +118,7 @@ static inline int classify(struct mn_mutex *mx, int *type)
 	 * high bits (MUTEX_PRIO_BITS). */
 	if (kind == -1 || (kind & ~(MUTEX_KIND_MASK | MUTEX_ELISION_FLAGS | MUTEX_GLIBC_KINDS | MUTEX_PRIO_BITS)))
 		return -EINVAL;
-	if (kind & MUTEX_GLIBC_KINDS)
-		return 1;
-	*type = kind & MUTEX_KIND_MASK; /* PI or PP, process-private */
-	return 0;
+	return 1; /* robust, process-shared, priority-inherit or -protect */
 }
 
 static int lock_common(struct mn_mutex *mx, int type, int64_t deadline, bool try)
@@ -154,17 +151,18 @@ static int lock_common(struct mn_mutex *mx, int type, int64_t deadline, bool try
 	return 0;
 }
 
-/* Process-private robust mutexes: glibc's code keeps their state (owner
- * tid, EOWNERDEAD, ENOTRECOVERABLE, the robust list our G exit walks);
+/* Process-private robust, priority-inherit and priority-protect mutexes:
+ * glibc's code keeps their state (owner tid, EOWNERDEAD, ENOTRECOVERABLE,
+ * the robust list our G exit walks, the ceiling in the lock word);
  * we only replace its futex wait, which would block the M, by glibc's
  * trylock and a G-level park on the lock word until it changes hands. */
-static bool robust_owned(const void *addr, void *arg)
+static bool still_owned(const void *addr, void *arg)
 {
 	uint32_t v = atomic_load_explicit((_Atomic uint32_t *)addr, memory_order_seq_cst);
 	return (v & FUTEX_TID_MASK) != 0 && v == (uint32_t)(uintptr_t)arg;
 }
 
-static int robust_lock(pthread_mutex_t *m, int64_t deadline)
+static int glibc_lock(pthread_mutex_t *m, int64_t deadline)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	for (;;) {
@@ -185,7 +183,7 @@ static int robust_lock(pthread_mutex_t *m, int64_t deadline)
 			return EDEADLK;
 		if (deadline && mn_nanotime() >= deadline)
 			return ETIMEDOUT;
-		if (mn_sema_park(&mx->lock, robust_owned, (void *)(uintptr_t)v, deadline, false) == -ETIMEDOUT)
+		if (mn_sema_park(&mx->lock, still_owned, (void *)(uintptr_t)v, deadline, false) == -ETIMEDOUT)
 			return ETIMEDOUT;
 	}
 }
@@ -199,6 +197,17 @@ static int robust_lock(pthread_mutex_t *m, int64_t deadline)
 static inline bool robust_private(struct mn_mutex *mx)
 {
 	return atomic_load_explicit(&mx->starving, memory_order_relaxed) == ROBUST_PRIVATE_MARK;
+}
+
+/* glibc's process-private kinds: robust ones (told by the mark), and the
+ * priority-inherit and priority-protect ones (no process-shared bit).
+ * glibc's trylock and unlock keep their state; waits park the G. */
+static inline bool private_glibc(struct mn_mutex *mx)
+{
+	int kind = atomic_load_explicit(&mx->kind, memory_order_relaxed);
+	if (kind & MUTEX_ROBUST)
+		return robust_private(mx);
+	return !(kind & MUTEX_PSHARED);
 }
 
 int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
@@ -234,7 +243,7 @@ int mn_mutex_lock(pthread_mutex_t *m)
 		return 0;
 	int type, c = classify(mx, &type);
 	if (c)
-		return c < 0 ? -c : robust_private(mx) ? robust_lock(m, 0) : shared_lock(m, CLOCK_REALTIME, NULL);
+		return c < 0 ? -c : private_glibc(mx) ? glibc_lock(m, 0) : shared_lock(m, CLOCK_REALTIME, NULL);
 	return lock_common(mx, type, 0, false);
 }
 
@@ -251,7 +260,7 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
-	if (c && c > 0 && robust_private(mx)) {
+	if (c > 0 && private_glibc(mx)) {
 		if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
 			return EINVAL;
 		int r = mn_glibc_sync.mutex_trylock(m);
@@ -260,7 +269,7 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 		int64_t deadline;
 		if ((r = mn_abs_to_deadline(clock, abstime, &deadline)) != 0)
 			return r;
-		return robust_lock(m, deadline);
+		return glibc_lock(m, deadline);
 	}
 	if (c)
 		return c < 0 ? -c : shared_lock(m, clock, abstime);
@@ -282,7 +291,7 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 	if (mn_mutex_unlock_fast(m))
 		return 0;
 	int type, c = classify(mx, &type);
-	if (c && c > 0 && robust_private(mx)) {
+	if (c > 0 && private_glibc(mx)) {
 		int r = mn_glibc_sync.mutex_unlock(m);
 		if (r == 0)
 			mn_sema_wake(&mx->lock, 1);
@@ -325,7 +334,7 @@ int mn_mutex_cond_check(pthread_mutex_t *m)
 		return -c;
 	int kind = atomic_load_explicit(&mx->kind, memory_order_relaxed);
 	int tid = self_tid();
-	if (c > 0 && (kind & MUTEX_ROBUST))
+	if (c > 0 && (kind & (MUTEX_ROBUST | MUTEX_PRIO_INHERIT)))
 		return ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)tid ? 0 : EPERM;
 	type = kind & MUTEX_KIND_MASK;
 	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)

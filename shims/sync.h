@@ -26,7 +26,8 @@ MN_SHIM int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct
 MN_SHIM int mn_mutex_unlock(pthread_mutex_t *m);
 MN_SHIM int mn_mutex_cond_check(pthread_mutex_t *m);
 MN_SHIM int mn_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
-/* clock < 0: the condvar's own clock. */
+/* timedwait: the condvar's own clock; clockwait: the one given. */
+MN_SHIM int mn_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime);
 MN_SHIM int mn_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime);
 MN_SHIM int mn_cond_signal(pthread_cond_t *c);
 MN_SHIM int mn_cond_broadcast(pthread_cond_t *c);

@@ -157,7 +157,15 @@ int mn_thread_getattr(pthread_t t, pthread_attr_t *attr)
 	pthread_attr_setdetachstate(attr, js == JS_DETACHED ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
 	struct glibc_attr *a = (void *)attr;
 	a->stackaddr = (void *)gp->stack.hi;
-	a->stacksize = gp->stack.hi - gp->stack.lo;
+	/* glibc reports the size asked for (aligned down to the static TLS
+	 * alignment): its TCB sits inside that block, ours above it. */
+	size_t size = gp->stack.hi - gp->stack.lo;
+	if (!gp->stack.user) {
+		size_t want = (gp->stack.reqsize ? gp->stack.reqsize : mn_default_stacksize) & ~(size_t)63;
+		if (want && want < size)
+			size = want;
+	}
+	a->stacksize = size;
 	a->flags |= ATTR_FLAG_STACKADDR;
 	a->guardsize = gp->stack.guardsize;
 	a->schedpolicy = gp->schedpolicy;

@@ -17,7 +17,8 @@
  *     deadline returns 0, not an early ETIMEDOUT), and the timeout does not
  *     come early; pthread_cond_clockwait with CLOCK_MONOTONIC and
  *     CLOCK_REALTIME times out (ETIMEDOUT) and is woken (0);
- *   - clockwait with CLOCK_PROCESS_CPUTIME_ID or clock 12345 -> EINVAL,
+ *   - clockwait with CLOCK_PROCESS_CPUTIME_ID, clock 12345, clock -1 or a
+ *     process CPU clock -> EINVAL,
  *     timedwait/clockwait with tv_nsec = 1e9 or -1 -> EINVAL, and in both
  *     cases the caller still owns the mutex;
  *   - waiting with an errorcheck or recursive mutex the caller does not
@@ -47,6 +48,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <unistd.h>
 #include "compat.h"
 
@@ -399,6 +401,11 @@ static void timeouts(void)
 	       pthread_cond_clockwait(&c, &em, CLOCK_THREAD_CPUTIME_ID, &ts), EINVAL);
 	expect("clockwait clock 12345",
 	       pthread_cond_clockwait(&c, &em, (clockid_t)12345, &ts), EINVAL);
+	expect("clockwait clock -1", pthread_cond_clockwait(&c, &em, (clockid_t)-1, &ts), EINVAL);
+	clockid_t cpuclock;
+	if (clock_getcpuclockid(getpid(), &cpuclock) == 0)
+		expect("clockwait a process CPU clock (negative id)",
+		       pthread_cond_clockwait(&c, &em, cpuclock, &ts), EINVAL);
 	ts.tv_nsec = 1000000000;
 	expect("timedwait tv_nsec=1e9", pthread_cond_timedwait(&c, &em, &ts), EINVAL);
 	ts.tv_nsec = -1;

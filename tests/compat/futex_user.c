@@ -475,6 +475,13 @@ static void errors_and_timeouts(void)
 	       fres(futex(&word, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 5, &ts,
 			  NULL, FUTEX_BITSET_MATCH_ANY)), ETIMEDOUT);
 	expect_val("  took at least 20ms", elapsed_ms(&t0) >= 19, 1);
+	/* FUTEX_CLOCK_REALTIME goes only with the bitset wait. */
+	ts.tv_sec = 0;
+	ts.tv_nsec = 1000000;
+	expect("FUTEX_WAIT_PRIVATE|FUTEX_CLOCK_REALTIME",
+	       fres(futex(&word, FUTEX_WAIT_PRIVATE | FUTEX_CLOCK_REALTIME, 5, &ts, NULL, 0)), ENOSYS);
+	expect("FUTEX_WAKE_PRIVATE|FUTEX_CLOCK_REALTIME",
+	       fres(futex(&word, FUTEX_WAKE_PRIVATE | FUTEX_CLOCK_REALTIME, 1, NULL, NULL, 0)), ENOSYS);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec -= 1;
 	expect("FUTEX_WAIT_BITSET_PRIVATE absolute deadline in the past",

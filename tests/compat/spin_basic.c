@@ -11,7 +11,11 @@
  *     and (glibc does not check it) 42 -> what glibc returns (0), the locks
  *     work; a zero-filled spin lock is LOCKED (glibc on x86_64 stores 1
  *     for "unlocked"), and pthread_spin_unlock makes it usable;
- *   - pthread_spin_unlock and pthread_spin_destroy -> 0.
+ *   - pthread_spin_unlock and pthread_spin_destroy -> 0;
+ *   - a holder that sleeps (usleep) with the lock held while 1 to 8
+ *     threads spin for it (as many as mnthread has processors, and more)
+ *     still wakes up and releases it; so does a sleeper that 1 to 8
+ *     threads wait for in sched_yield loops.
  *
  * Expects: exit 0 and a fixed list of "what: RESULT" lines.  A claim that
  * does not hold prints "FAIL: ..." and exits 1; a watchdog (SIGALRM, 90 s)
@@ -24,6 +28,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +123,66 @@ static int other_trylock(pthread_spinlock_t *l)
 	return (int)(intptr_t)r;
 }
 
+/* Spinners and yielders that outnumber the processors: the sleeper they
+ * wait for must still get to run (under mnthread: its timer fires although
+ * every P runs a spinning or yielding thread). */
+#define WAITERS 8
+static pthread_spinlock_t sleepy;
+static atomic_int got_lock, flag_seen;
+static volatile int flag;
+
+static void *spin_waiter(void *arg)
+{
+	(void)arg;
+	pthread_spin_lock(&sleepy);
+	atomic_fetch_add(&got_lock, 1);
+	pthread_spin_unlock(&sleepy);
+	return NULL;
+}
+
+static void *yield_waiter(void *arg)
+{
+	(void)arg;
+	while (!flag)
+		sched_yield();
+	atomic_fetch_add(&flag_seen, 1);
+	return NULL;
+}
+
+/* n waiters, for every n up to WAITERS: the case that used to hang
+ * under mnthread is n equal to the number of processors (every P runs a
+ * waiter and no run queue holds anything). */
+static void sleeper_runs(void)
+{
+	pthread_t t[WAITERS];
+	for (int n = 1; n <= WAITERS; n++) {
+		phase = "sleeping holder";
+		atomic_store(&got_lock, 0);
+		pthread_spin_init(&sleepy, PTHREAD_PROCESS_PRIVATE);
+		pthread_spin_lock(&sleepy);
+		for (int i = 0; i < n; i++)
+			must(pthread_create(&t[i], NULL, spin_waiter, NULL), "pthread_create");
+		usleep(10000);
+		expect_val("spinners inside while the holder slept", atomic_load(&got_lock), 0);
+		pthread_spin_unlock(&sleepy);
+		for (int i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+		expect_val("spinners that got the lock after the sleep", atomic_load(&got_lock), n);
+		pthread_spin_destroy(&sleepy);
+
+		phase = "yielding waiters";
+		flag = 0;
+		atomic_store(&flag_seen, 0);
+		for (int i = 0; i < n; i++)
+			must(pthread_create(&t[i], NULL, yield_waiter, NULL), "pthread_create");
+		usleep(10000);
+		flag = 1;
+		for (int i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+		expect_val("yielders that saw the sleeper's flag", atomic_load(&flag_seen), n);
+	}
+}
+
 int main(void)
 {
 	pthread_spinlock_t l;
@@ -169,6 +234,8 @@ int main(void)
 	       EBUSY);
 	expect("zero-filled, unlocked: unlock", pthread_spin_unlock(&zero), 0);
 	exclusion("zero-filled lock", &zero, 0);
+
+	sleeper_runs();
 
 	if (failures) {
 		printf("FAIL: %d unexpected results\n", failures);
