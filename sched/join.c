@@ -250,3 +250,19 @@ int mn_gdetach(struct g *gp)
 		}
 	}
 }
+
+/* The child of fork: the forking thread is the only one left.  When it
+ * is not the main G, main is gone, and the last thread to end ends the
+ * process, as in glibc's child.  A wait for the forking G by a thread of
+ * the parent is over. */
+void mn_join_fork_child(struct g *self)
+{
+	atomic_store(&main_gone, self != NULL && !(self->flags & G_MAIN));
+	if (self == NULL)
+		return;
+	uint64_t w = atomic_load(&self->joinstate);
+	if (JS_STATE(w) == JS_JOINWAIT) {
+		self->joiner = NULL;
+		atomic_store(&self->joinstate, JS_JOINABLE);
+	}
+}

@@ -26,4 +26,7 @@ MN_HIDDEN struct g *mn_gexit_joiner(struct g *gp);
 MN_HIDDEN bool mn_join_cancel(struct g *j);
 /* mn_gexit_finish once the joiner from mn_gexit_joiner is running. */
 MN_HIDDEN void mn_gexit_finish_joined(struct g *gp, struct g *joiner);
+/* The child of fork: self (NULL for a thread that is not a G) is the only
+ * thread left. */
+MN_HIDDEN void mn_join_fork_child(struct g *self);
 #endif

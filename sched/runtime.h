@@ -319,6 +319,10 @@ MN_HIDDEN void mn_signal_minit(struct m *mp);
 
 /* sysmon.c */
 MN_HIDDEN void mn_sysmon_start(void);
+/* timer.c: forget every timer in the child of fork. */
+MN_HIDDEN void mn_timers_fork_child(void);
+/* fork.c: rebuild the runtime in the child of fork (an atfork child handler). */
+MN_HIDDEN void mn_fork_child(void);
 
 /* throw.c */
 MN_HIDDEN void mn_throw(const char *msg) __attribute__((noreturn));

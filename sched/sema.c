@@ -313,3 +313,14 @@ int mn_sema_has_waiters(const void *addr)
 	mn_sunlock(&b->lock);
 	return n;
 }
+
+/* The child of fork: every waiter belonged to a thread that is gone (the
+ * forking one was running, not waiting), and a lock may have been held by
+ * one of them.  Forget them all. */
+void mn_sema_fork_child(void)
+{
+	for (int i = 0; i < NBUCKET; i++) {
+		atomic_store_explicit(&buckets[i].lock.key, 0, memory_order_relaxed);
+		buckets[i].head = buckets[i].tail = NULL;
+	}
+}

@@ -23,6 +23,8 @@ MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, voi
 MN_HIDDEN int mn_sema_park_bitset(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
 				  int64_t deadline, int flags, uint32_t bitset);
 MN_HIDDEN int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset);
+/* The child of fork: forget every waiter, reset every bucket lock. */
+MN_HIDDEN void mn_sema_fork_child(void);
 /* Wake up to n waiters on addr, oldest first.  Returns the number woken. */
 MN_HIDDEN int mn_sema_wake(const void *addr, int n);
 /* mn_sema_wake, calling locked(k, first, arg) under the bucket lock after

@@ -197,6 +197,52 @@ static bool tls_fast(void)
 	return !atomic_load_explicit(&tls_slow, memory_order_relaxed);
 }
 
+static uintptr_t stack_used; /* &GL(dl_stack_used), a list_t; 0 if unknown */
+
+/* glibc's list_t: { next, prev }, circular, at OFF_LIST in a descriptor. */
+static void list_unlink(uintptr_t node)
+{
+	uintptr_t next = AT(node, 0, uintptr_t), prev = AT(node, 8, uintptr_t);
+	AT(next, 8, uintptr_t) = prev;
+	AT(prev, 0, uintptr_t) = next;
+	AT(node, 0, uintptr_t) = node;
+	AT(node, 8, uintptr_t) = node;
+}
+
+static void list_push(uintptr_t node, uintptr_t head)
+{
+	uintptr_t first = AT(head, 0, uintptr_t);
+	AT(first, 8, uintptr_t) = node;
+	AT(node, 0, uintptr_t) = first;
+	AT(node, 8, uintptr_t) = head;
+	AT(head, 0, uintptr_t) = node;
+}
+
+/* The child of fork, on the forking thread, before the program's own
+ * child handlers.  When a G forks, glibc took the G's TCB for the running
+ * thread's descriptor: it moved every other descriptor, the M's own among
+ * them, to its stack cache with tid 0 (free for reuse: the next OS thread
+ * glibc creates could get the stack this M runs on), put the G's TCB on
+ * its list of running threads, and gave the kernel the G's TCB for the
+ * thread's tid and robust-list addresses.  Undo that: the M's descriptor
+ * goes back to the running list with its tid, the G's TCB leaves it and
+ * keeps its own (fake) tid.  mtcb: the M's descriptor; gp: the forking G,
+ * or NULL for a thread that is not one (glibc then got it right). */
+void mn_tcb_fork_child(uintptr_t mtcb, struct g *gp)
+{
+	atomic_store_explicit(&tls_check_lock.key, 0, memory_order_relaxed);
+	if (gp == NULL || gp->tcb == mtcb)
+		return;
+	list_unlink(mtcb + OFF_LIST);
+	if (stack_used)
+		list_push(mtcb + OFF_LIST, stack_used);
+	AT(mtcb, OFF_TID, int) = (int)mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	mn_sys6(SYS_set_tid_address, (long)(mtcb + OFF_TID), 0, 0, 0, 0, 0);
+	mn_sys6(SYS_set_robust_list, (long)(mtcb + OFF_ROBUST_HEAD), 24, 0, 0, 0, 0);
+	list_unlink(gp->tcb + OFF_LIST);
+	AT(gp->tcb, OFF_TID, int) = gp->fake_tid;
+}
+
 static bool db_off(void *libc, const char *name, uint32_t want)
 {
 	const uint32_t *d = dlsym(libc, name);
@@ -221,6 +267,11 @@ const char *mn_tcb_init(void)
 	    !db_off(libc, "_thread_db_pthread_schedpolicy", OFF_SCHEDPOLICY) ||
 	    !db_off(libc, "_thread_db_pthread_dtvp", OFF_HDR_DTV))
 		return "this glibc's struct pthread layout is not one mnthread knows (glibc 2.34-2.36 x86_64)";
+	/* glibc's list of running threads' descriptors (fork_child below). */
+	const uint32_t *used = dlsym(libc, "_thread_db_rtld_global__dl_stack_used");
+	char *rtld_global = dlvsym(ld, "_rtld_global", "GLIBC_PRIVATE");
+	if (used && rtld_global)
+		stack_used = (uintptr_t)rtld_global + used[2];
 	p_dl_allocate_tls = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls", "GLIBC_PRIVATE");
 	p_dl_allocate_tls_init = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls_init", "GLIBC_PRIVATE");
 	p_dl_deallocate_tls = dlvsym(RTLD_DEFAULT, "_dl_deallocate_tls", "GLIBC_PRIVATE");

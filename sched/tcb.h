@@ -18,6 +18,12 @@ extern struct mn_tcbinfo mn_tcbinfo __attribute__((visibility("hidden")));
  * layout.  Returns NULL, or a one-line reason why this glibc is refused. */
 const char *mn_tcb_init(void) __attribute__((visibility("hidden")));
 
+/* The child of fork: give glibc back the forking M's descriptor (its
+ * fork took the forking G's TCB for it).  mtcb: the M's own thread
+ * pointer; gp: the forking G, NULL for a thread that is not one. */
+struct g;
+void mn_tcb_fork_child(uintptr_t mtcb, struct g *gp) __attribute__((visibility("hidden")));
+
 /* struct pthread's tid (glibc 2.34-2.36 x86_64; mn_tcb_init checks it
  * against _thread_db_pthread_tid): the calling thread's own tid, a G's
  * fake one, read with one load through %fs. */

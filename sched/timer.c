@@ -155,3 +155,12 @@ int64_t mn_timers_run(int64_t now)
 		atomic_store_explicit(&t->running, 0, memory_order_release);
 	}
 }
+
+/* The child of fork: every armed timer belongs to a thread that is gone
+ * (the forking one was running, not parked or sleeping). */
+void mn_timers_fork_child(void)
+{
+	atomic_store_explicit(&timers.lock.key, 0, memory_order_relaxed);
+	timers.n = 0;
+	atomic_store_explicit(&timers.next, 0, memory_order_relaxed);
+}

@@ -248,13 +248,12 @@ void mn_thread_exit(void *res)
 _Atomic int mn_init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
 #define init_state mn_init_state
 
-/* A forked child has only the forking thread, and the parent's Ms, Ps
- * and Gs are gone: the child runs 1:1 on glibc from here on.
- * TODO(process capability): rebuild the runtime in the child around the
- * forking G instead. */
+/* A forked child has only the forking thread: the runtime forgets the
+ * parent's other Ms and threads (sched/fork.c) and goes on around it. */
 static void fork_child(void)
 {
-	atomic_store_explicit(&init_state, 3, memory_order_release);
+	if (atomic_load_explicit(&init_state, memory_order_acquire) == 2)
+		mn_fork_child();
 }
 
 void mn_shim_init(void)

@@ -10,8 +10,8 @@
 # and test_threading_local of Debian's Python 3.11 test suite (package
 # libpython3.11-testsuite) with
 #     /usr/bin/python3.11 -m test -v --timeout T --junit-xml FILE MODULE
-# once natively and once under LD_PRELOAD=$MN_LIB (MN_PROCS as in the
-# environment), serially.  T is PYTEST_TIMEOUT (default 120 s; natively the
+# once natively and once under mnrun (the build's scripts/mnrun with
+# MNRUN_LIB=$MN_LIB; MN_PROCS as in the environment), serially.  T is PYTEST_TIMEOUT (default 120 s; natively the
 # slowest module, test_threading, takes about 15 s on 2 cores); regrtest
 # ends the whole module's run when it passes, and an outer timeout backs it
 # up.  Subprocesses the tests start inherit LD_PRELOAD, so they run under
@@ -42,10 +42,9 @@ py=/usr/bin/python3.11
 modules=${PYTEST_MODULES:-"test_threading test_thread test_queue test_threading_local"}
 limit=${PYTEST_TIMEOUT:-120}
 reruns=${PYTEST_RERUNS:-2}
-# Tests that fork a threaded interpreter are left out of both runs: a
-# forked child runs 1:1 on glibc and the runtime is not rebuilt in it yet
-# (README, "Not yet").  PYTEST_IGNORE="" runs them too.
-skip_pattern=${PYTEST_IGNORE-"*fork*"}
+# PYTEST_IGNORE: a regrtest --ignore pattern left out of both runs
+# (default: none; "*fork*" leaves out the tests that fork).
+skip_pattern=${PYTEST_IGNORE-}
 common=()
 [ -n "$skip_pattern" ] && common=(--ignore "$skip_pattern")
 
@@ -143,7 +142,11 @@ run() {
 	shift 3
 	local start end pre
 	mkdir -p "$tmp/$tag.d"
-	if [ "$mode" = native ]; then pre=(env -u LD_PRELOAD); else pre=(env LD_PRELOAD="$MN_LIB"); fi
+	if [ "$mode" = native ]; then
+		pre=(env -u LD_PRELOAD)
+	else
+		pre=(env -u LD_PRELOAD MNRUN_LIB="$MN_LIB" "$MN_BUILDDIR/scripts/mnrun" --)
+	fi
 	start=$(date +%s.%N)
 	# timeout makes itself a process group leader: once the run is over,
 	# whatever it left behind (a hung grandchild) is killed with the group.
