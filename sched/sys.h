@@ -11,18 +11,11 @@
 #include <sys/syscall.h>
 #include <linux/futex.h>
 #include <time.h>
+#include "arch/x86_64/arch.h"
 
 static inline long mn_sys6(long n, long a, long b, long c, long d, long e, long f)
 {
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
+	return arch_syscall6(n, a, b, c, d, e, f);
 }
 #define mn_sys3(n, a, b, c) mn_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "arch/x86_64/arch.h"
 
 struct g;
 struct mn_tcbinfo {
@@ -30,9 +31,7 @@ void mn_tcb_fork_child(uintptr_t mtcb, struct g *gp) __attribute__((visibility("
 #define MN_TCB_OFF_TID 720
 static inline int mn_tcb_self_tid(void)
 {
-	int tid;
-	__asm__ volatile("movl %%fs:%c1, %0" : "=r"(tid) : "i"(MN_TCB_OFF_TID));
-	return tid;
+	return arch_tcb_load32(MN_TCB_OFF_TID);
 }
 /* struct pthread's cancelhandling, and the bits of it that mean the same
  * in every glibc from 2.34 on (nptl/descr.h): a cancellation request, and
@@ -44,8 +43,7 @@ static inline int mn_tcb_self_tid(void)
 /* A cancellation request is pending for the calling thread (one load). */
 static inline bool mn_tcb_self_cancel_pending(void)
 {
-	int ch;
-	__asm__ volatile("movl %%fs:%c1, %0" : "=r"(ch) : "i"(MN_TCB_OFF_CANCELHANDLING));
+	int ch = arch_tcb_load32(MN_TCB_OFF_CANCELHANDLING);
 	return (ch & (MN_CANCELED_BITMASK | MN_EXITING_BITMASK | MN_TERMINATED_BITMASK)) ==
 	       MN_CANCELED_BITMASK;
 }

@@ -84,5 +84,28 @@ void arch_set_fsbase(uintptr_t fs);
 
 static inline void arch_pause(void) { __asm__ volatile("pause" ::: "memory"); }
 
+/* A 32-bit field of the current thread's TCB, at constant offset OFF from
+ * the thread pointer: one load through %fs. */
+#define arch_tcb_load32(OFF)                                                   \
+	__extension__({                                                        \
+		int v_;                                                        \
+		__asm__ volatile("movl %%fs:%c1, %0" : "=r"(v_) : "i"(OFF));   \
+		v_;                                                            \
+	})
+
+/* A raw system call (the kernel's return value: >= 0 or -errno). */
+static inline long arch_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
 #endif /* !__ASSEMBLER__ */
 #endif
