@@ -68,6 +68,7 @@ void mn_acquirep(struct p *pp)
 	mp->p = pp;
 	pp->m = mp;
 	atomic_store_explicit(&pp->status, P_RUNNING, memory_order_relaxed);
+	mn_sysmon_wake();
 }
 
 struct p *mn_releasep(void)
@@ -205,7 +206,8 @@ void mn_startm(struct p *pp, bool spinning)
 		}
 	}
 	struct m *mp = mn_mget();
-	if (mp == NULL && mn_sched.mcount > mn_sched.nprocs) {
+	if (mp == NULL &&
+	    mn_sched.mcount - atomic_load_explicit(&mn_sched.nretaken, memory_order_relaxed) > mn_sched.nprocs) {
 		/* As many Ms as Ps (plus M0) exist: one is almost surely between
 		 * giving up its P and going idle.  Wait a little for it rather
 		 * than grow the thread count for a moment's race (up to about

@@ -449,8 +449,10 @@ static void execute(struct g *gp, bool inheritTime)
 	mp->curg = gp;
 	gp->m = mp;
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
-	if (!inheritTime)
+	if (!inheritTime) {
 		mp->p->schedtick++;
+		atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
+	}
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
 	finish_switch(mn_getm());
 }

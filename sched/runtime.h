@@ -123,7 +123,9 @@ struct g {
  *  P_IDLE     on sched.pidle (no M); owned by sched.lock.
  *  P_RUNNING  owned by p->m, which alone pops its run queue's head for
  *             itself (other Ps may steal).
- *  P_SYSCALL  reserved for entersyscall/handoffp.
+ *  P_SYSCALL  its M is in a system call (entersyscall); the M keeps it in
+ *             oldp and takes it back with a CAS at exitsyscall, unless
+ *             sysmon took it first (CAS to P_IDLE, then handoffp).
  */
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
 
@@ -137,7 +139,10 @@ struct p {
 	struct m *m;                     /* owner M; sched.lock when idle */
 	struct p *link;                  /* sched.pidle link; sched.lock */
 	uint32_t schedtick;              /* owner M: incremented per execute */
-	uint32_t syscalltick;            /* reserved: syscall entries */
+	_Atomic uint32_t syscalltick;    /* owner M: bumped at each entersyscall; read by sysmon */
+	/* Set by sysmon when the same G has run on this P for 10 ms; the G
+	 * yields at its next safe point (exitsyscall).  Cleared by execute. */
+	_Atomic bool preempt;
 	/* Lock-free ring: head advanced by the owner (runqget) and thieves
 	 * (runqsteal) with CAS; tail written only by the owner (release),
 	 * read by thieves (acquire). */
@@ -163,6 +168,7 @@ struct m {
 	struct g *curg;          /* owner: this M; the G running, or NULL on g0 */
 	struct p *p;             /* owner: this M; attached P */
 	struct p *nextp;         /* set by the waker before notewakeup, under sched.lock */
+	struct p *oldp;          /* owner: this M; the P it left in P_SYSCALL (syscall.c) */
 	_Atomic bool spinning;   /* owner M; counted in sched.nmspinning */
 	struct g *lockedg;       /* immutable while set: the G locked to this M */
 	struct mn_note park;     /* sleeping in stopm / stoplockedm */
@@ -191,6 +197,7 @@ struct sched {
 	struct m *midle;
 	int nmidle;
 	_Atomic int32_t nmspinning; /* atomic: Ms spinning for work */
+	_Atomic int32_t nretaken;   /* atomic: Ms still in a syscall whose P sysmon retook */
 	struct m *allm;            /* all Ms, prepend-only */
 	int mcount;
 	int nprocs;                /* immutable after init */
@@ -270,8 +277,11 @@ MN_HIDDEN int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_
 /* syscall.c: bracket a call that may block in the kernel.  Context: a G
  * holding a P; between the two calls the G runs without a P and must not
  * touch the scheduler. */
-MN_HIDDEN void mn_entersyscall(void);
+/* false when the caller holds no P (a signal handler inside another
+ * call): then there is nothing to give away, and no exitsyscall. */
+MN_HIDDEN bool mn_entersyscall(void);
 MN_HIDDEN void mn_exitsyscall(void);
+MN_HIDDEN bool mn_retake_syscall(struct p *pp); /* sysmon */
 MN_HIDDEN void mn_gswitch_exitsyscall(struct g *gp);
 
 /* runq.c */
@@ -319,6 +329,14 @@ MN_HIDDEN void mn_signal_minit(struct m *mp);
 
 /* sysmon.c */
 MN_HIDDEN void mn_sysmon_start(void);
+/* A P went busy: wake sysmon if it sleeps because every P was idle. */
+MN_HIDDEN void mn_sysmon_wake_slow(void);
+extern _Atomic int mn_sysmon_sleeping MN_HIDDEN;
+static inline void mn_sysmon_wake(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&mn_sysmon_sleeping, memory_order_relaxed), 0))
+		mn_sysmon_wake_slow();
+}
 /* timer.c: forget every timer in the child of fork. */
 MN_HIDDEN void mn_timers_fork_child(void);
 /* fork.c: rebuild the runtime in the child of fork (an atfork child handler). */

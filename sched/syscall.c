@@ -1,37 +1,86 @@
-/* sched/syscall.c: entersyscall / exitsyscall.
+/* sched/syscall.c: entersyscall / exitsyscall (Go's lazy protocol).
  *
- * A G about to make a call that may block in the kernel (a process-shared
- * lock, a shared futex, ...) gives its P away first, so the other Gs of
- * that P keep running on another M; on return it takes back an idle P if
- * there is one, else it queues itself globally and its M goes idle.
- * This is the eager form of Go's protocol (handoffp at entry).
- * TODO(blocking capability): the lazy form: keep the P in P_SYSCALL and
- * let sysmon retake it after 20 us, so short calls cost nothing; wrap
- * read/write/... and add the netpoller.
+ * A G about to make a call that may block in the kernel (read on a pipe,
+ * poll, waitpid, a process-shared lock, ...) marks its P P_SYSCALL and
+ * lets go of it (m->p = NULL, m->oldp = P), which costs two plain stores.
+ * On return one CAS takes the P back.  If the call blocks, sysmon sees the
+ * P in P_SYSCALL with the same syscalltick one tick later and retakes it
+ * (CAS to P_IDLE, handoffp) when other work could use it, so the other Gs
+ * of that P run on another M; exitsyscall's CAS then fails, and the G
+ * takes an idle P or queues itself globally while its M goes idle.
+ * While in the call the M holds no P: a signal handler that readies a G
+ * there queues it globally, as from a thread that is not a G.
+ * TODO(blocking capability): the netpoller (sockets and pipes waiting in
+ * epoll instead of an M each), and calls nobody announced (glibc's own
+ * read in fgets, a raw futex): sysmon notices those only through them.
  */
 #include "runtime.h"
 
-void mn_entersyscall(void)
+bool mn_entersyscall(void)
 {
 	struct g *gp = mn_getg();
+	struct m *mp = gp->m;
+	struct p *pp = mp->p;
+	if (pp == NULL)
+		return false; /* a signal handler run during another call */
 	atomic_store_explicit(&gp->status, G_SYSCALL, memory_order_relaxed);
-	struct p *pp = mn_releasep();
-	mn_handoffp(pp);
+	atomic_store_explicit(&pp->syscalltick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	/* The P is nobody's while we are in the kernel: whoever wins the CAS
+	 * from P_SYSCALL has it.  That may be another M coming back from an
+	 * older call on it after sysmon gave it to us (Go has the same ABA,
+	 * and the same answer: then our own CAS fails). */
+	pp->m = NULL;
+	mp->p = NULL;
+	mp->oldp = pp;
+	/* release: what we did with the P happens before a retaker's CAS */
+	atomic_store_explicit(&pp->status, P_SYSCALL, memory_order_release);
+	return true;
 }
 
 void mn_exitsyscall(void)
 {
 	struct g *gp = mn_getg();
+	struct m *mp = gp->m;
+	struct p *pp = mp->oldp;
+	mp->oldp = NULL;
+	uint32_t s = P_SYSCALL;
+	/* acquire: pairs with the release of whoever held the P meanwhile */
+	if (__builtin_expect(atomic_compare_exchange_strong_explicit(&pp->status, &s, P_RUNNING, memory_order_acquire,
+								     memory_order_relaxed), 1)) {
+		mp->p = pp;
+		pp->m = mp;
+		atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+		/* Running for 10 ms while others wait (a loop of quick calls
+		 * never blocks long enough for a retake): let them run. */
+		if (__builtin_expect(atomic_load_explicit(&pp->preempt, memory_order_relaxed), 0))
+			mn_gosched();
+		return;
+	}
+	/* sysmon retook it while we were in the kernel. */
+	atomic_fetch_sub_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) > 0) {
 		mn_lock(&mn_sched.lock);
-		struct p *pp = mn_pidleget();
+		struct p *np = mn_pidleget();
 		mn_unlock(&mn_sched.lock);
-		if (pp) {
-			mn_acquirep(pp);
+		if (np) {
+			mn_acquirep(np);
 			atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
 			return;
 		}
 	}
 	/* No P: queue ourselves and let g0 wait for one (PEND_EXITSYSCALL). */
 	mn_gswitch_exitsyscall(gp);
+}
+
+/* sysmon: take pp from an M in a system call.  True if it did. */
+bool mn_retake_syscall(struct p *pp)
+{
+	uint32_t s = P_SYSCALL;
+	if (!atomic_compare_exchange_strong_explicit(&pp->status, &s, P_IDLE, memory_order_acq_rel,
+						     memory_order_relaxed))
+		return false;
+	atomic_fetch_add_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
+	mn_handoffp(pp);
+	return true;
 }

@@ -1,10 +1,12 @@
 /* sched/sysmon.c: the system monitor thread.
  *
- * Its own OS thread, holding no P (Go's sysmon).  Today it only prints
- * the schedtrace line (MN_DEBUG=schedtrace=MS), so it is started only when
- * asked.  TODO(blocking capability): retake Ps from Ms stuck in syscalls
- * (handoffp), poll the network; TODO(preemption capability): preempt Gs
- * that ran longer than the quantum; TODO(scavenger): return cold stacks.
+ * Its own OS thread, holding no P (Go's sysmon).  It retakes Ps from Ms
+ * blocked in system calls (retake below) and prints the schedtrace line
+ * (MN_DEBUG=schedtrace=MS).  It polls every 20 us while something happens,
+ * doubling the pause after 50 quiet rounds up to 10 ms, and sleeps on a
+ * note while every P is idle (acquirep wakes it), so an idle program
+ * costs no wake-ups.  TODO(preemption capability): preempt Gs that ran
+ * longer than the quantum; TODO(scavenger): return cold stacks.
  *
  * The line, one per period, on stderr:
  *   SCHED 1000ms: procs=2 idleprocs=1 threads=4 spinningthreads=0
@@ -13,6 +15,7 @@
  * global queue, gs the live user threads, [...] each P's local queue.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "runtime.h"
@@ -40,17 +43,111 @@ static void schedtrace(void)
 	mn_print(buf);
 }
 
+/* Go's retake: a P seen in the same system call (syscalltick) on two
+ * looks a tick apart is taken from its M when it has queued work, when no
+ * P is idle and no M spins (someone may need it), or after 10 ms anyway.
+ * Returns how many it took. */
+#define RETAKE_ALWAYS_NS 10000000
+
+static struct look {
+	uint32_t tick;      /* syscalltick last seen */
+	int64_t since;
+	uint32_t schedtick; /* schedtick last seen */
+	int64_t schedwhen;
+} *looks;
+
+/* Go's forcePreemptNS: a G running this long is asked to yield. */
+#define PREEMPT_NS 10000000
+
+static int retake(int64_t now)
+{
+	int n = 0;
+	for (int i = 0; i < mn_sched.nprocs; i++) {
+		struct p *pp = &mn_sched.allp[i];
+		struct look *lk = &looks[i];
+		uint32_t st = atomic_load_explicit(&pp->status, memory_order_acquire);
+		if (st == P_RUNNING) {
+			/* schedtick: written by the owner M, read racily here. */
+			uint32_t t = *(volatile uint32_t *)&pp->schedtick;
+			if (lk->schedtick != t || lk->schedwhen == 0) {
+				lk->schedtick = t;
+				lk->schedwhen = now;
+			} else if (now - lk->schedwhen >= PREEMPT_NS &&
+				   !atomic_load_explicit(&pp->preempt, memory_order_relaxed)) {
+				atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
+			}
+			continue;
+		}
+		if (st != P_SYSCALL)
+			continue;
+		uint32_t t = atomic_load_explicit(&pp->syscalltick, memory_order_relaxed);
+		if (lk->tick != t || lk->since == 0) {
+			lk->tick = t;
+			lk->since = now;
+			continue;
+		}
+		if (mn_runqempty(pp) && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0 &&
+		    atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) +
+				    atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) >
+			    0 &&
+		    now - lk->since < RETAKE_ALWAYS_NS)
+			continue;
+		if (mn_retake_syscall(pp)) {
+			lk->since = 0;
+			n++;
+		}
+	}
+	return n;
+}
+
+_Atomic int mn_sysmon_sleeping;
+static struct mn_note sysmon_note;
+
+void mn_sysmon_wake_slow(void)
+{
+	if (atomic_exchange_explicit(&mn_sysmon_sleeping, 0, memory_order_acq_rel))
+		mn_notewakeup(&sysmon_note);
+}
+
+/* Sleep until a P goes busy, or until the next schedtrace line is due. */
+static void sleep_while_idle(int64_t until)
+{
+	mn_noteclear(&sysmon_note);
+	atomic_store_explicit(&mn_sysmon_sleeping, 1, memory_order_seq_cst);
+	/* A P that went busy before we set the flag did not see it. */
+	if (atomic_load_explicit(&mn_sched.npidle, memory_order_seq_cst) == mn_sched.nprocs)
+		mn_notetsleep(&sysmon_note, until);
+	atomic_store_explicit(&mn_sysmon_sleeping, 0, memory_order_relaxed);
+}
+
 static void *sysmon(void *arg)
 {
 	(void)arg;
 	int64_t period = (int64_t)mn_env.schedtrace_ms * 1000000;
-	int64_t next = start_ns + period;
+	int64_t next_trace = period ? start_ns + period : 0;
+	int64_t delay = 20000;
+	int idle = 0;
 	for (;;) {
-		struct timespec ts = { next / 1000000000, next % 1000000000 };
-		mn_sys6(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, (long)&ts, 0, 0, 0);
-		if (mn_nanotime() >= next) {
+		if (idle == 0)
+			delay = 20000;
+		else if (idle > 50 && delay < 10000000)
+			delay *= 2;
+		struct timespec ts = { 0, delay };
+		mn_sys6(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
+		int64_t now = mn_nanotime();
+		if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == mn_sched.nprocs &&
+		    delay >= 10000000) {
+			sleep_while_idle(next_trace);
+			idle = 0;
+			now = mn_nanotime();
+		}
+		if (retake(now))
+			idle = 0;
+		else
+			idle++;
+		if (next_trace && now >= next_trace) {
 			schedtrace();
-			next += period;
+			next_trace += period;
 		}
 	}
 	return NULL;
@@ -59,8 +156,11 @@ static void *sysmon(void *arg)
 void mn_sysmon_start(void)
 {
 	start_ns = mn_nanotime();
-	if (mn_env.schedtrace_ms == 0)
-		return;
+	atomic_store(&mn_sysmon_sleeping, 0); /* a fork child's copy may say otherwise */
+	atomic_store(&sysmon_note.key, 0);
+	looks = calloc((size_t)mn_sched.nprocs, sizeof *looks);
+	if (!looks)
+		mn_throw("sysmon: out of memory");
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
@@ -70,7 +170,7 @@ void mn_sysmon_start(void)
 	sigfillset(&all);
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	if (mn_libc.pthread_create(&th, &attr, sysmon, NULL) != 0)
-		mn_print("mnthread: cannot start sysmon; schedtrace is off\n");
+		mn_throw("cannot start the sysmon thread");
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
 	pthread_attr_destroy(&attr);
 }

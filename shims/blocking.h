@@ -9,17 +9,16 @@
 #define MN_SHIMS_BLOCKING_H
 #include "sched/runtime.h"
 
-static inline void mn_blocking_end(const bool *is_g)
+static inline void mn_blocking_end(const bool *entered)
 {
-	if (*is_g)
+	if (*entered)
 		mn_exitsyscall();
 }
 
 #define MN_BLOCKING(call)                                                      \
 	({                                                                     \
-		const bool is_g_ __attribute__((cleanup(mn_blocking_end))) = mn_is_g(); \
-		if (is_g_)                                                     \
-			mn_entersyscall();                                     \
+		const bool entered_ __attribute__((cleanup(mn_blocking_end))) = \
+			mn_is_g() && mn_entersyscall();                        \
 		__auto_type r_ = (call);                                       \
 		r_;                                                            \
 	})

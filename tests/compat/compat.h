@@ -43,6 +43,7 @@ static COMPAT_UNUSED const char *errname(int e)
 	case ENOENT: return "ENOENT";
 	case ENOMEM: return "ENOMEM";
 	case ENOSYS: return "ENOSYS";
+	case EBADF: return "EBADF";
 	case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
 	case ENOTSUP: return "ENOTSUP";
 	case EOVERFLOW: return "EOVERFLOW";

@@ -1,0 +1,160 @@
+/* preload/io.c: system calls that may block for long, made as blocking
+ * calls (shims/blocking.h, sched/syscall.c): the calling thread's P stays
+ * with it while the call is quick and is handed to another OS thread by
+ * sysmon when it blocks, so the program's other threads keep running.
+ * Semantics, errno and cancellation points are glibc's own: each
+ * interposer calls the next definition.
+ * TODO(blocking capability): sockets and pipes through the netpoller. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/msg.h>
+#include <sys/select.h>
+#include <sys/sem.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include "preload/preload.h"
+#include "shims/blocking.h"
+
+/* The call, without the P when the caller is a running G. */
+#define BLOCKING(name, ...) \
+	(mn_shim_active() ? MN_BLOCKING(REAL(name)(__VA_ARGS__)) : REAL(name)(__VA_ARGS__))
+
+MN_EXPORT ssize_t read(int fd, void *buf, size_t n) { return BLOCKING(read, fd, buf, n); }
+MN_EXPORT ssize_t write(int fd, const void *buf, size_t n) { return BLOCKING(write, fd, buf, n); }
+MN_EXPORT ssize_t readv(int fd, const struct iovec *v, int n) { return BLOCKING(readv, fd, v, n); }
+MN_EXPORT ssize_t writev(int fd, const struct iovec *v, int n) { return BLOCKING(writev, fd, v, n); }
+MN_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { return BLOCKING(pread, fd, buf, n, off); }
+MN_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) { return BLOCKING(pread64, fd, buf, n, off); }
+MN_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { return BLOCKING(pwrite, fd, buf, n, off); }
+MN_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+	return BLOCKING(pwrite64, fd, buf, n, off);
+}
+
+MN_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags) { return BLOCKING(recv, fd, buf, n, flags); }
+MN_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al)
+{
+	return BLOCKING(recvfrom, fd, buf, n, flags, a, al);
+}
+MN_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) { return BLOCKING(recvmsg, fd, m, flags); }
+MN_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags) { return BLOCKING(send, fd, buf, n, flags); }
+MN_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al)
+{
+	return BLOCKING(sendto, fd, buf, n, flags, a, al);
+}
+MN_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) { return BLOCKING(sendmsg, fd, m, flags); }
+MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al) { return BLOCKING(accept, fd, a, al); }
+MN_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
+{
+	return BLOCKING(accept4, fd, a, al, flags);
+}
+MN_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al) { return BLOCKING(connect, fd, a, al); }
+
+MN_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) { return BLOCKING(poll, fds, n, timeout); }
+MN_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+	return BLOCKING(ppoll, fds, n, ts, mask);
+}
+MN_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	return BLOCKING(select, n, r, w, e, tv);
+}
+MN_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts, const sigset_t *mask)
+{
+	return BLOCKING(pselect, n, r, w, e, ts, mask);
+}
+MN_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
+{
+	return BLOCKING(epoll_wait, epfd, ev, n, timeout);
+}
+MN_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout, const sigset_t *mask)
+{
+	return BLOCKING(epoll_pwait, epfd, ev, n, timeout, mask);
+}
+
+MN_EXPORT pid_t wait(int *status) { return BLOCKING(wait, status); }
+MN_EXPORT pid_t waitpid(pid_t pid, int *status, int options) { return BLOCKING(waitpid, pid, status, options); }
+MN_EXPORT int waitid(idtype_t t, id_t id, siginfo_t *info, int options)
+{
+	return BLOCKING(waitid, t, id, info, options);
+}
+MN_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	return BLOCKING(wait4, pid, status, options, ru);
+}
+/* glibc's system and pclose wait for the child inside libc. */
+MN_EXPORT int system(const char *cmd) { return BLOCKING(system, cmd); }
+MN_EXPORT int pclose(FILE *f) { return BLOCKING(pclose, f); }
+
+MN_EXPORT int pause(void) { return BLOCKING(pause); }
+MN_EXPORT int sigsuspend(const sigset_t *mask) { return BLOCKING(sigsuspend, mask); }
+MN_EXPORT int sigwait(const sigset_t *set, int *sig) { return BLOCKING(sigwait, set, sig); }
+MN_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info) { return BLOCKING(sigwaitinfo, set, info); }
+MN_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+{
+	return BLOCKING(sigtimedwait, set, info, ts);
+}
+
+MN_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)
+{
+	return BLOCKING(msgrcv, id, msg, n, type, flags);
+}
+MN_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags) { return BLOCKING(msgsnd, id, msg, n, flags); }
+MN_EXPORT int semop(int id, struct sembuf *ops, size_t n) { return BLOCKING(semop, id, ops, n); }
+MN_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n, const struct timespec *ts)
+{
+	return BLOCKING(semtimedop, id, ops, n, ts);
+}
+MN_EXPORT int flock(int fd, int op) { return BLOCKING(flock, fd, op); }
+MN_EXPORT int lockf(int fd, int cmd, off_t len) { return BLOCKING(lockf, fd, cmd, len); }
+MN_EXPORT int fsync(int fd) { return BLOCKING(fsync, fd); }
+MN_EXPORT int fdatasync(int fd) { return BLOCKING(fdatasync, fd); }
+
+/* open on a FIFO waits for the other end. */
+static mode_t open_mode(int flags, va_list ap)
+{
+	return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
+}
+MN_EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = open_mode(flags, ap);
+	va_end(ap);
+	return BLOCKING(open, path, flags, mode);
+}
+MN_EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = open_mode(flags, ap);
+	va_end(ap);
+	return BLOCKING(open64, path, flags, mode);
+}
+MN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = open_mode(flags, ap);
+	va_end(ap);
+	return BLOCKING(openat, dirfd, path, flags, mode);
+}
+MN_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = open_mode(flags, ap);
+	va_end(ap);
+	return BLOCKING(openat64, dirfd, path, flags, mode);
+}
