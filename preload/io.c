@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -99,11 +100,40 @@ MN_EXPORT int pclose(FILE *f) { return BLOCKING(pclose, f); }
 
 MN_EXPORT int pause(void) { return BLOCKING(pause); }
 MN_EXPORT int sigsuspend(const sigset_t *mask) { return BLOCKING(sigsuspend, mask); }
-MN_EXPORT int sigwait(const sigset_t *set, int *sig) { return BLOCKING(sigwait, set, sig); }
-MN_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info) { return BLOCKING(sigwaitinfo, set, info); }
+/* A signal the thread sent itself while blocking it is pending for it
+ * alone (shims/signal.c): sigwait takes it first. */
+static int own_pending(const sigset_t *set, siginfo_t *info)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return 0;
+	int sig = mn_sig_take_pending(set);
+	if (sig && info) {
+		memset(info, 0, sizeof *info);
+		info->si_signo = sig;
+		info->si_code = SI_TKILL;
+		info->si_pid = getpid();
+		info->si_uid = getuid();
+	}
+	return sig;
+}
+MN_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+	int own = own_pending(set, NULL);
+	if (own) {
+		*sig = own;
+		return 0;
+	}
+	return BLOCKING(sigwait, set, sig);
+}
+MN_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	int own = own_pending(set, info);
+	return own ? own : BLOCKING(sigwaitinfo, set, info);
+}
 MN_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
-	return BLOCKING(sigtimedwait, set, info, ts);
+	int own = own_pending(set, info);
+	return own ? own : BLOCKING(sigtimedwait, set, info, ts);
 }
 
 MN_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)

@@ -67,3 +67,15 @@ MN_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 	}
 	return 0;
 }
+
+MN_EXPORT int sigpending(sigset_t *set)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return REAL(sigpending)(set);
+	int e = mn_sig_pending(set);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}

@@ -18,6 +18,7 @@ static void resolve_sync(void)
 	mn_glibc_sync.cond_clockwait = dlsym(RTLD_NEXT, "pthread_cond_clockwait");
 	mn_glibc_sync.cond_signal = dlvsym(RTLD_NEXT, "pthread_cond_signal", "GLIBC_2.3.2");
 	mn_glibc_sync.cond_broadcast = dlvsym(RTLD_NEXT, "pthread_cond_broadcast", "GLIBC_2.3.2");
+	mn_glibc_sync.cond_destroy = dlvsym(RTLD_NEXT, "pthread_cond_destroy", "GLIBC_2.3.2");
 	__atomic_store_n(&mn_glibc_sync.mutex_lock, dlsym(RTLD_NEXT, "pthread_mutex_lock"), __ATOMIC_RELEASE);
 }
 __attribute__((constructor(102))) static void sync_init(void) { resolve_sync(); }

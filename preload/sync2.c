@@ -37,8 +37,9 @@ __asm__(".symver mn_pthread_cond_init_old, pthread_cond_init@GLIBC_2.2.5");
 
 MN_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
-	(void)c;
-	return 0;
+	if (!mn_shim_active())
+		return REAL(pthread_cond_destroy)(c);
+	return mn_cond_destroy(c);
 }
 
 /* ---- rwlocks: process-shared ones stay glibc's. */

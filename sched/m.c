@@ -133,7 +133,8 @@ static void newm(struct p *pp, bool spinning)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Ms run with every signal blocked except the synchronous ones;
+	/* Ms run with every signal blocked except the synchronous ones
+	 * (abort unblocks SIGABRT itself before raising it);
 	 * signal delivery to Gs is the signals capability's business. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -142,7 +143,6 @@ static void newm(struct p *pp, bool spinning)
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGTRAP);
-	sigdelset(&all, SIGABRT);
 	/* raw: pthread_sigmask may be interposed; sigfillset left SIGCANCEL and SIGSETXID out. */
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	pthread_t th;

@@ -110,6 +110,7 @@ struct g {
 	uint32_t thread_flags;    /* shims/: attributes recorded at create */
 	char name[16];
 	uint64_t sigmask;          /* the thread's signal mask (kernel sigset); owner: the G */
+	uint64_t sigpending;       /* signals it sent itself while blocking them; owner: the G */
 	void *affinity;            /* cpu_set_t recorded by pthread_setaffinity_np, malloc'd */
 	int schedpolicy;
 	int schedprio;

@@ -9,6 +9,7 @@
  * with nobody waiting cost one load.
  */
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <string.h>
 #include "shims/layout.h"
@@ -18,16 +19,15 @@
 #include "sched/sema.h"
 #include "sched/tcb.h"
 
-/* nwaiters is protected by the mutex the waiters use: a waiter counts
- * itself while it still holds it, and takes itself off after relocking;
- * a signaller holding the mutex (or, under x86's store order, one that
- * runs after the waiter released it) sees the count.  seq changes only
- * under the sema bucket lock.  So neither takes a locked instruction. */
-static void nwaiters_add(struct mn_cond *c, int d)
-{
-	atomic_store_explicit(&c->nwaiters, atomic_load_explicit(&c->nwaiters, memory_order_relaxed) + d,
-			      memory_order_relaxed);
-}
+/* nwaiters counts the waiters between their unlock of the mutex and their
+ * wake-up: a waiter counts itself while it still holds the mutex (so a
+ * signaller that holds it, or runs after it was released, sees the count)
+ * and takes itself off as soon as it is woken, before it relocks the
+ * mutex, with a release store that is its last touch of the condvar.  So
+ * pthread_cond_destroy, which waits for the count to drop, may run right
+ * after a broadcast while the woken wait for the mutex, and the memory may
+ * then be reused, as glibc allows.  seq changes only under the sema bucket
+ * lock. */
 
 static bool seq_unchanged(const void *addr, void *arg)
 {
@@ -44,7 +44,7 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 	 * held, which is where POSIX wants it for the cleanup handlers. */
 	bool cancellable = mn_cancel_point();
 	uint32_t v = atomic_load_explicit(&c->seq, memory_order_relaxed);
-	nwaiters_add(c, 1);
+	atomic_fetch_add_explicit(&c->nwaiters, 1, memory_order_relaxed);
 	r = mn_mutex_unlock(m);
 	if (r) { /* not ours after all (a normal mutex's owner is not checked) */
 		atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_relaxed);
@@ -52,14 +52,12 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 	}
 	int w = mn_sema_park(&c->seq, seq_unchanged, (void *)(uintptr_t)v, deadline,
 			     cancellable ? MN_SEMA_CANCEL : 0);
+	/* release: our last touch of c (pthread_cond_destroy's acquire) */
+	atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_release);
 	/* Re-acquire whatever happened; a timed-out waiter reports ETIMEDOUT. */
 	int lr;
 	while ((lr = mn_mutex_lock(m)) == EAGAIN)
 		;
-	if (lr == 0 || lr == EOWNERDEAD)
-		nwaiters_add(c, -1);
-	else /* not relocked (ENOTRECOVERABLE): no mutex to protect the count */
-		atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_relaxed);
 	if (lr == EOWNERDEAD)
 		return lr;
 	/* Cancelled while waiting: act on it with the mutex held again.  A
@@ -120,6 +118,24 @@ static int wake(pthread_cond_t *cv, int n)
 	/* Under the bucket lock, so that a waiter's check (seq unchanged, also
 	 * under it) either queued it in time to be woken, or sees the bump. */
 	mn_sema_wake_cb(&c->seq, n, bump, c);
+	return 0;
+}
+
+/* Waits for the woken waiters to leave the condvar (glibc does the same);
+ * destroying one that threads are still blocked on is undefined, and
+ * then waits for them to be woken. */
+int mn_cond_destroy(pthread_cond_t *cv)
+{
+	struct mn_cond *c = (struct mn_cond *)cv;
+	if (c->wrefs & COND_SHARED)
+		return MN_BLOCKING(mn_glibc_sync.cond_destroy(cv));
+	/* acquire: pairs with the waiters' release decrement */
+	while (atomic_load_explicit(&c->nwaiters, memory_order_acquire) != 0) {
+		if (mn_is_g())
+			mn_gosched();
+		else
+			sched_yield();
+	}
 	return 0;
 }
 

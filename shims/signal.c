@@ -17,8 +17,9 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 
-/* glibc never lets a program block these (SIGCANCEL, SIGSETXID). */
-#define INTERNAL_MASK ((1ULL << (32 - 1)) | (1ULL << (33 - 1)))
+/* Never blocked: SIGCANCEL and SIGSETXID (glibc keeps them out of every
+ * mask), SIGKILL and SIGSTOP (the kernel ignores them in a mask). */
+#define INTERNAL_MASK ((1ULL << (32 - 1)) | (1ULL << (33 - 1)) | (1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
 
 static uint64_t kernel_mask(void)
 {
@@ -71,6 +72,14 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 			}
 		}
 		gp->sigmask = nm;
+		/* What it sent itself while blocking it arrives now. */
+		uint64_t now = gp->sigpending & ~nm;
+		if (now) {
+			gp->sigpending &= ~now;
+			for (int sig = 1; sig <= 64; sig++)
+				if (now & (1ULL << (sig - 1)))
+					mn_sig_raise_self(sig);
+		}
 	}
 	if (old) {
 		sigemptyset(old);
@@ -86,6 +95,12 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 int mn_sig_raise_self(int sig)
 {
 	struct g *gp = mn_getg();
+	if (sig >= 1 && sig <= 64 && (gp->sigmask & (1ULL << (sig - 1)))) {
+		/* Blocked: pending for this thread, wherever it runs next,
+		 * until it unblocks it (or takes it with sigwait). */
+		gp->sigpending |= 1ULL << (sig - 1);
+		return 0;
+	}
 	uint64_t saved = 0, mine = gp->sigmask;
 	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	long tid = mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
@@ -96,4 +111,34 @@ int mn_sig_raise_self(int sig)
 	if (swap)
 		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
 	return r < 0 ? (int)-r : 0;
+}
+
+/* sigpending for a G: the kernel's (the process's, and its M's) and its
+ * own. */
+int mn_sig_pending(sigset_t *set)
+{
+	struct g *gp = mn_getg();
+	uint64_t k = 0;
+	long r = mn_sys6(SYS_rt_sigpending, (long)&k, 8, 0, 0, 0, 0);
+	if (r < 0)
+		return (int)-r;
+	k |= gp->sigpending;
+	sigemptyset(set);
+	memcpy(set, &k, sizeof k);
+	return 0;
+}
+
+/* sigwait and its kin: a signal in set the G sent itself, taken; 0 if
+ * none. */
+int mn_sig_take_pending(const sigset_t *set)
+{
+	struct g *gp = mn_getg();
+	uint64_t want;
+	memcpy(&want, set, sizeof want);
+	uint64_t have = gp->sigpending & want;
+	if (!have)
+		return 0;
+	int sig = __builtin_ctzll(have) + 1;
+	gp->sigpending &= ~(1ULL << (sig - 1));
+	return sig;
 }

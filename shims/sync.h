@@ -15,6 +15,7 @@ struct mn_glibc_sync {
 	int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
 	int (*cond_signal)(pthread_cond_t *);
 	int (*cond_broadcast)(pthread_cond_t *);
+	int (*cond_destroy)(pthread_cond_t *);
 };
 extern struct mn_glibc_sync mn_glibc_sync MN_SHIM;
 
@@ -30,6 +31,7 @@ MN_SHIM int mn_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 MN_SHIM int mn_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime);
 MN_SHIM int mn_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime);
 MN_SHIM int mn_cond_signal(pthread_cond_t *c);
+MN_SHIM int mn_cond_destroy(pthread_cond_t *c);
 MN_SHIM int mn_cond_broadcast(pthread_cond_t *c);
 /* Absolute time on clock -> CLOCK_MONOTONIC deadline (ns); 0 or EINVAL. */
 MN_SHIM int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out);

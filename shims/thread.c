@@ -41,6 +41,7 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 	struct mn_stack_req req = { .stacksize = 0, .guardsize = mn_pagesize };
 	bool detached = false;
 	int policy = SCHED_OTHER, prio = 0;
+	bool explicit_sched = false;
 	if (attr) {
 		const struct glibc_attr *a = (const void *)attr;
 		detached = a->flags & ATTR_FLAG_DETACHSTATE;
@@ -57,8 +58,23 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 		int inherit = PTHREAD_INHERIT_SCHED;
 		pthread_attr_getinheritsched(attr, &inherit);
 		if (inherit == PTHREAD_EXPLICIT_SCHED) {
+			explicit_sched = true;
 			policy = a->schedpolicy;
 			prio = a->schedparam.sched_priority;
+		}
+	}
+	if (!explicit_sched) {
+		/* PTHREAD_INHERIT_SCHED (the default): the creator's. */
+		struct g *cur = mn_getg();
+		if (cur && mn_is_g()) {
+			policy = cur->schedpolicy;
+			prio = cur->schedprio;
+		} else {
+			struct sched_param sp;
+			if (pthread_getschedparam(pthread_self(), &policy, &sp) == 0)
+				prio = sp.sched_priority;
+			else
+				policy = SCHED_OTHER;
 		}
 	}
 	int err = 0;
@@ -72,6 +88,7 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 	/* Like the kernel's comm, a new thread starts with its creator's name. */
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	gp->sigmask = mn_sig_creator_mask();
+	gp->sigpending = 0;
 	sigset_t am;
 	if (attr && pthread_attr_getsigmask_np(attr, &am) == 0)
 		memcpy(&gp->sigmask, &am, sizeof gp->sigmask);
@@ -349,6 +366,7 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 		return err;
 	gp->flags |= G_STARTINT;
 	gp->sigmask = mn_sig_creator_mask();
+	gp->sigpending = 0;
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	*t = (pthread_t)gp->tcb;
 	mn_newproc_start(gp);

@@ -61,4 +61,6 @@ MN_SHIM uint64_t mn_sig_creator_mask(void);
 struct g;
 MN_SHIM void mn_sig_main_init(struct g *gp);
 MN_SHIM int mn_sigmask(int how, const sigset_t *set, sigset_t *old);
+MN_SHIM int mn_sig_pending(sigset_t *set);
+MN_SHIM int mn_sig_take_pending(const sigset_t *set);
 #endif

@@ -349,6 +349,39 @@ static void threads(void)
 	OK(pthread_attr_destroy(&a));
 }
 
+/* PTHREAD_INHERIT_SCHED (the default) copies the creator's policy:
+ * SCHED_BATCH needs no privilege. */
+static void *report_sched(void *arg)
+{
+	(void)arg;
+	int policy = -1;
+	struct sched_param sp = { 0 };
+	pthread_getschedparam(pthread_self(), &policy, &sp);
+	return (void *)(intptr_t)(policy * 1000 + sp.sched_priority);
+}
+
+static void inherit_sched(void)
+{
+	struct sched_param sp = { 0 };
+	pthread_t t;
+	void *r;
+	int rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+	printf("setschedparam(self, SCHED_BATCH): %d\n", rc);
+	OK(pthread_create(&t, NULL, report_sched, NULL));
+	OK(pthread_join(t, &r));
+	printf("inherited policy*1000+priority: %ld (SCHED_BATCH is %d)\n", (long)(intptr_t)r, SCHED_BATCH);
+	pthread_attr_t a;
+	OK(pthread_attr_init(&a));
+	OK(pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED));
+	OK(pthread_attr_setschedpolicy(&a, SCHED_OTHER));
+	OK(pthread_create(&t, &a, report_sched, NULL));
+	OK(pthread_join(t, &r));
+	printf("explicit SCHED_OTHER: %ld\n", (long)(intptr_t)r);
+	OK(pthread_attr_destroy(&a));
+	sp.sched_priority = 0;
+	pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+}
+
 static void concurrency(void)
 {
 	printf("getconcurrency initially %d\n", pthread_getconcurrency());
@@ -369,6 +402,7 @@ int main(void)
 	defaults();
 	setters();
 	threads();
+	inherit_sched();
 	concurrency();
 	if (failures) {
 		printf("FAIL: %d claims broken\n", failures);

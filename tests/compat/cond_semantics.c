@@ -579,11 +579,69 @@ static void process_shared(void)
 	munmap(sh, sizeof *sh);
 }
 
+/* Broadcast, then destroy at once and reuse the memory while the woken
+ * waiters still wait for the mutex (allowed: none is blocked on the
+ * condvar any more); process-private and process-shared condvars, in a
+ * heap block that is freed and reallocated each round. */
+struct destroyable {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	int go, woken;
+};
+
+static void *destroy_waiter(void *arg)
+{
+	struct destroyable *d = arg;
+	pthread_mutex_lock(&d->m);
+	while (!d->go)
+		pthread_cond_wait(&d->c, &d->m);
+	d->woken++;
+	pthread_mutex_unlock(&d->m);
+	return NULL;
+}
+
+static void destroy_after_broadcast(int pshared)
+{
+	int bad = 0;
+	for (int round = 0; round < 40; round++) {
+		struct destroyable *d = calloc(1, sizeof *d);
+		pthread_mutexattr_t ma;
+		pthread_condattr_t ca;
+		pthread_mutexattr_init(&ma);
+		pthread_condattr_init(&ca);
+		pthread_mutexattr_setpshared(&ma, pshared);
+		pthread_condattr_setpshared(&ca, pshared);
+		pthread_mutex_init(&d->m, &ma);
+		pthread_cond_init(&d->c, &ca);
+		pthread_t t[4];
+		for (int i = 0; i < 4; i++)
+			must(pthread_create(&t[i], NULL, destroy_waiter, d), "pthread_create");
+		sleep_ms(1);
+		pthread_mutex_lock(&d->m);
+		d->go = 1;
+		pthread_cond_broadcast(&d->c);
+		bad += pthread_cond_destroy(&d->c) != 0;
+		memset(&d->c, 0x5a, sizeof d->c); /* the memory is ours again */
+		pthread_mutex_unlock(&d->m);
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+		bad += d->woken != 4;
+		pthread_mutex_destroy(&d->m);
+		free(d);
+	}
+	expect_val(pshared ? "destroy right after broadcast (process-shared): bad rounds"
+			   : "destroy right after broadcast: bad rounds",
+		   bad, 0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
 	alarm(90);
+
+	destroy_after_broadcast(PTHREAD_PROCESS_PRIVATE);
+	destroy_after_broadcast(PTHREAD_PROCESS_SHARED);
 
 	signal_and_broadcast();
 	bounded_buffer();

@@ -1,7 +1,9 @@
 /* thread_kill_affinity: pthread_kill's answers, signals a thread sends
  * itself (raise, pthread_kill of pthread_self) arriving before the call
  * returns, and CPU affinity masks read and set on threads. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -48,6 +50,40 @@ static void *self_signals(void *arg)
 	printf("blocked raise handled at once: %s\n", got ? "yes" : "no");
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 	printf("handled once unblocked: %s\n", got == SIGUSR1 ? "yes" : "no");
+
+	/* SIGABRT and SIGALRM blocked and raised: pending for this thread
+	 * (sigpending says so), not handled; sigwait takes one of them. */
+	sigset_t two, pend;
+	sigemptyset(&two);
+	sigaddset(&two, SIGABRT);
+	sigaddset(&two, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &two, NULL);
+	got = 0;
+	raise(SIGABRT);
+	raise(SIGALRM);
+	sigpending(&pend);
+	printf("blocked SIGABRT, SIGALRM raised: handled %s, pending %d %d\n", got ? "yes" : "no",
+	       sigismember(&pend, SIGABRT), sigismember(&pend, SIGALRM));
+	sigset_t alrm;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	int sig = 0;
+	int wr = sigwait(&alrm, &sig);
+	printf("sigwait for SIGALRM: %d, signal %s\n", wr, sig == SIGALRM ? "SIGALRM" : "other");
+	sigpending(&pend);
+	printf("then pending %d %d\n", sigismember(&pend, SIGABRT), sigismember(&pend, SIGALRM));
+	pthread_sigmask(SIG_UNBLOCK, &two, NULL);
+	printf("SIGABRT handled once unblocked: %s\n", got == SIGABRT ? "yes" : "no");
+
+	/* SIGKILL and SIGSTOP never enter a mask. */
+	sigset_t ks, cur;
+	sigemptyset(&ks);
+	sigaddset(&ks, SIGKILL);
+	sigaddset(&ks, SIGSTOP);
+	pthread_sigmask(SIG_BLOCK, &ks, NULL);
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	printf("SIGKILL, SIGSTOP in the mask after blocking them: %d %d\n", sigismember(&cur, SIGKILL),
+	       sigismember(&cur, SIGSTOP));
 	return NULL;
 }
 
@@ -60,6 +96,8 @@ int main(void)
 {
 	signal(SIGUSR1, handler);
 	signal(SIGUSR2, handler);
+	signal(SIGABRT, handler);
+	signal(SIGALRM, handler);
 	pthread_t t, p;
 
 	pthread_create(&t, NULL, quick, NULL);
