@@ -54,6 +54,15 @@ static inline bool mn_tcb_cancel_pending(uintptr_t tcb)
 	return (ch & (MN_CANCELED_BITMASK | MN_EXITING_BITMASK | MN_TERMINATED_BITMASK)) ==
 	       MN_CANCELED_BITMASK;
 }
+/* Cancellation enabled and asynchronous for the calling thread: a
+ * request acts at once, in any wait, not only at cancellation points. */
+#define MN_CANCELSTATE_BITMASK 0x01
+#define MN_CANCELTYPE_BITMASK 0x02
+static inline bool mn_tcb_self_async_cancel(void)
+{
+	int ch = arch_tcb_load32(MN_TCB_OFF_CANCELHANDLING);
+	return (ch & (MN_CANCELSTATE_BITMASK | MN_CANCELTYPE_BITMASK)) == MN_CANCELTYPE_BITMASK;
+}
 /* Act on the calling thread's cancellation request, if cancellation is
  * enabled (glibc's pthread_testcancel: unwinds and never returns); returns
  * if it is disabled. */

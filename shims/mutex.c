@@ -46,6 +46,18 @@ static bool still_contended(const void *addr, void *arg)
  * no waiter starves visibly. */
 #define STARVE_NS 1000000
 
+/* A mutex wait is no cancellation point, but with asynchronous
+ * cancellation enabled a request ends it at once (as SIGCANCEL would end
+ * the futex wait natively). */
+static int async_cancel_flags(void)
+{
+	if (__builtin_expect(!mn_tcb_self_async_cancel(), 1))
+		return 0;
+	if (mn_tcb_self_cancel_pending())
+		mn_cancel_act();
+	return MN_SEMA_CANCEL;
+}
+
 static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 {
 	if (mn_sched.nprocs > 1) {
@@ -69,7 +81,11 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 			start = now;
 		else if (now - start > STARVE_NS)
 			atomic_store_explicit(&mx->starving, 1, memory_order_relaxed);
-		int r = mn_sema_park(&mx->lock, still_contended, NULL, deadline, false);
+		int r = mn_sema_park(&mx->lock, still_contended, NULL, deadline, async_cancel_flags());
+		if (r == -ECANCELED) {
+			mn_cancel_act(); /* asynchronous cancellation: no return */
+			continue;
+		}
 		if (r == 2) {
 			/* Handed over: the word is still locked, for us.  Like Go,
 			 * leave starvation mode once a waiter got the lock quickly:
@@ -183,7 +199,10 @@ static int glibc_lock(pthread_mutex_t *m, int64_t deadline)
 			return EDEADLK;
 		if (deadline && mn_nanotime() >= deadline)
 			return ETIMEDOUT;
-		if (mn_sema_park(&mx->lock, still_owned, (void *)(uintptr_t)v, deadline, false) == -ETIMEDOUT)
+		r = mn_sema_park(&mx->lock, still_owned, (void *)(uintptr_t)v, deadline, async_cancel_flags());
+		if (r == -ECANCELED)
+			mn_cancel_act(); /* asynchronous cancellation: no return */
+		else if (r == -ETIMEDOUT)
 			return ETIMEDOUT;
 	}
 }

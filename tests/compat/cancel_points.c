@@ -205,6 +205,20 @@ static void *async_waiter(void *arg)
 	return NULL;
 }
 
+/* Asynchronous cancellation ends a mutex wait too (no cancellation point:
+ * with the deferred type the thread would wait on). */
+static pthread_mutex_t async_m = PTHREAD_MUTEX_INITIALIZER;
+static void *async_mutex_waiter(void *arg)
+{
+	(void)arg;
+	int old;
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+	pthread_mutex_lock(&async_m);
+	pthread_setcanceltype(old, NULL);
+	pthread_mutex_unlock(&async_m);
+	return NULL;
+}
+
 /* ---- cancellations racing signals on one condvar: no signal is lost */
 #define RACE_WAITERS 8
 #define RACE_TOKENS 2000
@@ -572,6 +586,12 @@ int main(void)
 	settle();
 	printf("cancel async waiter: %d\n", pthread_cancel(t));
 	join_report("async waiter", t);
+	pthread_mutex_lock(&async_m);
+	pthread_create(&t, NULL, async_mutex_waiter, NULL);
+	settle();
+	printf("cancel async mutex waiter: %d\n", pthread_cancel(t));
+	join_report("async mutex waiter", t);
+	pthread_mutex_unlock(&async_m);
 
 	/* an exited thread: nothing to cancel, its own result */
 	pthread_create(&t, NULL, held, (void *)"done");
