@@ -77,5 +77,5 @@ void mn_fork_child(void)
 	if (self && !(self->flags & G_MAIN))
 		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&self->sigmask, 0, 8, 0, 0);
 
-	mn_sysmon_start();
+	mn_sysmon_fork_child();
 }

@@ -87,7 +87,7 @@ int mn_schedinit(void)
 		mn_pidleput(pp);
 	}
 	mn_signal_init();
-	mn_sysmon_start();
+	mn_sysmon_init();
 	return 0;
 }
 
@@ -159,6 +159,7 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 		*err = EAGAIN;
 		return NULL;
 	}
+	mn_sysmon_start();
 	gp->startfn = fn;
 	gp->arg = arg;
 	gp->result = NULL;

@@ -329,7 +329,16 @@ MN_HIDDEN void mn_signal_init(void);
 MN_HIDDEN void mn_signal_minit(struct m *mp);
 
 /* sysmon.c */
-MN_HIDDEN void mn_sysmon_start(void);
+MN_HIDDEN void mn_sysmon_init(void);
+MN_HIDDEN void mn_sysmon_fork_child(void);
+MN_HIDDEN void mn_sysmon_start_slow(void);
+extern _Atomic int mn_sysmon_started MN_HIDDEN;
+/* Start sysmon if it is not running yet (the first thread created). */
+static inline void mn_sysmon_start(void)
+{
+	if (__builtin_expect(!atomic_load_explicit(&mn_sysmon_started, memory_order_relaxed), 0))
+		mn_sysmon_start_slow();
+}
 /* A P went busy: wake sysmon if it sleeps because every P was idle. */
 MN_HIDDEN void mn_sysmon_wake_slow(void);
 extern _Atomic int mn_sysmon_sleeping MN_HIDDEN;

@@ -153,9 +153,32 @@ static void *sysmon(void *arg)
 	return NULL;
 }
 
-void mn_sysmon_start(void)
+_Atomic int mn_sysmon_started;
+
+/* At init: the schedtrace clock starts; sysmon itself starts with the
+ * first thread the program creates (a program with one thread has nothing
+ * to retake, and stays single-threaded for glibc), or now for schedtrace. */
+void mn_sysmon_init(void)
 {
 	start_ns = mn_nanotime();
+	if (mn_env.schedtrace_ms)
+		mn_sysmon_start_slow();
+}
+
+/* The child of fork: a new sysmon if the parent had one. */
+void mn_sysmon_fork_child(void)
+{
+	if (!atomic_load(&mn_sysmon_started))
+		return;
+	atomic_store(&mn_sysmon_started, 0);
+	mn_sysmon_start_slow();
+}
+
+void mn_sysmon_start_slow(void)
+{
+	int z = 0;
+	if (!atomic_compare_exchange_strong(&mn_sysmon_started, &z, 1))
+		return;
 	atomic_store(&mn_sysmon_sleeping, 0); /* a fork child's copy may say otherwise */
 	atomic_store(&sysmon_note.key, 0);
 	looks = calloc((size_t)mn_sched.nprocs, sizeof *looks);
