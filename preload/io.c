@@ -30,69 +30,74 @@
 /* The call, without the P when the caller is a running G. */
 #define BLOCKING(name, ...) \
 	(mn_shim_active() ? MN_BLOCKING(REAL(name)(__VA_ARGS__)) : REAL(name)(__VA_ARGS__))
+/* The same for calls that wait for something: a G that ran 10 ms while
+ * others wait yields after them (not after write and the like, which
+ * signal handlers make). */
+#define WAITING(name, ...) \
+	(mn_shim_active() ? MN_BLOCKING_WAIT(REAL(name)(__VA_ARGS__)) : REAL(name)(__VA_ARGS__))
 
-MN_EXPORT ssize_t read(int fd, void *buf, size_t n) { return BLOCKING(read, fd, buf, n); }
+MN_EXPORT ssize_t read(int fd, void *buf, size_t n) { return WAITING(read, fd, buf, n); }
 MN_EXPORT ssize_t write(int fd, const void *buf, size_t n) { return BLOCKING(write, fd, buf, n); }
-MN_EXPORT ssize_t readv(int fd, const struct iovec *v, int n) { return BLOCKING(readv, fd, v, n); }
+MN_EXPORT ssize_t readv(int fd, const struct iovec *v, int n) { return WAITING(readv, fd, v, n); }
 MN_EXPORT ssize_t writev(int fd, const struct iovec *v, int n) { return BLOCKING(writev, fd, v, n); }
-MN_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { return BLOCKING(pread, fd, buf, n, off); }
-MN_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) { return BLOCKING(pread64, fd, buf, n, off); }
+MN_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { return WAITING(pread, fd, buf, n, off); }
+MN_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) { return WAITING(pread64, fd, buf, n, off); }
 MN_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { return BLOCKING(pwrite, fd, buf, n, off); }
 MN_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
 	return BLOCKING(pwrite64, fd, buf, n, off);
 }
 
-MN_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags) { return BLOCKING(recv, fd, buf, n, flags); }
+MN_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags) { return WAITING(recv, fd, buf, n, flags); }
 MN_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al)
 {
-	return BLOCKING(recvfrom, fd, buf, n, flags, a, al);
+	return WAITING(recvfrom, fd, buf, n, flags, a, al);
 }
-MN_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) { return BLOCKING(recvmsg, fd, m, flags); }
+MN_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) { return WAITING(recvmsg, fd, m, flags); }
 MN_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags) { return BLOCKING(send, fd, buf, n, flags); }
 MN_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al)
 {
 	return BLOCKING(sendto, fd, buf, n, flags, a, al);
 }
 MN_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) { return BLOCKING(sendmsg, fd, m, flags); }
-MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al) { return BLOCKING(accept, fd, a, al); }
+MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al) { return WAITING(accept, fd, a, al); }
 MN_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 {
-	return BLOCKING(accept4, fd, a, al, flags);
+	return WAITING(accept4, fd, a, al, flags);
 }
 MN_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al) { return BLOCKING(connect, fd, a, al); }
 
-MN_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) { return BLOCKING(poll, fds, n, timeout); }
+MN_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) { return WAITING(poll, fds, n, timeout); }
 MN_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
-	return BLOCKING(ppoll, fds, n, ts, mask);
+	return WAITING(ppoll, fds, n, ts, mask);
 }
 MN_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
-	return BLOCKING(select, n, r, w, e, tv);
+	return WAITING(select, n, r, w, e, tv);
 }
 MN_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts, const sigset_t *mask)
 {
-	return BLOCKING(pselect, n, r, w, e, ts, mask);
+	return WAITING(pselect, n, r, w, e, ts, mask);
 }
 MN_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 {
-	return BLOCKING(epoll_wait, epfd, ev, n, timeout);
+	return WAITING(epoll_wait, epfd, ev, n, timeout);
 }
 MN_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout, const sigset_t *mask)
 {
-	return BLOCKING(epoll_pwait, epfd, ev, n, timeout, mask);
+	return WAITING(epoll_pwait, epfd, ev, n, timeout, mask);
 }
 
-MN_EXPORT pid_t wait(int *status) { return BLOCKING(wait, status); }
-MN_EXPORT pid_t waitpid(pid_t pid, int *status, int options) { return BLOCKING(waitpid, pid, status, options); }
+MN_EXPORT pid_t wait(int *status) { return WAITING(wait, status); }
+MN_EXPORT pid_t waitpid(pid_t pid, int *status, int options) { return WAITING(waitpid, pid, status, options); }
 MN_EXPORT int waitid(idtype_t t, id_t id, siginfo_t *info, int options)
 {
-	return BLOCKING(waitid, t, id, info, options);
+	return WAITING(waitid, t, id, info, options);
 }
 MN_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	return BLOCKING(wait4, pid, status, options, ru);
+	return WAITING(wait4, pid, status, options, ru);
 }
 /* glibc's system and pclose wait for the child inside libc. */
 MN_EXPORT int system(const char *cmd) { return BLOCKING(system, cmd); }
@@ -138,13 +143,13 @@ MN_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct ti
 
 MN_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)
 {
-	return BLOCKING(msgrcv, id, msg, n, type, flags);
+	return WAITING(msgrcv, id, msg, n, type, flags);
 }
 MN_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags) { return BLOCKING(msgsnd, id, msg, n, flags); }
-MN_EXPORT int semop(int id, struct sembuf *ops, size_t n) { return BLOCKING(semop, id, ops, n); }
+MN_EXPORT int semop(int id, struct sembuf *ops, size_t n) { return WAITING(semop, id, ops, n); }
 MN_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n, const struct timespec *ts)
 {
-	return BLOCKING(semtimedop, id, ops, n, ts);
+	return WAITING(semtimedop, id, ops, n, ts);
 }
 MN_EXPORT int flock(int fd, int op) { return BLOCKING(flock, fd, op); }
 MN_EXPORT int lockf(int fd, int cmd, off_t len) { return BLOCKING(lockf, fd, cmd, len); }

@@ -283,6 +283,7 @@ MN_HIDDEN int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_
 MN_HIDDEN bool mn_entersyscall(void);
 MN_HIDDEN void mn_exitsyscall(void);
 MN_HIDDEN bool mn_retake_syscall(struct p *pp); /* sysmon */
+MN_HIDDEN void mn_preempt_point(void);
 MN_HIDDEN void mn_gswitch_exitsyscall(struct g *gp);
 
 /* runq.c */

@@ -51,10 +51,6 @@ void mn_exitsyscall(void)
 		mp->p = pp;
 		pp->m = mp;
 		atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
-		/* Running for 10 ms while others wait (a loop of quick calls
-		 * never blocks long enough for a retake): let them run. */
-		if (__builtin_expect(atomic_load_explicit(&pp->preempt, memory_order_relaxed), 0))
-			mn_gosched();
 		return;
 	}
 	/* sysmon retook it while we were in the kernel. */
@@ -83,4 +79,17 @@ bool mn_retake_syscall(struct p *pp)
 	atomic_fetch_add_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
 	mn_handoffp(pp);
 	return true;
+}
+
+/* After a waiting call (read, poll, ...) returned: a G that has run 10 ms
+ * while others wait (a loop of quick calls never blocks long enough for a
+ * retake) lets them run.  Not after calls a signal handler typically
+ * makes (write), since a switch inside a handler that interrupted the
+ * runtime would be unsafe. */
+void mn_preempt_point(void)
+{
+	struct g *gp = mn_getg();
+	struct p *pp = gp->m->p;
+	if (pp && atomic_load_explicit(&pp->preempt, memory_order_relaxed))
+		mn_gosched();
 }

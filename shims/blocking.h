@@ -22,4 +22,13 @@ static inline void mn_blocking_end(const bool *entered)
 		__auto_type r_ = (call);                                       \
 		r_;                                                            \
 	})
+/* The same for a call that waits for something (read, poll, waitpid):
+ * then a G that ran 10 ms while others wait yields (mn_preempt_point). */
+#define MN_BLOCKING_WAIT(call)                                                 \
+	({                                                                     \
+		__auto_type w_ = MN_BLOCKING(call);                            \
+		if (mn_is_g())                                                 \
+			mn_preempt_point();                                    \
+		w_;                                                            \
+	})
 #endif
