@@ -156,40 +156,27 @@ MN_EXPORT int lockf(int fd, int cmd, off_t len) { return BLOCKING(lockf, fd, cmd
 MN_EXPORT int fsync(int fd) { return BLOCKING(fsync, fd); }
 MN_EXPORT int fdatasync(int fd) { return BLOCKING(fdatasync, fd); }
 
-/* open on a FIFO waits for the other end. */
-static mode_t open_mode(int flags, va_list ap)
-{
-	return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
-}
-MN_EXPORT int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return BLOCKING(open, path, flags, mode);
-}
-MN_EXPORT int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return BLOCKING(open64, path, flags, mode);
-}
+/* open on a FIFO waits for the other end.  The mode argument is there
+ * only with O_CREAT or O_TMPFILE. */
+#define OPEN_MODE(flags)                                                       \
+	({                                                                     \
+		mode_t m_ = 0;                                                 \
+		if (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE) { \
+			va_list ap_;                                           \
+			va_start(ap_, flags);                                  \
+			m_ = (mode_t)va_arg(ap_, int);                         \
+			va_end(ap_);                                           \
+		}                                                              \
+		m_;                                                            \
+	})
+MN_EXPORT int open(const char *path, int flags, ...) { return BLOCKING(open, path, flags, OPEN_MODE(flags)); }
+MN_EXPORT int open64(const char *path, int flags, ...) { return BLOCKING(open64, path, flags, OPEN_MODE(flags)); }
 MN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return BLOCKING(openat, dirfd, path, flags, mode);
+	return BLOCKING(openat, dirfd, path, flags, OPEN_MODE(flags));
 }
 MN_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = open_mode(flags, ap);
-	va_end(ap);
-	return BLOCKING(openat64, dirfd, path, flags, mode);
+	return BLOCKING(openat64, dirfd, path, flags, OPEN_MODE(flags));
 }
+
