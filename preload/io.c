@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -66,6 +67,26 @@ MN_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 	return WAITING(accept4, fd, a, al, flags);
 }
 MN_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al) { return BLOCKING(connect, fd, a, al); }
+MN_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *ts)
+{
+	return WAITING(recvmmsg, fd, v, n, flags, ts);
+}
+MN_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	return BLOCKING(sendmmsg, fd, v, n, flags);
+}
+
+/* Name lookups wait for the network inside libc. */
+MN_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+			  struct addrinfo **res)
+{
+	return BLOCKING(getaddrinfo, node, service, hints, res);
+}
+MN_EXPORT int getnameinfo(const struct sockaddr *a, socklen_t al, char *host, socklen_t hl, char *serv,
+			  socklen_t sl, int flags)
+{
+	return BLOCKING(getnameinfo, a, al, host, hl, serv, sl, flags);
+}
 
 MN_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) { return WAITING(poll, fds, n, timeout); }
 MN_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
@@ -155,6 +176,29 @@ MN_EXPORT int flock(int fd, int op) { return BLOCKING(flock, fd, op); }
 MN_EXPORT int lockf(int fd, int cmd, off_t len) { return BLOCKING(lockf, fd, cmd, len); }
 MN_EXPORT int fsync(int fd) { return BLOCKING(fsync, fd); }
 MN_EXPORT int fdatasync(int fd) { return BLOCKING(fdatasync, fd); }
+
+/* fcntl waits only for a record lock (F_SETLKW, F_OFD_SETLKW); its third
+ * argument is an int or a pointer, passed on as a pointer-sized word, as
+ * glibc's own wrapper reads it. */
+#define FCNTL_ARG(cmd)                                                         \
+	({                                                                     \
+		va_list ap_;                                                   \
+		va_start(ap_, cmd);                                            \
+		void *a_ = va_arg(ap_, void *);                                \
+		va_end(ap_);                                                   \
+		a_;                                                            \
+	})
+#define FCNTL_WAITS(cmd) ((cmd) == F_SETLKW || (cmd) == F_OFD_SETLKW)
+MN_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	void *arg = FCNTL_ARG(cmd);
+	return FCNTL_WAITS(cmd) ? BLOCKING(fcntl, fd, cmd, arg) : REAL(fcntl)(fd, cmd, arg);
+}
+MN_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	void *arg = FCNTL_ARG(cmd);
+	return FCNTL_WAITS(cmd) ? BLOCKING(fcntl64, fd, cmd, arg) : REAL(fcntl64)(fd, cmd, arg);
+}
 
 /* open on a FIFO waits for the other end.  The mode argument is there
  * only with O_CREAT or O_TMPFILE. */

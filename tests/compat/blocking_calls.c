@@ -9,8 +9,9 @@
  *   - the same with poll() (no time-out) on the pipes, and with readers
  *     that one writer thread serves after sleeping (so the writer needs a
  *     processor while every reader blocks);
- *   - a thread blocked in waitpid() for a child that sleeps 50 ms while 8
- *     threads are blocked in read(); the child's status comes back;
+ *   - a thread blocked in waitpid() for a child that sleeps 50 ms, and
+ *     one blocked in fcntl(F_SETLKW) on a record lock that child holds,
+ *     while 8 threads are blocked in read(); the status and the lock come;
  *   - a thread that loops on quick waiting calls (poll with no time to
  *     wait) until a flag is set lets the thread that sets the flag run,
  *     even with one processor;
@@ -24,6 +25,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -147,6 +149,13 @@ static void *waiter(void *arg)
 	return (void *)(intptr_t)(WIFEXITED(st) ? WEXITSTATUS(st) : -2);
 }
 
+static void *locker(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	return (void *)(intptr_t)(fcntl(fd, F_SETLKW, &l) == 0 ? 0 : errno);
+}
+
 static atomic_int flag;
 
 static void *syscall_looper(void *arg)
@@ -192,16 +201,38 @@ int main(void)
 
 	phase = "waitpid";
 	start_readers(t);
+	char lockpath[] = "/tmp/mn_blocking_calls.XXXXXX";
+	int lfd = mkstemp(lockpath);
+	must(lfd < 0 ? errno : 0, "mkstemp");
+	unlink(lockpath);
+	int ready[2];
+	must(pipe(ready), "pipe");
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* Hold a record lock for 50 ms, then exit 7. */
+		struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		if (fcntl(lfd, F_SETLK, &l) != 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
 		usleep(50000);
 		_exit(7);
 	}
+	char r1;
+	must(read(ready[0], &r1, 1) == 1 ? 0 : errno, "read");
+	pthread_t lk;
+	must(pthread_create(&lk, NULL, locker, (void *)(intptr_t)lfd), "pthread_create");
 	pthread_t wt;
 	must(pthread_create(&wt, NULL, waiter, (void *)(intptr_t)pid), "pthread_create");
 	void *st;
 	pthread_join(wt, &st);
 	expect_val("waitpid in a thread: child's status", (long)(intptr_t)st, 7);
+	void *lr0;
+	pthread_join(lk, &lr0);
+	expect_val("fcntl(F_SETLKW) in a thread, after the child let go", (long)(intptr_t)lr0, 0);
+	close(lfd);
+	close(ready[0]);
+	close(ready[1]);
 	for (int i = 0; i < READERS; i++) {
 		char c = (char)(i + 1);
 		must(write(pipes[i][1], &c, 1) == 1 ? 0 : errno, "write");
