@@ -3,11 +3,23 @@
 #include <unistd.h>
 #include <signal.h>
 #include "preload/preload.h"
+#include "shims/blocking.h"
+
+/* The main thread keeps its own OS thread, which is where the process's
+ * signals arrive: it sleeps in the kernel, as a blocking call, so that a
+ * signal's handler ends the sleep early (EINTR, the time left) as
+ * natively.  Other threads park. */
+static inline bool sleeps_in_kernel(void)
+{
+	return (mn_getg()->flags & G_MAIN) != 0;
+}
 
 MN_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	if (!mn_sleep_is_g())
 		return REAL(nanosleep)(req, rem);
+	if (sleeps_in_kernel())
+		return MN_BLOCKING_EAGER(REAL(nanosleep)(req, rem));
 	int r = mn_sleep_rel(CLOCK_REALTIME, req, rem);
 	if (r < 0) {
 		errno = -r;
@@ -20,6 +32,8 @@ MN_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec 
 {
 	if (!mn_sleep_is_g())
 		return REAL(clock_nanosleep)(clock, flags, req, rem);
+	if (sleeps_in_kernel())
+		return MN_BLOCKING_EAGER(REAL(clock_nanosleep)(clock, flags, req, rem));
 	int r = (flags & TIMER_ABSTIME) ? mn_sleep_abs(clock, req) : mn_sleep_rel(clock, req, rem);
 	if (r == -EOPNOTSUPP)
 		return REAL(clock_nanosleep)(clock, flags, req, rem);
@@ -30,6 +44,8 @@ MN_EXPORT int usleep(useconds_t us)
 {
 	if (!mn_sleep_is_g())
 		return REAL(usleep)(us);
+	if (sleeps_in_kernel())
+		return MN_BLOCKING_EAGER(REAL(usleep)(us));
 	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
 	int r = mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
 	if (r < 0) {
@@ -43,6 +59,8 @@ MN_EXPORT unsigned int sleep(unsigned int s)
 {
 	if (!mn_sleep_is_g())
 		return REAL(sleep)(s);
+	if (sleeps_in_kernel())
+		return MN_BLOCKING_EAGER(REAL(sleep)(s));
 	struct timespec ts = { s, 0 };
 	mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
 	return 0;

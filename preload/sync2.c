@@ -48,7 +48,7 @@ MN_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 MN_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
 	if (!RW_OURS(l))
-		return MN_BLOCKING(REAL(pthread_rwlock_rdlock)(l));
+		return MN_BLOCKING_EAGER(REAL(pthread_rwlock_rdlock)(l));
 	return mn_rwlock_rdlock(l, CLOCK_REALTIME, NULL, false);
 }
 
@@ -62,21 +62,21 @@ MN_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 MN_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return MN_BLOCKING(REAL(pthread_rwlock_timedrdlock)(l, abstime));
+		return MN_BLOCKING_EAGER(REAL(pthread_rwlock_timedrdlock)(l, abstime));
 	return mn_rwlock_rdlock(l, CLOCK_REALTIME, abstime, false);
 }
 
 MN_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return MN_BLOCKING(REAL(pthread_rwlock_clockrdlock)(l, clock, abstime));
+		return MN_BLOCKING_EAGER(REAL(pthread_rwlock_clockrdlock)(l, clock, abstime));
 	return mn_rwlock_rdlock(l, clock, abstime, false);
 }
 
 MN_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
 	if (!RW_OURS(l))
-		return MN_BLOCKING(REAL(pthread_rwlock_wrlock)(l));
+		return MN_BLOCKING_EAGER(REAL(pthread_rwlock_wrlock)(l));
 	return mn_rwlock_wrlock(l, CLOCK_REALTIME, NULL, false);
 }
 
@@ -90,14 +90,14 @@ MN_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 MN_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return MN_BLOCKING(REAL(pthread_rwlock_timedwrlock)(l, abstime));
+		return MN_BLOCKING_EAGER(REAL(pthread_rwlock_timedwrlock)(l, abstime));
 	return mn_rwlock_wrlock(l, CLOCK_REALTIME, abstime, false);
 }
 
 MN_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime)
 {
 	if (!RW_OURS(l))
-		return MN_BLOCKING(REAL(pthread_rwlock_clockwrlock)(l, clock, abstime));
+		return MN_BLOCKING_EAGER(REAL(pthread_rwlock_clockwrlock)(l, clock, abstime));
 	return mn_rwlock_wrlock(l, clock, abstime, false);
 }
 
@@ -128,7 +128,7 @@ MN_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 		return REAL(pthread_barrier_wait)(b);
 	if (!mn_barrier_is_shared(b))
 		return mn_barrier_wait(b);
-	return MN_BLOCKING(REAL(pthread_barrier_wait)(b));
+	return MN_BLOCKING_EAGER(REAL(pthread_barrier_wait)(b));
 }
 
 MN_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
@@ -175,9 +175,9 @@ static int shared_sem_wait(sem_t *s, clockid_t clock, const struct timespec *abs
 	if (kind == 0 && REAL(sem_trywait)(s) == 0)
 		return 0;
 	switch (kind) {
-	case 0: return MN_BLOCKING(REAL(sem_wait)(s));
-	case 1: return MN_BLOCKING(REAL(sem_timedwait)(s, abstime));
-	default: return MN_BLOCKING(REAL(sem_clockwait)(s, clock, abstime));
+	case 0: return MN_BLOCKING_EAGER(REAL(sem_wait)(s));
+	case 1: return MN_BLOCKING_EAGER(REAL(sem_timedwait)(s, abstime));
+	default: return MN_BLOCKING_EAGER(REAL(sem_clockwait)(s, clock, abstime));
 	}
 }
 

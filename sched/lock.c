@@ -83,6 +83,18 @@ void mn_notesleep(struct mn_note *n)
 		mn_futex_wait(&n->key, 2, NULL);
 }
 
+/* mn_notesleep that also returns, false, when a signal handler ran on
+ * this thread while it slept in the kernel (the futex wait said EINTR). */
+bool mn_notesleep_intr(struct mn_note *n)
+{
+	if (note_spin(n, 0))
+		return true;
+	while (note_prepare(n))
+		if (mn_futex_wait(&n->key, 2, NULL) == -EINTR)
+			return atomic_load_explicit(&n->key, memory_order_acquire) == 1;
+	return true;
+}
+
 bool mn_notetsleep(struct mn_note *n, int64_t deadline_ns)
 {
 	if (deadline_ns == 0) {

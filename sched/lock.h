@@ -70,6 +70,7 @@ struct mn_note {
 };
 static inline void mn_noteclear(struct mn_note *n) { atomic_store_explicit(&n->key, 0, memory_order_relaxed); }
 void mn_notesleep(struct mn_note *n);
+bool mn_notesleep_intr(struct mn_note *n);
 /* Sleep until woken or until the CLOCK_MONOTONIC time deadline_ns (0: no
  * deadline).  Returns true if woken. */
 bool mn_notetsleep(struct mn_note *n, int64_t deadline_ns);

@@ -48,6 +48,7 @@
 #include "runtime.h"
 #include "tcb.h"
 #include "join.h"
+#include "sema.h"
 #include "env.h"
 #include "sys.h"
 
@@ -682,7 +683,15 @@ static void stoplockedm(void)
 		struct p *pp = mn_releasep();
 		mn_handoffp(pp);
 	}
-	mn_notesleep(&mp->park);
+	/* The process's signals arrive here (M0).  Natively a handler that
+	 * runs while main waits in sem_wait makes it fail with EINTR: end
+	 * main's wait the way a cancellation does, flagged. */
+	while (!mn_notesleep_intr(&mp->park)) {
+		struct g *gp = mp->lockedg;
+		atomic_store_explicit(&gp->interrupted, true, memory_order_seq_cst);
+		if (!mn_sema_cancel(gp))
+			atomic_store_explicit(&gp->interrupted, false, memory_order_relaxed);
+	}
 	mn_noteclear(&mp->park);
 	struct p *pp = mp->nextp;
 	mp->nextp = NULL;

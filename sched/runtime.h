@@ -111,6 +111,10 @@ struct g {
 	char name[16];
 	uint64_t sigmask;          /* the thread's signal mask (kernel sigset); owner: the G */
 	uint64_t sigpending;       /* signals it sent itself while blocking them; owner: the G */
+	/* Set by M0 when a signal handler ran there while this (main) G was
+	 * parked in a cancellable wait: sem_wait then says EINTR, as natively
+	 * (stoplockedm). */
+	_Atomic bool interrupted;
 	void *affinity;            /* cpu_set_t recorded by pthread_setaffinity_np, malloc'd */
 	int schedpolicy;
 	int schedprio;
@@ -281,6 +285,7 @@ MN_HIDDEN int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_
 /* false when the caller holds no P (a signal handler inside another
  * call): then there is nothing to give away, and no exitsyscall. */
 MN_HIDDEN bool mn_entersyscall(void);
+MN_HIDDEN bool mn_entersyscallblock(void); /* for a call known to block */
 MN_HIDDEN void mn_exitsyscall(void);
 MN_HIDDEN bool mn_retake_syscall(struct p *pp); /* sysmon */
 MN_HIDDEN void mn_preempt_point(void);

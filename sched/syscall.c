@@ -38,6 +38,21 @@ bool mn_entersyscall(void)
 	return true;
 }
 
+/* Go's entersyscallblock, for a call known to block (a sleep, a
+ * process-shared lock that trylock found taken): hand the P off at once
+ * rather than after a sysmon tick. */
+bool mn_entersyscallblock(void)
+{
+	struct g *gp = mn_getg();
+	struct m *mp = gp->m;
+	if (mp->p == NULL)
+		return false;
+	atomic_store_explicit(&gp->status, G_SYSCALL, memory_order_relaxed);
+	mp->oldp = NULL;
+	mn_handoffp(mn_releasep());
+	return true;
+}
+
 void mn_exitsyscall(void)
 {
 	struct g *gp = mn_getg();
@@ -46,15 +61,18 @@ void mn_exitsyscall(void)
 	mp->oldp = NULL;
 	uint32_t s = P_SYSCALL;
 	/* acquire: pairs with the release of whoever held the P meanwhile */
-	if (__builtin_expect(atomic_compare_exchange_strong_explicit(&pp->status, &s, P_RUNNING, memory_order_acquire,
+	if (__builtin_expect(pp != NULL, 1) &&
+	    __builtin_expect(atomic_compare_exchange_strong_explicit(&pp->status, &s, P_RUNNING, memory_order_acquire,
 								     memory_order_relaxed), 1)) {
 		mp->p = pp;
 		pp->m = mp;
 		atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
 		return;
 	}
-	/* sysmon retook it while we were in the kernel. */
-	atomic_fetch_sub_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
+	/* sysmon retook it while we were in the kernel (or we handed it off
+	 * ourselves: entersyscallblock). */
+	if (pp)
+		atomic_fetch_sub_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) > 0) {
 		mn_lock(&mn_sched.lock);
 		struct p *np = mn_pidleget();

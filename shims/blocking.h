@@ -22,6 +22,16 @@ static inline void mn_blocking_end(const bool *entered)
 		__auto_type r_ = (call);                                       \
 		r_;                                                            \
 	})
+/* The same for a call known to block (a sleep, a process-shared lock
+ * already found taken): the P is handed off at once. */
+#define MN_BLOCKING_EAGER(call)                                                \
+	({                                                                     \
+		const bool entered_ __attribute__((cleanup(mn_blocking_end))) = \
+			mn_is_g() && mn_entersyscallblock();                   \
+		__auto_type r_ = (call);                                       \
+		r_;                                                            \
+	})
+
 /* The same for a call that waits for something (read, poll, waitpid):
  * then a G that ran 10 ms while others wait yields (mn_preempt_point). */
 #define MN_BLOCKING_WAIT(call)                                                 \

@@ -74,7 +74,7 @@ int mn_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING(mn_glibc_sync.cond_wait(cv, m));
+		return MN_BLOCKING_EAGER(mn_glibc_sync.cond_wait(cv, m));
 	return wait_common(c, m, 0);
 }
 
@@ -91,7 +91,7 @@ int mn_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clockid_t clock, c
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
 		return EINVAL; /* glibc checks the clock first */
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING(mn_glibc_sync.cond_clockwait(cv, m, clock, abstime));
+		return MN_BLOCKING_EAGER(mn_glibc_sync.cond_clockwait(cv, m, clock, abstime));
 	int64_t deadline;
 	int r = mn_abs_to_deadline(clock, abstime, &deadline);
 	if (r)
@@ -128,7 +128,7 @@ int mn_cond_destroy(pthread_cond_t *cv)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING(mn_glibc_sync.cond_destroy(cv));
+		return MN_BLOCKING_EAGER(mn_glibc_sync.cond_destroy(cv));
 	/* acquire: pairs with the waiters' release decrement */
 	while (atomic_load_explicit(&c->nwaiters, memory_order_acquire) != 0) {
 		if (mn_is_g())

@@ -34,7 +34,7 @@ int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, u
 		/* Shared: another process may wake it, so only the kernel can
 		 * wait; do it without the P.  Wakes also reach parked Gs. */
 		if ((cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET) && mn_is_g()) {
-			long r = MN_BLOCKING(mn_sys6(SYS_futex, (long)uaddr, op, val, (long)ts, 0, val3));
+			long r = MN_BLOCKING_EAGER(mn_sys6(SYS_futex, (long)uaddr, op, val, (long)ts, 0, val3));
 			*ret = r;
 			return 1;
 		}

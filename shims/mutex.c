@@ -251,8 +251,8 @@ static int shared_lock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 	if (r != EBUSY)
 		return r;
 	if (abstime)
-		return MN_BLOCKING(mn_glibc_sync.mutex_clocklock(m, clock, abstime));
-	return MN_BLOCKING(mn_glibc_sync.mutex_lock(m));
+		return MN_BLOCKING_EAGER(mn_glibc_sync.mutex_clocklock(m, clock, abstime));
+	return MN_BLOCKING_EAGER(mn_glibc_sync.mutex_lock(m));
 }
 
 int mn_mutex_lock(pthread_mutex_t *m)

@@ -64,6 +64,8 @@ restart:
 		return 0;
 	if (try)
 		return EAGAIN;
+	if (mn_is_g()) /* a flag left by an interrupted condvar wait */
+		atomic_store_explicit(&mn_getg()->interrupted, false, memory_order_relaxed);
 	int64_t deadline = 0;
 	if (abstime) {
 		int e = mn_abs_to_deadline(clock, abstime, &deadline);
@@ -96,9 +98,13 @@ restart:
 			} else if (cancelled) {
 				/* Withdraw, then act on the request; with cancellation
 				 * disabled, wait again (not cancellable now: the
-				 * request stays pending). */
+				 * request stays pending).  Main's wait ended by a
+				 * signal handler (stoplockedm) says EINTR. */
 				if (atomic_compare_exchange_weak_explicit(w, &v, v - SEM_WAITER, memory_order_relaxed,
 									  memory_order_relaxed)) {
+					if (mn_is_g() && atomic_exchange_explicit(&mn_getg()->interrupted, false,
+										  memory_order_relaxed))
+						return EINTR;
 					mn_cancel_act();
 					cancellable = false;
 					goto restart;

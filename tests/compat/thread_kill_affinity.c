@@ -6,6 +6,7 @@
 #endif
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,6 +88,51 @@ static void *self_signals(void *arg)
 	return NULL;
 }
 
+/* A signal for the process, while main waits: main's sem_wait and
+ * nanosleep end with EINTR, as natively.  The sender blocks the signal,
+ * so the kernel gives it to main. */
+static void *process_signaller(void *arg)
+{
+	(void)arg;
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	usleep(50000);
+	kill(getpid(), SIGUSR1);
+	return NULL;
+}
+
+static void main_interrupted(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART */
+	sem_t never;
+	sem_init(&never, 0, 0);
+	pthread_t t;
+	got = 0;
+	pthread_create(&t, NULL, process_signaller, NULL);
+	errno = 0;
+	int r = sem_wait(&never);
+	int e = errno;
+	printf("main's sem_wait, signal for the process: %d %s, handler ran: %s\n", r,
+	       e == EINTR ? "EINTR" : strerror(e), got == SIGUSR1 ? "yes" : "no");
+	pthread_join(t, NULL);
+	got = 0;
+	pthread_create(&t, NULL, process_signaller, NULL);
+	struct timespec ts = { 5, 0 }, rem = { 0, 0 };
+	errno = 0;
+	r = nanosleep(&ts, &rem);
+	e = errno;
+	printf("main's nanosleep(5 s), signal for the process: %d %s, time left > 4 s: %s, handler ran: %s\n", r,
+	       e == EINTR ? "EINTR" : strerror(e), rem.tv_sec >= 4 ? "yes" : "no", got == SIGUSR1 ? "yes" : "no");
+	pthread_join(t, NULL);
+	sem_destroy(&never);
+	signal(SIGUSR1, handler);
+}
+
 static const char *err(int e)
 {
 	return e == 0 ? "0" : e == EINVAL ? "EINVAL" : e == ESRCH ? "ESRCH" : strerror(e);
@@ -98,6 +144,7 @@ int main(void)
 	signal(SIGUSR2, handler);
 	signal(SIGABRT, handler);
 	signal(SIGALRM, handler);
+	main_interrupted();
 	pthread_t t, p;
 
 	pthread_create(&t, NULL, quick, NULL);
