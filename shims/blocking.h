@@ -15,22 +15,19 @@ static inline void mn_blocking_end(const bool *entered)
 		mn_exitsyscall();
 }
 
-#define MN_BLOCKING(call)                                                      \
+/* call, between enter() (mn_entersyscall or mn_entersyscallblock) and
+ * mn_exitsyscall, when the caller is a G holding a P. */
+#define MN_BLOCKING_WITH(enter, call)                                          \
 	({                                                                     \
 		const bool entered_ __attribute__((cleanup(mn_blocking_end))) = \
-			mn_is_g() && mn_entersyscall();                        \
+			mn_is_g() && enter();                                  \
 		__auto_type r_ = (call);                                       \
 		r_;                                                            \
 	})
+#define MN_BLOCKING(call) MN_BLOCKING_WITH(mn_entersyscall, call)
 /* The same for a call known to block (a sleep, a process-shared lock
  * already found taken): the P is handed off at once. */
-#define MN_BLOCKING_EAGER(call)                                                \
-	({                                                                     \
-		const bool entered_ __attribute__((cleanup(mn_blocking_end))) = \
-			mn_is_g() && mn_entersyscallblock();                   \
-		__auto_type r_ = (call);                                       \
-		r_;                                                            \
-	})
+#define MN_BLOCKING_EAGER(call) MN_BLOCKING_WITH(mn_entersyscallblock, call)
 
 /* The same for a call that waits for something (read, poll, waitpid):
  * then a G that ran 10 ms while others wait yields (mn_preempt_point). */
