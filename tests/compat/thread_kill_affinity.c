@@ -9,6 +9,7 @@
 #include <semaphore.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,6 +92,8 @@ static void *self_signals(void *arg)
 /* A signal for the process, while main waits: main's sem_wait and
  * nanosleep end with EINTR, as natively.  The sender blocks the signal,
  * so the kernel gives it to main. */
+static atomic_int main_returned;
+
 static void *process_signaller(void *arg)
 {
 	(void)arg;
@@ -98,8 +101,13 @@ static void *process_signaller(void *arg)
 	sigemptyset(&s);
 	sigaddset(&s, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);
-	usleep(50000);
-	kill(getpid(), SIGUSR1);
+	/* Again until main's call returns: a signal that came before main
+	 * reached it would not end it. */
+	while (!atomic_load(&main_returned)) {
+		usleep(50000);
+		if (!atomic_load(&main_returned))
+			kill(getpid(), SIGUSR1);
+	}
 	return NULL;
 }
 
@@ -113,19 +121,23 @@ static void main_interrupted(void)
 	sem_init(&never, 0, 0);
 	pthread_t t;
 	got = 0;
+	atomic_store(&main_returned, 0);
 	pthread_create(&t, NULL, process_signaller, NULL);
 	errno = 0;
 	int r = sem_wait(&never);
 	int e = errno;
+	atomic_store(&main_returned, 1);
 	printf("main's sem_wait, signal for the process: %d %s, handler ran: %s\n", r,
 	       e == EINTR ? "EINTR" : strerror(e), got == SIGUSR1 ? "yes" : "no");
 	pthread_join(t, NULL);
 	got = 0;
+	atomic_store(&main_returned, 0);
 	pthread_create(&t, NULL, process_signaller, NULL);
 	struct timespec ts = { 5, 0 }, rem = { 0, 0 };
 	errno = 0;
 	r = nanosleep(&ts, &rem);
 	e = errno;
+	atomic_store(&main_returned, 1);
 	printf("main's nanosleep(5 s), signal for the process: %d %s, time left > 4 s: %s, handler ran: %s\n", r,
 	       e == EINTR ? "EINTR" : strerror(e), rem.tv_sec >= 4 ? "yes" : "no", got == SIGUSR1 ? "yes" : "no");
 	pthread_join(t, NULL);
