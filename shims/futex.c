@@ -29,7 +29,7 @@ int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, u
 	if ((uintptr_t)uaddr & 3)
 		return 0; /* the kernel says EINVAL */
 	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET)
-		return 0; /* the kernel says ENOSYS */
+		return 0; /* not handled here: the kernel answers it (with ENOSYS) */
 	if (!(op & FUTEX_PRIVATE_FLAG)) {
 		/* Shared: another process may wake it, so only the kernel can
 		 * wait; do it without the P.  Wakes also reach parked Gs. */
