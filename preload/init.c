@@ -13,6 +13,7 @@ void mn_preload_resolve(void)
 	mn_libc.pthread_exit = dlsym(RTLD_NEXT, "pthread_exit");
 	mn_libc.sched_yield = dlsym(RTLD_NEXT, "sched_yield");
 	mn_libc.pthread_getattr_np = dlsym(RTLD_NEXT, "pthread_getattr_np");
+	mn_libc.sigaction = dlsym(RTLD_NEXT, "sigaction");
 	mn_libc.pthread_create = dlsym(RTLD_NEXT, "pthread_create");
 }
 

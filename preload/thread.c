@@ -1,11 +1,14 @@
 /* preload/thread.c: the pthread_* thread-lifecycle interposers. */
 #include <sched.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include "preload/preload.h"
 
 MN_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
 	mn_preload_resolve();
-	if (!mn_shim_active())
+	if (!mn_shim_start())
 		return mn_libc.pthread_create(t, attr, fn, arg);
 	return mn_thread_create(t, attr, fn, arg);
 }
@@ -85,6 +88,40 @@ MN_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_getname_np)(t, buf, len);
 	return mn_thread_getname(t, buf, len);
+}
+
+/* prctl's per-thread answers that name the calling thread: its name and
+ * its clear-child-tid address are the G's, not its M's.  Everything else
+ * is the kernel's. */
+MN_EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+	unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (mn_shim_active() && mn_is_g()) {
+		switch (option) {
+		case PR_SET_NAME: {
+			/* The kernel takes the first 15 bytes, silently. */
+			char name[16];
+			strncpy(name, (const char *)a2, 15);
+			name[15] = 0;
+			int e = mn_thread_setname(pthread_self(), name);
+			if (e) {
+				errno = e;
+				return -1;
+			}
+			return 0;
+		}
+		case PR_GET_NAME:
+			return mn_thread_getname(pthread_self(), (char *)a2, 16) ? (errno = EFAULT, -1) : 0;
+		case PR_GET_TID_ADDRESS:
+			*(int **)a2 = mn_thread_tid_address();
+			return 0;
+		}
+	}
+	return REAL(prctl)(option, a2, a3, a4, a5);
 }
 
 MN_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)

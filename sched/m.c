@@ -164,8 +164,9 @@ static void minit(struct m *mp)
 	mp->g0.ctx.fsbase = mp->tcb;
 	mn_tls_g = &mp->g0;
 	mn_signal_minit(mp);
-	/* Short sleeps (spin_poll's naps, timed idle waits) end on time. */
-	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, 1000, 0, 0, 0, 0);
+	/* The program's threads' timer slack, whichever thread made this M
+	 * (proc.c: spin_poll_slack). */
+	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, mn_sched.timerslack, 0, 0, 0, 0);
 }
 
 static void *mstart(void *arg)

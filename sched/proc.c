@@ -45,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <linux/futex.h>
 #include "runtime.h"
 #include "tcb.h"
 #include "join.h"
@@ -76,6 +78,8 @@ int mn_schedinit(void)
 		mn_printf("mnthread: %s; threads run 1:1 as native glibc threads\n", why);
 		return -ENOTSUP;
 	}
+	/* The slack the program's threads have: the initial thread's. */
+	mn_sched.timerslack = mn_sys6(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0);
 	mn_sched.nprocs = mn_env.procs;
 	mn_sched.maxmcount = mn_env.maxthreads;
 	atomic_store(&mn_sched.tidgen, 0x20000000); /* above PID_MAX_LIMIT, below FUTEX_TID_MASK */
@@ -164,6 +168,7 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	gp->startfn = fn;
 	gp->arg = arg;
 	gp->result = NULL;
+	gp->clear_tid_set = false;
 	if (pp) {
 		if (pp->goidcache == pp->goidcacheend) {
 			pp->goidcache = atomic_fetch_add_explicit(&mn_sched.goidgen, ID_BATCH,
@@ -362,6 +367,11 @@ void mn_goexit(void)
 {
 	struct g *gp = mn_getg();
 	mn_tcb_exit(gp);
+	if (gp->clear_tid_set && gp->clear_tid) {
+		/* The kernel's exit of a thread: 0, then a shared wake of one. */
+		atomic_store_explicit(gp->clear_tid, 0, memory_order_release);
+		mn_sys6(SYS_futex, (long)gp->clear_tid, FUTEX_WAKE, 1, 0, 0, 0);
+	}
 	struct m *mp = gp->m;
 	struct g *j;
 	if (!(gp->flags & G_MAIN) && may_switch_direct(mp, gp) && (j = mn_gexit_joiner(gp)) != NULL) {
@@ -521,8 +531,8 @@ static bool spin_poll(struct p *self)
 		seen_at[i] = now;
 	}
 	do {
-		/* Sleep about 2 us between looks (Ms run with a 1 us timer
-		 * slack): a pause loop here slows the busy CPUs down, which on
+		/* Sleep about 2 us between looks (with a 1 us timer slack:
+		 * spin_poll_slack): a pause loop here slows the busy CPUs down, which on
 		 * this kind of machine may be hyperthreads of ours. */
 		struct timespec nap = { 0, 2000 };
 		mn_sys6(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0);
@@ -550,6 +560,20 @@ static bool spin_poll(struct p *self)
 			return true;
 	} while (now < until);
 	return false;
+}
+
+/* Timer slack is per OS thread, and the program sees it on the thread that
+ * runs it and inherits it in the threads and children it makes, so Ms keep
+ * the one the program's threads have (mn_sched.timerslack).  Only
+ * spin_poll's naps want a short one (1 us: a default 50 us slack turns a
+ * 2 us nap into 50): they take it for their while and put it back. */
+#define SPIN_TIMERSLACK_NS 1000
+static bool spin_poll_slack(struct p *self)
+{
+	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, SPIN_TIMERSLACK_NS, 0, 0, 0, 0);
+	bool found = spin_poll(self);
+	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, mn_sched.timerslack, 0, 0, 0, 0);
+	return found;
 }
 
 /* Find a G to run, stopping the M until there is one.  Context: g0. */
@@ -599,7 +623,7 @@ top:;
 		 * hundred nanoseconds (a hand-off pair, a creating loop) costs
 		 * one futex wake per spin period instead of one per ready.  Go
 		 * gets the same damping from the usleep in its runnext steal. */
-		if (spin_poll(pp))
+		if (spin_poll_slack(pp))
 			goto top;
 	}
 	/* Nothing: give up the P, then look once more (a G readied between our

@@ -78,6 +78,12 @@ struct g {
 	struct mn_stack stack;    /* immutable while live */
 	uintptr_t tcb;            /* glibc thread pointer; immutable */
 	int fake_tid;             /* tid stored in the TCB; unique among live Gs */
+	/* set_tid_address from the G (its "clear_child_tid"), when
+	 * clear_tid_set: cleared and futex-woken at its exit, as the kernel
+	 * does for a thread.  Unset, it is the TCB's tid (ours to handle).
+	 * Owner: the G. */
+	_Atomic int *clear_tid;
+	bool clear_tid_set;
 
 	/* Start and result; owner: the G, then its joiner. */
 	void *(*startfn)(void *);
@@ -208,6 +214,7 @@ struct sched {
 	int nprocs;                /* immutable after init */
 	struct p *allp;            /* array of nprocs; immutable after init */
 	int maxmcount;             /* MN_MAXTHREADS */
+	long timerslack;           /* immutable after init: the program's threads' timer slack (ns) */
 	/* free Gs moved from Ps in batches; gflock */
 	struct mn_lock gflock;
 	struct g *gfree;
@@ -243,6 +250,7 @@ struct mn_libc {
 	void (*pthread_exit)(void *) __attribute__((noreturn));
 	int (*sched_yield)(void);
 	int (*pthread_getattr_np)(pthread_t, pthread_attr_t *);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 };
 extern struct mn_libc mn_libc MN_HIDDEN;
 
@@ -333,6 +341,8 @@ MN_HIDDEN int64_t mn_timers_next(void);
 /* signal.c */
 MN_HIDDEN void mn_signal_init(void);
 MN_HIDDEN void mn_signal_minit(struct m *mp);
+struct sigaction;
+MN_HIDDEN bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old);
 
 /* sysmon.c */
 MN_HIDDEN void mn_sysmon_init(void);

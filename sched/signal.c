@@ -1,26 +1,49 @@
-/* sched/signal.c: per-M signal stacks and the stack-overflow report.
+/* sched/signal.c: per-M signal stacks, the stack-overflow report, and the
+ * program's own dispositions of the signals the runtime keeps a handler for.
  *
  * Every M gets a sigaltstack (64 KiB: enough for the report, and later for
  * the preemption handler), so a handler installed with SA_ONSTACK runs
- * even when the G's stack is exhausted.  A SIGSEGV/SIGBUS whose address is
- * in the guard of the running G's stack prints one line,
- *   mnthread: stack overflow in thread N (stack size S)
- * and the process then dies of SIGSEGV as it would natively.  Any other
- * fault goes to the handler that was installed before ours, or to the
- * default action.  An application that installs its own handler later
- * replaces ours, as it would replace glibc's default.
- * TODO(signals capability): the per-G mask and chaining of application
- * handlers for the preemption signal.
+ * even when the G's stack is exhausted.
+ *
+ * SIGSEGV and SIGBUS always have our handler (fault) in the kernel.  What
+ * the program installed for them (before start-up, or since, through the
+ * sigaction/signal interposers) is kept here (app[]), reported to it by
+ * sigaction, and acted on by fault exactly as the kernel would:
+ *  - a fault in the guard page of a G's stack first prints one line,
+ *      mnthread: stack overflow in thread N (stack size S)
+ *    (natively the kernel can push a handler's frame only on an
+ *    alternate stack, so a handler without SA_ONSTACK is not run then);
+ *  - a handler runs with the mask it asked for (sa_mask, plus the signal
+ *    unless SA_NODEFER) and SA_RESETHAND resets the disposition first;
+ *  - SIG_IGN ignores a signal that was sent (raise, kill, tgkill) but not
+ *    a fault, which the kernel delivers with the default action;
+ *  - the default action kills the process with that signal (with a core
+ *    where the system dumps one): a fault by returning, so the access is
+ *    made again with SIG_DFL installed; a sent signal by sending it again.
+ * Rejected: letting the program's sigaction replace our handler (its
+ * query then reports ours, and a stack overflow is no longer reported).
  */
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
+#include "lock.h"
 #include "runtime.h"
 #include "sys.h"
 
 #define ALTSTACK_SIZE (64 * 1024)
 
-static struct sigaction old_segv, old_bus;
+/* The program's dispositions of SIGSEGV (app[0]) and SIGBUS (app[1]).
+ * Written under app_lock by mn_signal_app; read by fault, which copies the
+ * one it needs (a program changing a disposition while that signal is
+ * being delivered gets one or the other, as with the kernel). */
+static struct sigaction app[2];
+static struct mn_lock app_lock;
+
+static struct sigaction *app_of(int sig)
+{
+	return sig == SIGSEGV ? &app[0] : sig == SIGBUS ? &app[1] : NULL;
+}
 
 void mn_signal_minit(struct m *mp)
 {
@@ -33,40 +56,100 @@ void mn_signal_minit(struct m *mp)
 	sigaltstack(&mp->altstack, NULL);
 }
 
-static void fault(int sig, siginfo_t *si, void *uc)
+/* The default action of sig, now: the kernel's SIG_DFL, then the fault
+ * again (returning re-runs the access) or the signal sent again. */
+static void die(int sig, const siginfo_t *si)
 {
-	struct g *gp = mn_tls_g;
-	uintptr_t a = (uintptr_t)si->si_addr;
-	if (gp && !(gp->flags & (G_G0 | G_MAIN)) && gp->magic == G_MAGIC && !gp->stack.user &&
-	    gp->stack.guardsize && a >= (uintptr_t)gp->stack.map &&
-	    a < (uintptr_t)gp->stack.map + gp->stack.guardsize) {
-		mn_printf("mnthread: stack overflow in thread %lld (stack size %zu)\n",
-			  (long long)gp->goid, (size_t)(gp->stack.hi - gp->stack.lo));
-	}
-	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
-	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
-		old->sa_sigaction(sig, si, uc);
-		return;
-	}
-	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && old->sa_handler) {
-		old->sa_handler(sig);
-		return;
-	}
-	/* Default action: returning re-runs the faulting access, which now
-	 * kills the process with the original signal. */
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	sigaction(sig, &dfl, NULL);
+	mn_libc.sigaction(sig, &dfl, NULL);
+	if (si->si_code > 0)
+		return;
+	uint64_t bit = 1ULL << (sig - 1);
+	mn_sys6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&bit, 0, 8, 0, 0);
+	mn_sys6(SYS_tgkill, mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, 0,
+		0, 0);
 }
 
+/* Context: signal handler (SIGSEGV, SIGBUS) on the M's sigaltstack. */
+static void fault(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct g *gp = mn_tls_g;
+	uintptr_t a = (uintptr_t)si->si_addr;
+	bool overflow = false;
+	if (si->si_code > 0 && gp && !(gp->flags & (G_G0 | G_MAIN)) && gp->magic == G_MAGIC &&
+	    !gp->stack.user && gp->stack.guardsize && a >= (uintptr_t)gp->stack.map &&
+	    a < (uintptr_t)gp->stack.map + gp->stack.guardsize) {
+		mn_printf("mnthread: stack overflow in thread %lld (stack size %zu)\n",
+			  (long long)gp->goid, (size_t)(gp->stack.hi - gp->stack.lo));
+		overflow = true;
+	}
+	struct sigaction *slot = app_of(sig), act = *slot;
+	void (*h)(int) = act.sa_handler;
+	if (h == SIG_IGN && si->si_code <= 0)
+		return;
+	if (h == SIG_DFL || h == SIG_IGN || (overflow && !(act.sa_flags & SA_ONSTACK))) {
+		die(sig, si);
+		return;
+	}
+	/* The program's handler, with the mask the kernel would give it, on
+	 * the M and in the G's own mask (what pthread_sigmask reports); our
+	 * return (sigreturn) restores the M's, and we the G's.  A handler
+	 * that siglongjmps out sets the G's itself. */
+	uint64_t mask, extra;
+	memcpy(&mask, &uc->uc_sigmask, sizeof mask);
+	memcpy(&extra, &act.sa_mask, sizeof extra);
+	if (!(act.sa_flags & SA_NODEFER))
+		extra |= 1ULL << (sig - 1);
+	/* Never blocked: SIGKILL, SIGSTOP, glibc's SIGCANCEL and SIGSETXID. */
+	extra &= ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)) | (3ULL << (32 - 1)));
+	mask |= extra;
+	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
+	struct g *self = gp && !(gp->flags & G_G0) && gp->magic == G_MAGIC ? gp : NULL;
+	uint64_t gmask = self ? self->sigmask : 0;
+	if (self)
+		self->sigmask = gmask | extra;
+	/* The kernel resets only the handler: flags and mask stay. */
+	if (act.sa_flags & SA_RESETHAND)
+		slot->sa_handler = SIG_DFL;
+	if (act.sa_flags & SA_SIGINFO)
+		act.sa_sigaction(sig, si, ucv);
+	else
+		h(sig);
+	if (self)
+		self->sigmask = gmask;
+}
+
+/* Context: start-up, once, before any G runs. */
 void mn_signal_init(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = fault;
+	/* SA_NODEFER: a fault inside the program's handler comes back here,
+	 * which applies that handler's own SA_NODEFER. */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
+	mn_libc.sigaction(SIGSEGV, &sa, &app[0]);
+	mn_libc.sigaction(SIGBUS, &sa, &app[1]);
+}
+
+/* sigaction for a signal the runtime keeps a handler for: the program's
+ * disposition is recorded and reported, ours stays installed.  Returns
+ * false for any other signal (the caller uses the kernel's). */
+bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction *slot = app_of(sig);
+	if (!slot)
+		return false;
+	mn_lock(&app_lock);
+	struct sigaction prev = *slot;
+	if (act)
+		*slot = *act;
+	mn_unlock(&app_lock);
+	if (old)
+		*old = prev;
+	return true;
 }

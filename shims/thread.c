@@ -200,8 +200,9 @@ int mn_thread_setname(pthread_t t, const char *name)
 		return ERANGE;
 	if (gp->flags & G_MAIN) {
 		/* The main G's name is the process's comm, as natively. */
-		if (prctl(PR_SET_NAME, name) != 0)
-			return errno;
+		long r = mn_sys6(SYS_prctl, PR_SET_NAME, (long)name, 0, 0, 0, 0);
+		if (r < 0)
+			return (int)-r;
 		memcpy(main_name, name, n + 1);
 	}
 	memcpy(gp->name, name, n + 1);
@@ -264,6 +265,10 @@ void mn_thread_exit(void *res)
 
 _Atomic int mn_init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
 #define init_state mn_init_state
+/* The kernel tid of the thread running mn_shim_init while init_state is 1
+ * (written before the state leaves 0, read only by that thread's nested
+ * calls and by waiters that compare it with their own tid). */
+static _Atomic long init_tid;
 
 /* A forked child has only the forking thread: the runtime forgets the
  * parent's other Ms and threads (sched/fork.c) and goes on around it. */
@@ -273,43 +278,75 @@ static void fork_child(void)
 		mn_fork_child();
 }
 
+/* Start-up and re-entry.  Initialising the runtime calls malloc (through
+ * calloc, dlopen and ld.so's TLS allocation), and an allocator preloaded or
+ * linked beside us (jemalloc, tcmalloc, mimalloc) calls pthread_mutex_lock,
+ * pthread_once or nanosleep from inside malloc, maybe holding a lock of its
+ * own.  So:
+ *  - only our constructor, the thread-creating interposers and our main
+ *    wrapper start the runtime (mn_shim_start); every other interposer
+ *    called before that runs glibc's function (there are no Gs yet);
+ *  - a call nested inside the initialisation, on the initialising thread,
+ *    runs glibc's function: the runtime is half made, and waiting for it
+ *    would wait for ourselves;
+ *  - another thread waits until the runtime is whole.
+ * Objects a nested call touches stay valid for us afterwards: a mutex's
+ * lock word and owner are glibc's (shims/layout.h), and a once word keeps
+ * glibc's encoding (shims/once.c). */
 void mn_shim_init(void)
 {
 	int z = 0;
 	if (atomic_load_explicit(&init_state, memory_order_acquire) >= 2)
 		return;
+	long self = mn_sys3(SYS_gettid, 0, 0, 0);
+	if (atomic_load_explicit(&init_tid, memory_order_relaxed) == self)
+		return; /* nested inside our own initialisation */
 	if (!atomic_compare_exchange_strong(&init_state, &z, 1)) {
 		while (atomic_load_explicit(&init_state, memory_order_acquire) < 2)
 			mn_sys3(SYS_sched_yield, 0, 0, 0);
 		return;
 	}
+	atomic_store_explicit(&init_tid, self, memory_order_relaxed);
 	if (mn_schedinit() != 0) {
+		atomic_store_explicit(&init_tid, 0, memory_order_relaxed);
 		atomic_store_explicit(&init_state, 3, memory_order_release);
 		return;
 	}
-	prctl(PR_GET_NAME, main_name);
+	mn_sys6(SYS_prctl, PR_GET_NAME, (long)main_name, 0, 0, 0, 0);
 	int init_pid = (int)mn_sys3(SYS_getpid, 0, 0, 0);
 	/* The main thread becomes the main G, locked to M0.  Initialised from
 	 * another thread (a library's helper thread), main stays foreign. */
-	if (mn_gettid() == init_pid) {
+	if (self == init_pid) {
 		struct g *gp = mn_main_attach();
 		mn_sig_main_init(gp);
 	}
 	pthread_atfork(NULL, NULL, fork_child);
+	atomic_store_explicit(&init_tid, 0, memory_order_relaxed);
 	atomic_store_explicit(&init_state, 2, memory_order_release);
 }
 
+/* Not yet active: before start-up has begun, or nested inside it on the
+ * initialising thread, glibc's function runs; another thread waits for
+ * the runtime to be whole. */
 bool mn_shim_active_slow(void)
 {
 	int s = atomic_load_explicit(&init_state, memory_order_acquire);
-	if (s != 2) {
-		if (s == 3)
+	if (s == 1) {
+		if (atomic_load_explicit(&init_tid, memory_order_relaxed) == mn_sys3(SYS_gettid, 0, 0, 0))
 			return false;
-		mn_shim_init();
-		if (atomic_load_explicit(&init_state, memory_order_acquire) != 2)
-			return false;
+		while ((s = atomic_load_explicit(&init_state, memory_order_acquire)) == 1)
+			mn_sys3(SYS_sched_yield, 0, 0, 0);
 	}
+	if (s != 2)
+		return false;
 	return !mn_tls_vfork_child;
+}
+
+bool mn_shim_start(void)
+{
+	if (atomic_load_explicit(&init_state, memory_order_acquire) == 0)
+		mn_shim_init();
+	return mn_shim_active();
 }
 
 __thread int mn_tls_vfork_child;
@@ -376,6 +413,46 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 pid_t mn_thread_gettid(void)
 {
 	return mn_tcb_self_tid();
+}
+
+/* set_tid_address(2) from a G: the address is the G's, not its M's (the
+ * kernel would clear the M's at the M's exit, and the M's own must stay
+ * glibc's); the answer is the G's id, as gettid's. */
+pid_t mn_thread_set_tid_address(int *addr)
+{
+	struct g *gp = mn_getg();
+	gp->clear_tid = (_Atomic int *)addr;
+	gp->clear_tid_set = true;
+	return mn_tcb_self_tid();
+}
+
+/* prctl(PR_GET_TID_ADDRESS) from a G: what set_tid_address set, or the
+ * TCB's tid, where glibc points a thread's. */
+int *mn_thread_tid_address(void)
+{
+	struct g *gp = mn_getg();
+	if (gp->clear_tid_set)
+		return (int *)gp->clear_tid;
+	return mn_tcb_field(gp->tcb, TCBF_TID);
+}
+
+/* tgkill/tkill from a G to an id: its own id is itself (the signal is
+ * raised for it, as raise does).  Returns 1 with *ret (0 or -errno) when
+ * handled; 0 to let the kernel answer (another G's id is no kernel tid:
+ * ESRCH, as for a thread that has exited, never a signal to the wrong
+ * thread.  TODO(signals capability): deliver to that G). */
+int mn_thread_tgkill(long pid, long tid, int sig, long *ret)
+{
+	if (tid != mn_tcb_self_tid())
+		return 0;
+	if (pid != -1 && pid != mn_sys3(SYS_getpid, 0, 0, 0))
+		return 0;
+	if (sig < 0 || sig >= 65) { /* _NSIG */
+		*ret = -EINVAL;
+		return 1;
+	}
+	*ret = sig == 0 ? 0 : -mn_sig_raise_self(sig);
+	return 1;
 }
 
 /* pthread_kill on a G, with glibc's answers: EINVAL for a bad or internal

@@ -13,7 +13,8 @@
 extern __thread int mn_tls_vfork_child MN_SHIM; /* set in a vfork child (vfork.S) */
 extern _Atomic int mn_init_state MN_SHIM;        /* 2: the runtime is up */
 MN_SHIM bool mn_shim_active_slow(void);
-/* Whether interposers use the runtime (initialising it on first use).  A
+/* Whether interposers use the runtime (false before start-up, and inside
+ * it on the initialising thread: shims/thread.c, "Start-up").  A
  * vfork child shares its parent's TCB and must never switch Gs. */
 static inline bool mn_shim_active(void)
 {
@@ -22,6 +23,9 @@ static inline bool mn_shim_active(void)
 	return mn_shim_active_slow();
 }
 MN_SHIM void mn_shim_init(void);          /* idempotent; any thread */
+/* mn_shim_active, starting the runtime first if nobody has: for the
+ * interposers that create threads (see shims/thread.c, "Start-up"). */
+MN_SHIM bool mn_shim_start(void);
 MN_SHIM int mn_thread_main(int (*main)(int, char **, char **), int argc, char **argv, char **envp);
 
 MN_SHIM int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
@@ -41,6 +45,10 @@ MN_SHIM int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param
 MN_SHIM bool mn_thread_is_g(pthread_t t);
 #include <sys/types.h>
 MN_SHIM pid_t mn_thread_gettid(void);
+MN_SHIM pid_t mn_thread_set_tid_address(int *addr);
+MN_SHIM int *mn_thread_tid_address(void);
+/* pid -1: tkill.  1 when handled (*ret: 0 or -errno), 0: the kernel's. */
+MN_SHIM int mn_thread_tgkill(long pid, long tid, int sig, long *ret);
 MN_SHIM int mn_thread_kill(pthread_t t, int sig);
 MN_SHIM int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t));
 #include <sched.h>

@@ -1,0 +1,81 @@
+/* preload/signal.c: sigaction and the signal() family, for the signals the
+ * runtime keeps a handler for (SIGSEGV, SIGBUS: sched/signal.c).  The
+ * program's disposition of those is recorded and reported back as its own;
+ * every other signal goes to glibc.  glibc's signal(), bsd_signal() and
+ * sysv_signal() call its sigaction internally, where no interposer sees
+ * it, so they are here too, with glibc's flags. */
+#include <signal.h>
+#include <string.h>
+#include "preload/preload.h"
+
+static bool owned(int sig)
+{
+	return (sig == SIGSEGV || sig == SIGBUS) && mn_shim_active();
+}
+
+MN_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!owned(sig))
+		return REAL(sigaction)(sig, act, old);
+	mn_signal_app(sig, act, old);
+	return 0;
+}
+
+/* signal() with the given flags and mask; SIG_ERR and EINVAL for a bad
+ * signal or handler, as glibc. */
+static __sighandler_t set_handler(int sig, __sighandler_t h, int flags, bool mask_self)
+{
+	struct sigaction sa, old;
+	if (h == SIG_ERR || sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	if (mask_self)
+		sigaddset(&sa.sa_mask, sig);
+	if (sigaction(sig, &sa, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* BSD semantics (glibc's signal and bsd_signal): the handler stays, the
+ * signal is blocked while it runs, calls restart (unless siginterrupt
+ * said otherwise for sig, which only glibc knows: not for SIGSEGV/SIGBUS). */
+MN_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
+{
+	if (!owned(sig))
+		return REAL(signal)(sig, h);
+	return set_handler(sig, h, SA_RESTART, true);
+}
+
+MN_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t h)
+{
+	if (!owned(sig))
+		return REAL(bsd_signal)(sig, h);
+	return set_handler(sig, h, SA_RESTART, true);
+}
+
+/* System V semantics: one-shot, not blocked while it runs, no restart. */
+MN_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
+{
+	if (!owned(sig))
+		return REAL(sysv_signal)(sig, h);
+	return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, false);
+}
+
+/* tgkill(3) (glibc 2.30) to the caller's own id: the G's (see gettid). */
+MN_EXPORT int tgkill(pid_t pid, pid_t tid, int sig)
+{
+	long ret;
+	if (mn_shim_active() && mn_is_g() && mn_thread_tgkill(pid, tid, sig, &ret)) {
+		if (ret < 0) {
+			errno = (int)-ret;
+			return -1;
+		}
+		return 0;
+	}
+	return REAL(tgkill)(pid, tid, sig);
+}
