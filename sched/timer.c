@@ -9,6 +9,8 @@
  * TODO(blocking capability): per-P heaps, and the netpoller's epoll_wait
  * as the idle sleep.
  */
+#include <string.h>
+#include <sys/mman.h>
 #include "runtime.h"
 #include "sys.h"
 
@@ -72,19 +74,31 @@ static void set_next(void)
 	atomic_store_explicit(&timers.next, timers.n ? timers.heap[0]->when : 0, memory_order_relaxed);
 }
 
-#include <stdlib.h>
+/* The heap's array grows by doubling, in memory from the kernel: never
+ * from malloc, which may be an allocator that locks through our futex and
+ * so parks the G holding timers.lock (tcmalloc does). */
+static void grow_locked(void)
+{
+	int cap = timers.cap ? timers.cap * 2 : 512; /* 512 pointers: one 4 KiB page */
+	size_t bytes = (size_t)cap * sizeof *timers.heap;
+	long r = mn_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r < 0 && r > -4096)
+		mn_throw("timer_add: out of memory");
+	struct mn_timer **h = (struct mn_timer **)r;
+	if (timers.heap) {
+		memcpy(h, timers.heap, (size_t)timers.n * sizeof *h);
+		mn_sys6(SYS_munmap, (long)timers.heap, (long)((size_t)timers.cap * sizeof *h), 0, 0, 0, 0);
+	}
+	timers.heap = h;
+	timers.cap = cap;
+}
+
 /* Context: timers.lock held. */
 static void add_locked(struct mn_timer *t)
 {
 	atomic_store_explicit(&t->running, 0, memory_order_relaxed);
-	if (timers.n == timers.cap) {
-		int cap = timers.cap ? timers.cap * 2 : 64;
-		struct mn_timer **h = realloc(timers.heap, (size_t)cap * sizeof *h);
-		if (!h)
-			mn_throw("timer_add: out of memory");
-		timers.heap = h;
-		timers.cap = cap;
-	}
+	if (timers.n == timers.cap)
+		grow_locked();
 	t->idx = timers.n;
 	timers.heap[timers.n++] = t;
 	up(t->idx);
