@@ -29,7 +29,8 @@
 # against mnthread (one that fails natively but passes under mnthread is
 # only noted).
 #
-# PYTEST_MODULES overrides the module list (for a quicker subset).
+# PYTEST_MODULES overrides the module list (for a quicker subset); module
+# names given as arguments override both.
 # Prints how long the native and mnthread runs took.
 #
 # A test that crashes or hangs under mnthread is run once more alone; if
@@ -39,7 +40,13 @@
 # test package).
 
 py=/usr/bin/python3.11
-modules=${PYTEST_MODULES:-"test_threading test_thread test_queue test_threading_local"}
+# Modules: the arguments (python_futures.sh passes its own), else
+# PYTEST_MODULES, else the threading modules.
+if [ $# -gt 0 ]; then
+	modules=$*
+else
+	modules=${PYTEST_MODULES:-"test_threading test_thread test_queue test_threading_local"}
+fi
 limit=${PYTEST_TIMEOUT:-120}
 reruns=${PYTEST_RERUNS:-2}
 # PYTEST_IGNORE: a regrtest --ignore pattern left out of both runs
