@@ -15,8 +15,9 @@
  *    alternate stack, so a handler without SA_ONSTACK is not run then);
  *  - a handler runs with the mask it asked for (sa_mask, plus the signal
  *    unless SA_NODEFER) and SA_RESETHAND resets the disposition first;
- *  - SIG_IGN ignores a signal that was sent (raise, kill, tgkill) but not
- *    a fault, which the kernel delivers with the default action;
+ *  - SIG_IGN is put in the kernel as well, so a signal sent while it is
+ *    ignored is discarded at once, as natively; a fault then kills with
+ *    the default action (the kernel forces it), without the report;
  *  - the default action kills the process with that signal (with a core
  *    where the system dumps one): a fault by returning, so the access is
  *    made again with SIG_DFL installed; a sent signal by sending it again.
@@ -122,8 +123,8 @@ static void fault(int sig, siginfo_t *si, void *ucv)
 		self->sigmask = gmask;
 }
 
-/* Context: start-up, once, before any G runs. */
-void mn_signal_init(void)
+/* Put our handler (fault) in the kernel for sig; *old gets what was there. */
+static void install(int sig, struct sigaction *old)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -132,8 +133,20 @@ void mn_signal_init(void)
 	 * which applies that handler's own SA_NODEFER. */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	mn_libc.sigaction(SIGSEGV, &sa, &app[0]);
-	mn_libc.sigaction(SIGBUS, &sa, &app[1]);
+	mn_libc.sigaction(sig, &sa, old);
+}
+
+/* Context: start-up, once, before any G runs. */
+void mn_signal_init(void)
+{
+	for (int i = 0; i < 2; i++) {
+		int sig = i == 0 ? SIGSEGV : SIGBUS;
+		install(sig, &app[i]);
+		/* Ignored before start-up: stays ignored in the kernel too
+		 * (mn_signal_app). */
+		if (app[i].sa_handler == SIG_IGN)
+			mn_libc.sigaction(sig, &app[i], NULL);
+	}
 }
 
 /* sigaction for a signal the runtime keeps a handler for: the program's
@@ -146,8 +159,20 @@ bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old)
 		return false;
 	mn_lock(&app_lock);
 	struct sigaction prev = *slot;
-	if (act)
+	if (act) {
 		*slot = *act;
+		/* SIG_IGN goes to the kernel too: a signal sent while it is
+		 * ignored is then discarded when it is sent, as natively, not
+		 * handled later (a kill() lands on M0 whenever it next runs)
+		 * with whatever disposition the program has by then.  A fault
+		 * while ignored still kills (the kernel's forced SIG_DFL); it is
+		 * only not reported as a stack overflow. */
+		bool ign = act->sa_handler == SIG_IGN, was_ign = prev.sa_handler == SIG_IGN;
+		if (ign)
+			mn_libc.sigaction(sig, act, NULL);
+		else if (was_ign)
+			install(sig, NULL);
+	}
 	mn_unlock(&app_lock);
 	if (old)
 		*old = prev;
