@@ -311,8 +311,10 @@ void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reaso
 	gswitch(gp, PEND_PARK);
 }
 
-/* Ready a G in G_WAITING.  Context: any (G, g0 with or without P, foreign). */
-void mn_goready(struct g *gp)
+/* Ready a G in G_WAITING: in runnext when next (a hand-off from the
+ * running G: it runs next, in the readier's time slice), else behind the
+ * local queue.  Context: any (G, g0 with or without P, foreign). */
+static void ready(struct g *gp, bool next)
 {
 	/* One waker per park (whoever took the waiter off its list, or won
 	 * waitsel), so no CAS: the check only catches runtime bugs. */
@@ -322,7 +324,7 @@ void mn_goready(struct g *gp)
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
 	if (pp) {
-		mn_runqput(pp, gp, true);
+		mn_runqput(pp, gp, next);
 	} else {
 		mn_lock(&mn_sched.lock);
 		mn_globrunqput(gp);
@@ -330,6 +332,14 @@ void mn_goready(struct g *gp)
 	}
 	mn_wakep();
 }
+
+void mn_goready(struct g *gp) { ready(gp, true); }
+
+/* A wake-up that is no hand-off (a time-out): the G queues behind the
+ * runnable ones.  In runnext, a thread whose short timed wait keeps
+ * expiring would run before them on every round, for ever: with one P,
+ * a locked main thread in a sem_timedwait loop starved the poster. */
+void mn_goready_tail(struct g *gp) { ready(gp, false); }
 
 /* exitsyscall found no idle P: switch to g0 (the M has no P, so no direct
  * switch), which queues gp and waits for a P. */
@@ -779,7 +789,7 @@ static void parktimer_fire(struct mn_timer *t)
 	 * deleted, or never added), and the G cannot start another while
 	 * this callback runs (mn_timer_del waits for it). */
 	if (sel_timeout(gp, pt->seq << 2 | SEL_ARMED))
-		mn_goready(gp);
+		mn_goready_tail(gp);
 }
 
 /* The unlockf of a timed park (on g0 or the next G, after the switch). */

@@ -260,6 +260,7 @@ MN_HIDDEN struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_s
 MN_HIDDEN void mn_newproc_start(struct g *gp);
 MN_HIDDEN void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reason);
 MN_HIDDEN void mn_goready(struct g *gp);
+MN_HIDDEN void mn_goready_tail(struct g *gp); /* a time-out: behind the queue */
 MN_HIDDEN void mn_gosched(void);         /* yield */
 MN_HIDDEN void mn_goexit(void) __attribute__((noreturn));
 MN_HIDDEN void mn_gentry(struct g *gp);
