@@ -6,29 +6,12 @@
 #include "shims/sync.h"
 #include "shims/mutex_fast.h"
 
-static void resolve_sync(void)
-{
-	if (mn_glibc_sync.mutex_lock)
-		return;
-	mn_glibc_sync.mutex_init = dlsym(RTLD_NEXT, "pthread_mutex_init");
-	mn_glibc_sync.mutex_trylock = dlsym(RTLD_NEXT, "pthread_mutex_trylock");
-	mn_glibc_sync.mutex_unlock = dlsym(RTLD_NEXT, "pthread_mutex_unlock");
-	mn_glibc_sync.mutex_clocklock = dlsym(RTLD_NEXT, "pthread_mutex_clocklock");
-	mn_glibc_sync.cond_wait = dlvsym(RTLD_NEXT, "pthread_cond_wait", "GLIBC_2.3.2");
-	mn_glibc_sync.cond_clockwait = dlsym(RTLD_NEXT, "pthread_cond_clockwait");
-	mn_glibc_sync.cond_signal = dlvsym(RTLD_NEXT, "pthread_cond_signal", "GLIBC_2.3.2");
-	mn_glibc_sync.cond_broadcast = dlvsym(RTLD_NEXT, "pthread_cond_broadcast", "GLIBC_2.3.2");
-	mn_glibc_sync.cond_destroy = dlvsym(RTLD_NEXT, "pthread_cond_destroy", "GLIBC_2.3.2");
-	__atomic_store_n(&mn_glibc_sync.mutex_lock, dlsym(RTLD_NEXT, "pthread_mutex_lock"), __ATOMIC_RELEASE);
-}
-__attribute__((constructor(102))) static void sync_init(void) { resolve_sync(); }
-
 /* Before the runtime is up (or in 1:1 mode) everything is glibc's. */
-#define SYNC_ACTIVE() (mn_glibc_sync.mutex_lock && mn_shim_active())
+#define SYNC_ACTIVE() mn_shim_active()
 
 MN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
-	resolve_sync();
+	mn_real_resolve(); /* mn_mutex_init runs glibc's init first */
 	return mn_mutex_init(m, attr);
 }
 
@@ -36,19 +19,15 @@ MN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (__builtin_expect(SYNC_ACTIVE(), 1) && mn_mutex_lock_fast(m))
 		return 0;
-	if (!SYNC_ACTIVE()) {
-		resolve_sync();
-		return mn_glibc_sync.mutex_lock(m);
-	}
+	if (!SYNC_ACTIVE())
+		return REAL(pthread_mutex_lock)(m);
 	return mn_mutex_lock(m);
 }
 
 MN_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-	if (!SYNC_ACTIVE()) {
-		resolve_sync();
-		return mn_glibc_sync.mutex_trylock(m);
-	}
+	if (!SYNC_ACTIVE())
+		return REAL(pthread_mutex_trylock)(m);
 	return mn_mutex_trylock(m);
 }
 
@@ -56,10 +35,8 @@ MN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	if (__builtin_expect(SYNC_ACTIVE(), 1) && mn_mutex_unlock_fast(m))
 		return 0;
-	if (!SYNC_ACTIVE()) {
-		resolve_sync();
-		return mn_glibc_sync.mutex_unlock(m);
-	}
+	if (!SYNC_ACTIVE())
+		return REAL(pthread_mutex_unlock)(m);
 	return mn_mutex_unlock(m);
 }
 
@@ -79,10 +56,8 @@ MN_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const
 
 MN_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	if (!SYNC_ACTIVE()) {
-		resolve_sync();
-		return mn_glibc_sync.cond_wait(c, m);
-	}
+	if (!SYNC_ACTIVE())
+		return REAL(pthread_cond_wait)(c, m);
 	return mn_cond_wait(c, m);
 }
 
@@ -103,19 +78,15 @@ MN_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 
 MN_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
-	if (!SYNC_ACTIVE()) {
-		resolve_sync();
-		return mn_glibc_sync.cond_signal(c);
-	}
+	if (!SYNC_ACTIVE())
+		return REAL(pthread_cond_signal)(c);
 	return mn_cond_signal(c);
 }
 
 MN_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
-	if (!SYNC_ACTIVE()) {
-		resolve_sync();
-		return mn_glibc_sync.cond_broadcast(c);
-	}
+	if (!SYNC_ACTIVE())
+		return REAL(pthread_cond_broadcast)(c);
 	return mn_cond_broadcast(c);
 }
 

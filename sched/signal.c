@@ -63,7 +63,7 @@ static void die(int sig, const siginfo_t *si)
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	mn_libc.sigaction(sig, &dfl, NULL);
+	mn_os.sigaction(sig, &dfl, NULL);
 	if (si->si_code > 0)
 		return;
 	uint64_t bit = 1ULL << (sig - 1);
@@ -132,8 +132,8 @@ void mn_signal_init(void)
 	 * which applies that handler's own SA_NODEFER. */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	mn_libc.sigaction(SIGSEGV, &sa, &app[0]);
-	mn_libc.sigaction(SIGBUS, &sa, &app[1]);
+	mn_os.sigaction(SIGSEGV, &sa, &app[0]);
+	mn_os.sigaction(SIGBUS, &sa, &app[1]);
 }
 
 /* sigaction for a signal the runtime keeps a handler for: the program's

@@ -19,6 +19,7 @@
 #include <linux/futex.h>
 #include "shims/layout.h"
 #include "shims/sync.h"
+#include "shims/hooks.h"
 #include "shims/mutex_fast.h"
 #include "shims/blocking.h"
 #include "shims/thread.h"
@@ -27,7 +28,7 @@
 #include "sched/tcb.h"
 #include "sched/sys.h"
 
-struct mn_glibc_sync mn_glibc_sync;
+struct mn_glibc_hooks mn_glibc;
 
 /* The calling thread's tid as its TCB says (fake for Gs, real otherwise). */
 #define self_tid() mn_tcb_self_tid()
@@ -182,7 +183,7 @@ static int glibc_lock(pthread_mutex_t *m, int64_t deadline)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	for (;;) {
-		int r = mn_glibc_sync.mutex_trylock(m);
+		int r = mn_glibc.mutex_trylock(m);
 		if (r == ENOTRECOVERABLE &&
 		    ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)self_tid()) {
 			/* glibc's trylock leaves the word taken here; its lock
@@ -231,7 +232,7 @@ static inline bool private_glibc(struct mn_mutex *mx)
 
 int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
-	int r = mn_glibc_sync.mutex_init(m, attr);
+	int r = mn_glibc.mutex_init(m, attr);
 	int robust = 0, pshared = PTHREAD_PROCESS_PRIVATE;
 	if (r == 0 && attr) {
 		pthread_mutexattr_getrobust(attr, &robust);
@@ -247,12 +248,12 @@ int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
  * so they are blocking calls. */
 static int shared_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
 {
-	int r = mn_glibc_sync.mutex_trylock(m);
+	int r = mn_glibc.mutex_trylock(m);
 	if (r != EBUSY)
 		return r;
 	if (abstime)
-		return MN_BLOCKING_EAGER(mn_glibc_sync.mutex_clocklock(m, clock, abstime));
-	return MN_BLOCKING_EAGER(mn_glibc_sync.mutex_lock(m));
+		return MN_BLOCKING_EAGER(mn_glibc.mutex_clocklock(m, clock, abstime));
+	return MN_BLOCKING_EAGER(mn_glibc.mutex_lock(m));
 }
 
 int mn_mutex_lock(pthread_mutex_t *m)
@@ -271,7 +272,7 @@ int mn_mutex_trylock(pthread_mutex_t *m)
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
 	if (c)
-		return c < 0 ? -c : mn_glibc_sync.mutex_trylock(m);
+		return c < 0 ? -c : mn_glibc.mutex_trylock(m);
 	return lock_common(mx, type, 0, true);
 }
 
@@ -282,7 +283,7 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 	if (c > 0 && private_glibc(mx)) {
 		if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
 			return EINVAL;
-		int r = mn_glibc_sync.mutex_trylock(m);
+		int r = mn_glibc.mutex_trylock(m);
 		if (r != EBUSY)
 			return r;
 		int64_t deadline;
@@ -311,13 +312,13 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 		return 0;
 	int type, c = classify(mx, &type);
 	if (c > 0 && private_glibc(mx)) {
-		int r = mn_glibc_sync.mutex_unlock(m);
+		int r = mn_glibc.mutex_unlock(m);
 		if (r == 0)
 			mn_sema_wake(&mx->lock, 1);
 		return r;
 	}
 	if (c)
-		return c < 0 ? -c : mn_glibc_sync.mutex_unlock(m);
+		return c < 0 ? -c : mn_glibc.mutex_unlock(m);
 	if (type == PTHREAD_MUTEX_RECURSIVE) {
 		if (mx->owner != self_tid())
 			return EPERM;

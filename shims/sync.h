@@ -5,19 +5,6 @@
 #include <time.h>
 #include <stdint.h>
 #define MN_SHIM __attribute__((visibility("hidden")))
-struct mn_glibc_sync {
-	int (*mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
-	int (*mutex_lock)(pthread_mutex_t *);
-	int (*mutex_trylock)(pthread_mutex_t *);
-	int (*mutex_unlock)(pthread_mutex_t *);
-	int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
-	int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
-	int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
-	int (*cond_signal)(pthread_cond_t *);
-	int (*cond_broadcast)(pthread_cond_t *);
-	int (*cond_destroy)(pthread_cond_t *);
-};
-extern struct mn_glibc_sync mn_glibc_sync MN_SHIM;
 
 MN_SHIM int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr);
 MN_SHIM int mn_mutex_lock(pthread_mutex_t *m);

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include "shims/thread.h"
 #include "shims/sync.h"
+#include "shims/hooks.h"
 #include "sched/runtime.h"
 #include "sched/join.h"
 #include "sched/tcb.h"
@@ -71,7 +72,7 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 			prio = cur->schedprio;
 		} else {
 			struct sched_param sp;
-			if (pthread_getschedparam(pthread_self(), &policy, &sp) == 0)
+			if (mn_glibc.getschedparam(pthread_self(), &policy, &sp) == 0)
 				prio = sp.sched_priority;
 			else
 				policy = SCHED_OTHER;
@@ -168,7 +169,7 @@ int mn_thread_getattr(pthread_t t, pthread_attr_t *attr)
 	if (gp->flags & G_MAIN) {
 		/* The process stack: glibc knows it (it reads no tid for it). */
 		pthread_attr_destroy(attr);
-		return mn_libc.pthread_getattr_np(t, attr);
+		return mn_glibc.getattr_np(t, attr);
 	}
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_relaxed));
 	pthread_attr_setdetachstate(attr, js == JS_DETACHED ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
@@ -252,14 +253,6 @@ int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
 MN_HIDDEN struct g *mn_main_attach(void);
 MN_HIDDEN void mn_main_exited(void) __attribute__((noreturn));
 MN_HIDDEN void mn_tcb_run_key_destructors(uintptr_t tcb);
-
-void mn_thread_exit(void *res)
-{
-	/* glibc's pthread_exit stores res in the TCB and unwinds (C++
-	 * destructors, cleanup handlers) to the G's entry, or, for main, to
-	 * mn_thread_main. */
-	mn_libc.pthread_exit(res);
-}
 
 /* ------------------------------------------------------------ start-up */
 
@@ -482,7 +475,7 @@ int mn_thread_kill(pthread_t t, int sig)
 
 /* pthread_cancel on a G: glibc's answer for a thread that has exited (0,
  * nothing to do); else sched/cancel.c. */
-int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t))
+int mn_thread_cancel(pthread_t t)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
@@ -490,7 +483,7 @@ int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t))
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
-	return mn_cancel_g(gp, t, real_cancel);
+	return mn_cancel_g(gp, t, mn_glibc.cancel);
 }
 
 /* CPU affinity of a G: Gs run on whichever M has a P, so a mask set on one

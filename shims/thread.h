@@ -34,7 +34,6 @@ MN_SHIM int mn_thread_tryjoin(pthread_t t, void **res);
 /* clock: CLOCK_REALTIME or CLOCK_MONOTONIC; abstime NULL waits forever. */
 MN_SHIM int mn_thread_clockjoin(pthread_t t, void **res, clockid_t clock, const struct timespec *abstime);
 MN_SHIM int mn_thread_detach(pthread_t t);
-MN_SHIM void mn_thread_exit(void *res) __attribute__((noreturn));
 MN_SHIM int mn_thread_yield(void);
 MN_SHIM int mn_thread_getattr(pthread_t t, pthread_attr_t *attr);
 MN_SHIM int mn_thread_setname(pthread_t t, const char *name);
@@ -50,7 +49,7 @@ MN_SHIM int *mn_thread_tid_address(void);
 /* pid -1: tkill.  1 when handled (*ret: 0 or -errno), 0: the kernel's. */
 MN_SHIM int mn_thread_tgkill(long pid, long tid, int sig, long *ret);
 MN_SHIM int mn_thread_kill(pthread_t t, int sig);
-MN_SHIM int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t));
+MN_SHIM int mn_thread_cancel(pthread_t t);
 #include <sched.h>
 MN_SHIM int mn_thread_getaffinity(pthread_t t, size_t size, cpu_set_t *set);
 MN_SHIM int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set);
