@@ -11,6 +11,7 @@
 #include "shims/sync.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
+#include "shims/poison.h" /* last */
 
 /* glibc's limit: count must leave room in its internal counters. */
 #define BARRIER_MAX (UINT_MAX / 2)

@@ -20,6 +20,7 @@
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 /* nwaiters counts the waiters between their unlock of the mutex and their
  * wake-up: a waiter counts itself while it still holds the mutex (so a

@@ -16,6 +16,7 @@
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 static bool still_val(const void *addr, void *arg)
 {

@@ -27,6 +27,7 @@
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 struct mn_glibc_hooks mn_glibc;
 

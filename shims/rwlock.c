@@ -21,6 +21,7 @@
 #include "sched/sema.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
+#include "shims/poison.h" /* last */
 
 #define self_tid() mn_tcb_self_tid()
 

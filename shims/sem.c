@@ -17,6 +17,7 @@
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 bool mn_sem_is_ours(sem_t *s)
 {

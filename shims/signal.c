@@ -16,6 +16,7 @@
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 /* Never blocked: SIGCANCEL and SIGSETXID (glibc keeps them out of every
  * mask), SIGKILL and SIGSTOP (the kernel ignores them in a mask). */

@@ -9,6 +9,7 @@
 #include "sched/runtime.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
+#include "shims/poison.h" /* last */
 
 bool mn_sleep_is_g(void)
 {

@@ -20,6 +20,7 @@
 #include "sched/join.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 /* glibc's struct pthread_attr (stable since 2.x): the one flag we need
  * is "a stack address was set", which no getter reports. */
