@@ -6,8 +6,6 @@
 #include "preload/preload.h"
 
 
-int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
-
 MN_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
 {
 	if (!mn_preload_start())

@@ -20,7 +20,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include "preload/real.h"
+#include "shims/start.h"
 #include "shims/thread.h"
+#include "shims/signal.h"
+#include "shims/sleep.h"
 #include "sched/runtime.h"
 
 #define MN_EXPORT __attribute__((visibility("default")))

@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <string.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/barrier.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "shims/poison.h" /* last */

@@ -13,7 +13,9 @@
 #include <limits.h>
 #include <string.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/cond.h"
+#include "shims/mutex.h"
+#include "shims/sleep.h"
 #include "shims/hooks.h"
 #include "shims/blocking.h"
 #include "sched/runtime.h"

@@ -10,7 +10,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include "shims/sync.h"
+#include "shims/futex.h"
+#include "shims/sleep.h"
 #include "shims/thread.h"
 #include "shims/blocking.h"
 #include "sched/runtime.h"

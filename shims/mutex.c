@@ -18,7 +18,8 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/mutex.h"
+#include "shims/sleep.h"
 #include "shims/hooks.h"
 #include "shims/mutex_fast.h"
 #include "shims/blocking.h"
@@ -360,26 +361,5 @@ int mn_mutex_cond_check(pthread_mutex_t *m)
 	type = kind & MUTEX_KIND_MASK;
 	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
 		return mx->owner == tid && atomic_load_explicit(&mx->lock, memory_order_relaxed) ? 0 : EPERM;
-	return 0;
-}
-
-int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)
-{
-	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-		return EINVAL;
-	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
-		return EINVAL;
-	if (abs->tv_sec < 0) {
-		*out = 1;
-		return 0;
-	}
-	struct timespec now;
-	clock_gettime(clock, &now);
-	int64_t dsec = (int64_t)abs->tv_sec - now.tv_sec;
-	const int64_t cap = 100LL * 365 * 86400; /* a century: "forever" without overflow */
-	if (dsec > cap)
-		dsec = cap;
-	int64_t rel = dsec * 1000000000 + (abs->tv_nsec - now.tv_nsec);
-	*out = rel <= 0 ? 1 : mn_nanotime() + rel;
 	return 0;
 }

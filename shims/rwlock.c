@@ -15,7 +15,8 @@
 #include <errno.h>
 #include <limits.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/rwlock.h"
+#include "shims/sleep.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"

@@ -12,7 +12,8 @@
 #include <limits.h>
 #include <semaphore.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/sem.h"
+#include "shims/sleep.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"

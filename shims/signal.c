@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include "shims/signal.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"

@@ -6,7 +6,7 @@
 #define SPIN_FREE 1
 #define SPIN_HELD 0
 #include <errno.h>
-#include "shims/sync.h"
+#include "shims/barrier.h"
 #include "sched/runtime.h"
 #include "shims/poison.h" /* last */
 

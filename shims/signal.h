@@ -1,0 +1,16 @@
+/* shims/signal.h: per-G signal masks and pending signals (shims/signal.c). */
+#ifndef MN_SHIMS_SIGNAL_H
+#define MN_SHIMS_SIGNAL_H
+#include <signal.h>
+#include <stdint.h>
+#include "shims/shim.h"
+
+MN_SHIM uint64_t mn_sig_creator_mask(void);
+struct g;
+MN_SHIM void mn_sig_main_init(struct g *gp);
+MN_SHIM int mn_sigmask(int how, const sigset_t *set, sigset_t *old);
+MN_SHIM int mn_sig_pending(sigset_t *set);
+MN_SHIM int mn_sig_take_pending(const sigset_t *set);
+/* Raise sig for the calling G, as raise does: 0 or an error number. */
+MN_SHIM int mn_sig_raise_self(int sig);
+#endif
