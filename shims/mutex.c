@@ -7,8 +7,10 @@
  * P could be running the owner, then park on the word's address
  * (sched/sema.c) and retry on wake-up (the classic futex mutex).
  * Robust, priority-inheritance, priority-protect and process-shared
- * mutexes stay glibc's: the kernel knows their owners by real tid.
- * TODO(blocking capability): call those between entersyscall/exitsyscall.
+ * mutexes are glibc's (classify, and shims/layout.h): its trylock and
+ * unlock keep their state; a process-private one waits by parking the G
+ * on the lock word (glibc_lock), a process-shared one in glibc's lock as
+ * a blocking call (shared_lock).
  * Starvation mode (Go's sync.Mutex): a waiter that has waited more than
  * 1 ms marks the mutex starving; from then on unlock hands the lock
  * straight to the oldest waiter (the word stays locked, so nobody can

@@ -21,7 +21,7 @@
 
 /* Never blocked: SIGCANCEL and SIGSETXID (glibc keeps them out of every
  * mask), SIGKILL and SIGSTOP (the kernel ignores them in a mask). */
-#define INTERNAL_MASK ((1ULL << (32 - 1)) | (1ULL << (33 - 1)) | (1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
+#define INTERNAL_MASK ((1ULL << (MN_SIGCANCEL - 1)) | (1ULL << (MN_SIGSETXID - 1)) | (1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
 
 static uint64_t kernel_mask(void)
 {

@@ -5,6 +5,13 @@
 #include <stdint.h>
 #include "shims/shim.h"
 
+/* glibc's internal signals, the first two real-time ones (its __SIGRTMIN
+ * and __SIGRTMIN + 1): SIGCANCEL carries pthread_cancel, SIGSETXID makes
+ * set*id calls process-wide.  The application may not send or block them
+ * (pthread_kill: EINVAL).  Signals run from 1 to _NSIG - 1 (64). */
+#define MN_SIGCANCEL 32
+#define MN_SIGSETXID 33
+
 MN_SHIM uint64_t mn_sig_creator_mask(void);
 struct g;
 MN_SHIM void mn_sig_main_init(struct g *gp);

@@ -313,7 +313,7 @@ int mn_thread_tgkill(long pid, long tid, int sig, long *ret)
 		return 0;
 	if (pid != -1 && pid != mn_sys3(SYS_getpid, 0, 0, 0))
 		return 0;
-	if (sig < 0 || sig >= 65) { /* _NSIG */
+	if (sig < 0 || sig >= _NSIG) {
 		*ret = -EINVAL;
 		return 1;
 	}
@@ -331,12 +331,12 @@ int mn_thread_kill(pthread_t t, int sig)
 	struct g *gp = lookup(t);
 	if (!gp)
 		return ESRCH;
-	if (sig == 32 || sig == 33) /* SIGCANCEL, SIGSETXID: glibc's own */
+	if (sig == MN_SIGCANCEL || sig == MN_SIGSETXID)
 		return EINVAL;
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
-	if (sig < 0 || sig >= 65) /* _NSIG: the kernel's EINVAL */
+	if (sig < 0 || sig >= _NSIG) /* the kernel's EINVAL */
 		return EINVAL;
 	if (sig == 0)
 		return 0;
