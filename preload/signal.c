@@ -1,4 +1,4 @@
-/* preload/signal.c: per-G signal masks (shims/signal.c); sigaction and
+/* preload/signal.c: per-G signal masks (shims/sigmask.c); sigaction and
  * the signal() family, for the signals the runtime keeps a handler for
  * (SIGSEGV, SIGBUS: sched/signal.c).  The program's disposition of those is recorded and reported back as its own;
  * every other signal goes to glibc.  glibc's signal(), bsd_signal() and
@@ -8,7 +8,7 @@
 #include <string.h>
 #include "preload/preload.h"
 
-/* Signal masks are per thread, so per G (shims/signal.c). */
+/* Signal masks are per thread, so per G (shims/sigmask.c). */
 MN_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	if (!mn_shim_active() || !mn_is_g())

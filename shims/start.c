@@ -23,7 +23,7 @@
 #include <pthread.h>
 #include "shims/start.h"
 #include "shims/thread.h"
-#include "shims/signal.h"
+#include "shims/sigmask.h"
 #include "sched/runtime.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
@@ -103,15 +103,6 @@ bool mn_shim_start(void)
 	if (atomic_load_explicit(&init_state, memory_order_acquire) == 0)
 		mn_shim_init();
 	return mn_shim_active();
-}
-
-__thread int mn_tls_vfork_child;
-
-/* vfork.S: the syscall failed. */
-int mn_vfork_failed(int err)
-{
-	errno = err;
-	return -1;
 }
 
 static int (*user_main)(int, char **, char **);

@@ -7,7 +7,7 @@
 #include "shims/shim.h"
 
 /* Runtime readiness: false in 1:1 mode (glibc refused) or a vfork child. */
-extern __thread int mn_tls_vfork_child MN_SHIM; /* set in a vfork child (vfork.S) */
+extern __thread int mn_tls_vfork_child MN_SHIM; /* set in a vfork child (sched/arch: vfork.S, arch.c) */
 extern _Atomic int mn_init_state MN_SHIM;        /* 2: the runtime is up */
 MN_SHIM bool mn_shim_active_slow(void);
 /* Whether interposers use the runtime (false before start-up, and inside

@@ -14,7 +14,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include "shims/thread.h"
-#include "shims/signal.h"
+#include "shims/sigmask.h"
 #include "shims/start.h"
 #include "shims/sleep.h"
 #include "shims/hooks.h"

@@ -1,4 +1,4 @@
-/* shims/signal.c: per-thread signal masks.
+/* shims/sigmask.c: per-thread signal masks.
  *
  * Every G has its own mask, inherited from its creator or taken from the
  * pthread_attr_setsigmask_np attribute, as natively; pthread_sigmask and
@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include "shims/signal.h"
+#include "shims/sigmask.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"

@@ -1,6 +1,6 @@
-/* shims/signal.h: per-G signal masks and pending signals (shims/signal.c). */
-#ifndef MN_SHIMS_SIGNAL_H
-#define MN_SHIMS_SIGNAL_H
+/* shims/sigmask.h: per-G signal masks and pending signals (shims/sigmask.c). */
+#ifndef MN_SHIMS_SIGMASK_H
+#define MN_SHIMS_SIGMASK_H
 #include <signal.h>
 #include <stdint.h>
 #include "shims/shim.h"
