@@ -81,7 +81,15 @@ void mn_real_resolve(void)
 	if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE) || resolving)
 		return;
 	resolving = true;
-	fill_hooks(); /* the bootstrap values, for calls nested in dlsym */
+	/* Calls nested in dlsym may reach glibc's mutex through the hooks
+	 * (an allocator initialising its mutex): the bootstrap values, unless
+	 * another thread's resolution has filled them already. */
+	if (!mn_glibc.mutex_lock) {
+		mn_glibc.mutex_init = real_pthread_mutex_init;
+		mn_glibc.mutex_trylock = real_pthread_mutex_trylock;
+		mn_glibc.mutex_unlock = real_pthread_mutex_unlock;
+		mn_glibc.mutex_lock = real_pthread_mutex_lock;
+	}
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		void *p = lookup(&table[i]);
 		if (p)
