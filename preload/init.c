@@ -1,7 +1,7 @@
 /* preload/init.c: start-up.  The constructor resolves the next
  * definitions and initialises the runtime on the main thread; our
  * __libc_start_main wraps main so that pthread_exit from main unwinds to
- * us (shims/thread.c: mn_thread_main). */
+ * us (shims/start.c: mn_thread_main). */
 #include "preload/preload.h"
 
 __attribute__((constructor(101))) static void mn_preload_init(void)

@@ -1,5 +1,6 @@
-/* shims/thread.c: pthread_create, join, detach, exit and friends, with
- * glibc's semantics and error codes, on top of sched/.
+/* shims/thread.c: pthread_create, join, detach, names, scheduling
+ * parameters, kill, cancel and affinity, with glibc's semantics and error
+ * codes, on top of sched/.
  *
  * pthread_t is the G's TCB address, so glibc's own pthread_self and
  * pthread_equal stay correct; we find the G from a pthread_t through that
