@@ -13,13 +13,20 @@ MN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 	return mn_mutex_init(m, attr);
 }
 
+/* Lock and unlock: the uncontended case inline, the rest out of line, so
+ * that the fast path stays a leaf. */
+static __attribute__((noinline, cold)) int lock_slow(pthread_mutex_t *m)
+{
+	if (!mn_shim_active())
+		return REAL(pthread_mutex_lock)(m);
+	return mn_mutex_lock(m);
+}
+
 MN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (__builtin_expect(mn_shim_active(), 1) && mn_mutex_lock_fast(m))
 		return 0;
-	if (!mn_shim_active())
-		return REAL(pthread_mutex_lock)(m);
-	return mn_mutex_lock(m);
+	return lock_slow(m);
 }
 
 MN_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -29,13 +36,18 @@ MN_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 	return mn_mutex_trylock(m);
 }
 
+static __attribute__((noinline, cold)) int unlock_slow(pthread_mutex_t *m)
+{
+	if (!mn_shim_active())
+		return REAL(pthread_mutex_unlock)(m);
+	return mn_mutex_unlock(m);
+}
+
 MN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	if (__builtin_expect(mn_shim_active(), 1) && mn_mutex_unlock_fast(m))
 		return 0;
-	if (!mn_shim_active())
-		return REAL(pthread_mutex_unlock)(m);
-	return mn_mutex_unlock(m);
+	return unlock_slow(m);
 }
 
 MN_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
