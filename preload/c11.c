@@ -6,11 +6,9 @@
 #include "preload/preload.h"
 
 
-int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
-
 MN_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
 {
-	if (!mn_shim_start())
+	if (!mn_preload_start())
 		return REAL(thrd_create)(thr, func, arg);
 	pthread_t t;
 	int e = mn_thread_create_int(&t, func, arg);

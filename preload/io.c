@@ -127,7 +127,7 @@ MN_EXPORT int pclose(FILE *f) { return BLOCKING(pclose, f); }
 MN_EXPORT int pause(void) { return BLOCKING(pause); }
 MN_EXPORT int sigsuspend(const sigset_t *mask) { return BLOCKING(sigsuspend, mask); }
 /* A signal the thread sent itself while blocking it is pending for it
- * alone (shims/signal.c): sigwait takes it first. */
+ * alone (shims/sigmask.c): sigwait takes it first. */
 static int own_pending(const sigset_t *set, siginfo_t *info)
 {
 	if (!mn_shim_active() || !mn_is_g())

@@ -1,12 +1,44 @@
-/* preload/signal.c: sigaction and the signal() family, for the signals the
- * runtime keeps a handler for (SIGSEGV, SIGBUS: sched/signal.c).  The
- * program's disposition of those is recorded and reported back as its own;
+/* preload/signal.c: per-G signal masks (shims/sigmask.c); sigaction and
+ * the signal() family, for the signals the runtime keeps a handler for
+ * (SIGSEGV, SIGBUS: sched/signal.c).  The program's disposition of those is recorded and reported back as its own;
  * every other signal goes to glibc.  glibc's signal(), bsd_signal() and
  * sysv_signal() call its sigaction internally, where no interposer sees
  * it, so they are here too, with glibc's flags. */
 #include <signal.h>
 #include <string.h>
 #include "preload/preload.h"
+
+/* Signal masks are per thread, so per G (shims/sigmask.c). */
+MN_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return REAL(pthread_sigmask)(how, set, old);
+	return mn_sigmask(how, set, old);
+}
+
+MN_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return REAL(sigprocmask)(how, set, old);
+	int e = mn_sigmask(how, set, old);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+MN_EXPORT int sigpending(sigset_t *set)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return REAL(sigpending)(set);
+	int e = mn_sig_pending(set);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
 
 static bool owned(int sig)
 {

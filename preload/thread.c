@@ -7,9 +7,8 @@
 
 MN_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-	mn_preload_resolve();
-	if (!mn_shim_start())
-		return mn_libc.pthread_create(t, attr, fn, arg);
+	if (!mn_preload_start())
+		return REAL(pthread_create)(t, attr, fn, arg);
 	return mn_thread_create(t, attr, fn, arg);
 }
 
@@ -168,7 +167,7 @@ MN_EXPORT int pthread_cancel(pthread_t t)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_cancel)(t);
-	return mn_thread_cancel(t, REAL(pthread_cancel));
+	return mn_thread_cancel(t);
 }
 
 /* raise is pthread_kill of oneself (glibc's, which sends to the OS

@@ -146,7 +146,7 @@ static void newm(struct p *pp, bool spinning)
 	/* raw: pthread_sigmask may be interposed; sigfillset left SIGCANCEL and SIGSETXID out. */
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	pthread_t th;
-	int r = mn_libc.pthread_create(&th, &attr, mstart, mp);
+	int r = mn_os.thread_create(&th, &attr, mstart, mp);
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
 	pthread_attr_destroy(&attr);
 	if (r != 0) {

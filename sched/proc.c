@@ -57,7 +57,7 @@
 struct sched mn_sched;
 bool mn_inited;
 __thread struct g *mn_tls_g;
-struct mn_libc mn_libc;
+struct mn_os_hooks mn_os;
 
 static void execute(struct g *gp, bool inheritTime);
 static struct g *findrunnable(bool *inheritTime);

@@ -242,17 +242,7 @@ static inline bool mn_is_g(void)
 }
 
 /* ---------------------------------------------------------------- libc hooks */
-/* Functions of the next definition (glibc), filled by preload/ at init. */
-struct mn_libc {
-	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-	int (*pthread_join)(pthread_t, void **);
-	int (*pthread_detach)(pthread_t);
-	void (*pthread_exit)(void *) __attribute__((noreturn));
-	int (*sched_yield)(void);
-	int (*pthread_getattr_np)(pthread_t, pthread_attr_t *);
-	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
-};
-extern struct mn_libc mn_libc MN_HIDDEN;
+#include "sched/hooks.h"
 
 /* ---------------------------------------------------------------- proc.c */
 MN_HIDDEN int mn_schedinit(void);        /* 0 or -errno */

@@ -64,7 +64,7 @@ static void die(int sig, const siginfo_t *si)
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
-	mn_libc.sigaction(sig, &dfl, NULL);
+	mn_os.sigaction(sig, &dfl, NULL);
 	if (si->si_code > 0)
 		return;
 	uint64_t bit = 1ULL << (sig - 1);
@@ -133,7 +133,7 @@ static void install(int sig, struct sigaction *old)
 	 * which applies that handler's own SA_NODEFER. */
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	mn_libc.sigaction(sig, &sa, old);
+	mn_os.sigaction(sig, &sa, old);
 }
 
 /* Context: start-up, once, before any G runs. */
@@ -145,7 +145,7 @@ void mn_signal_init(void)
 		/* Ignored before start-up: stays ignored in the kernel too
 		 * (mn_signal_app). */
 		if (app[i].sa_handler == SIG_IGN)
-			mn_libc.sigaction(sig, &app[i], NULL);
+			mn_os.sigaction(sig, &app[i], NULL);
 	}
 }
 
@@ -169,7 +169,7 @@ bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old)
 		 * only not reported as a stack overflow. */
 		bool ign = act->sa_handler == SIG_IGN, was_ign = prev.sa_handler == SIG_IGN;
 		if (ign)
-			mn_libc.sigaction(sig, act, NULL);
+			mn_os.sigaction(sig, act, NULL);
 		else if (was_ign)
 			install(sig, NULL);
 	}

@@ -196,7 +196,7 @@ void mn_sysmon_start_slow(void)
 	sigset_t all, old;
 	sigfillset(&all);
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
-	if (mn_libc.pthread_create(&th, &attr, sysmon, NULL) != 0)
+	if (mn_os.thread_create(&th, &attr, sysmon, NULL) != 0)
 		mn_throw("cannot start the sysmon thread");
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
 	pthread_attr_destroy(&attr);

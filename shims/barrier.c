@@ -8,9 +8,10 @@
 #include <limits.h>
 #include <string.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/barrier.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
+#include "shims/poison.h" /* last */
 
 /* glibc's limit: count must leave room in its internal counters. */
 #define BARRIER_MAX (UINT_MAX / 2)

@@ -13,11 +13,16 @@
 #include <limits.h>
 #include <string.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/cond.h"
+#include "shims/mutex.h"
+#include "shims/sleep.h"
+#include "shims/hooks.h"
 #include "shims/blocking.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
+#include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 /* nwaiters counts the waiters between their unlock of the mutex and their
  * wake-up: a waiter counts itself while it still holds the mutex (so a
@@ -74,7 +79,7 @@ int mn_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING_EAGER(mn_glibc_sync.cond_wait(cv, m));
+		return MN_BLOCKING_EAGER(mn_glibc.cond_wait(cv, m));
 	return wait_common(c, m, 0);
 }
 
@@ -91,7 +96,7 @@ int mn_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clockid_t clock, c
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
 		return EINVAL; /* glibc checks the clock first */
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING_EAGER(mn_glibc_sync.cond_clockwait(cv, m, clock, abstime));
+		return MN_BLOCKING_EAGER(mn_glibc.cond_clockwait(cv, m, clock, abstime));
 	int64_t deadline;
 	int r = mn_abs_to_deadline(clock, abstime, &deadline);
 	if (r)
@@ -112,7 +117,7 @@ static int wake(pthread_cond_t *cv, int n)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return n == 1 ? mn_glibc_sync.cond_signal(cv) : mn_glibc_sync.cond_broadcast(cv);
+		return n == 1 ? mn_glibc.cond_signal(cv) : mn_glibc.cond_broadcast(cv);
 	if (atomic_load_explicit(&c->nwaiters, memory_order_relaxed) == 0)
 		return 0;
 	/* Under the bucket lock, so that a waiter's check (seq unchanged, also
@@ -128,13 +133,13 @@ int mn_cond_destroy(pthread_cond_t *cv)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING_EAGER(mn_glibc_sync.cond_destroy(cv));
+		return MN_BLOCKING_EAGER(mn_glibc.cond_destroy(cv));
 	/* acquire: pairs with the waiters' release decrement */
 	while (atomic_load_explicit(&c->nwaiters, memory_order_acquire) != 0) {
 		if (mn_is_g())
 			mn_gosched();
-		else
-			sched_yield();
+		else /* raw: sched_yield is our own interposer */
+			mn_sys3(SYS_sched_yield, 0, 0, 0);
 	}
 	return 0;
 }

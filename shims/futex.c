@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include "shims/sync.h"
+#include "shims/futex.h"
+#include "shims/sleep.h"
 #include "shims/thread.h"
 #include "shims/blocking.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 static bool still_val(const void *addr, void *arg)
 {

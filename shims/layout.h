@@ -32,11 +32,15 @@ _Static_assert(offsetof(struct mn_mutex, nusers) == offsetof(pthread_mutex_t, __
 #define MUTEX_PRIO_PROTECT  64
 #define MUTEX_PSHARED       128
 #define MUTEX_ELISION_FLAGS (256 | 512)
-/* Kinds glibc keeps: robust and process-shared (their owners are known
- * by tid, to the kernel at process death and to our G exit, which walks
- * the robust list as the kernel does).  Priority inheritance and priority
- * protection are accepted and recorded but, among Gs, have no priorities
- * to act on: those mutexes behave as their base kind, ours. */
+/* Kinds glibc keeps: any with a bit of MUTEX_GLIBC_KINDS or
+ * MUTEX_PRIO_BITS (classify() in shims/mutex.c).  glibc's trylock and
+ * unlock keep their state: the owner's tid in the lock word (known to the
+ * kernel at process death and to our G exit, which walks the robust list
+ * as the kernel does), EOWNERDEAD, the priority ceiling.  A
+ * process-private one waits by parking the G on the lock word, a
+ * process-shared one in glibc's lock, as a blocking call.  A private
+ * priority-inherit mutex so never reaches the kernel's PI futex: among Gs
+ * there are no priorities to act on, and nobody is boosted. */
 #define MUTEX_GLIBC_KINDS   (MUTEX_ROBUST | MUTEX_PSHARED)
 #define MUTEX_PRIO_BITS     (MUTEX_PRIO_INHERIT | MUTEX_PRIO_PROTECT | 0xfff80000)
 

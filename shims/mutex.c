@@ -7,8 +7,10 @@
  * P could be running the owner, then park on the word's address
  * (sched/sema.c) and retry on wake-up (the classic futex mutex).
  * Robust, priority-inheritance, priority-protect and process-shared
- * mutexes stay glibc's: the kernel knows their owners by real tid.
- * TODO(blocking capability): call those between entersyscall/exitsyscall.
+ * mutexes are glibc's (classify, and shims/layout.h): its trylock and
+ * unlock keep their state; a process-private one waits by parking the G
+ * on the lock word (glibc_lock), a process-shared one in glibc's lock as
+ * a blocking call (shared_lock).
  * Starvation mode (Go's sync.Mutex): a waiter that has waited more than
  * 1 ms marks the mutex starving; from then on unlock hands the lock
  * straight to the oldest waiter (the word stays locked, so nobody can
@@ -18,7 +20,9 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/mutex.h"
+#include "shims/sleep.h"
+#include "shims/hooks.h"
 #include "shims/mutex_fast.h"
 #include "shims/blocking.h"
 #include "shims/thread.h"
@@ -26,8 +30,9 @@
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
-struct mn_glibc_sync mn_glibc_sync;
+struct mn_glibc_hooks mn_glibc;
 
 /* The calling thread's tid as its TCB says (fake for Gs, real otherwise). */
 #define self_tid() mn_tcb_self_tid()
@@ -182,7 +187,7 @@ static int glibc_lock(pthread_mutex_t *m, int64_t deadline)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	for (;;) {
-		int r = mn_glibc_sync.mutex_trylock(m);
+		int r = mn_glibc.mutex_trylock(m);
 		if (r == ENOTRECOVERABLE &&
 		    ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)self_tid()) {
 			/* glibc's trylock leaves the word taken here; its lock
@@ -231,7 +236,7 @@ static inline bool private_glibc(struct mn_mutex *mx)
 
 int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
-	int r = mn_glibc_sync.mutex_init(m, attr);
+	int r = mn_glibc.mutex_init(m, attr);
 	int robust = 0, pshared = PTHREAD_PROCESS_PRIVATE;
 	if (r == 0 && attr) {
 		pthread_mutexattr_getrobust(attr, &robust);
@@ -247,12 +252,12 @@ int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
  * so they are blocking calls. */
 static int shared_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
 {
-	int r = mn_glibc_sync.mutex_trylock(m);
+	int r = mn_glibc.mutex_trylock(m);
 	if (r != EBUSY)
 		return r;
 	if (abstime)
-		return MN_BLOCKING_EAGER(mn_glibc_sync.mutex_clocklock(m, clock, abstime));
-	return MN_BLOCKING_EAGER(mn_glibc_sync.mutex_lock(m));
+		return MN_BLOCKING_EAGER(mn_glibc.mutex_clocklock(m, clock, abstime));
+	return MN_BLOCKING_EAGER(mn_glibc.mutex_lock(m));
 }
 
 int mn_mutex_lock(pthread_mutex_t *m)
@@ -271,7 +276,7 @@ int mn_mutex_trylock(pthread_mutex_t *m)
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
 	if (c)
-		return c < 0 ? -c : mn_glibc_sync.mutex_trylock(m);
+		return c < 0 ? -c : mn_glibc.mutex_trylock(m);
 	return lock_common(mx, type, 0, true);
 }
 
@@ -282,7 +287,7 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 	if (c > 0 && private_glibc(mx)) {
 		if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
 			return EINVAL;
-		int r = mn_glibc_sync.mutex_trylock(m);
+		int r = mn_glibc.mutex_trylock(m);
 		if (r != EBUSY)
 			return r;
 		int64_t deadline;
@@ -311,13 +316,13 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 		return 0;
 	int type, c = classify(mx, &type);
 	if (c > 0 && private_glibc(mx)) {
-		int r = mn_glibc_sync.mutex_unlock(m);
+		int r = mn_glibc.mutex_unlock(m);
 		if (r == 0)
 			mn_sema_wake(&mx->lock, 1);
 		return r;
 	}
 	if (c)
-		return c < 0 ? -c : mn_glibc_sync.mutex_unlock(m);
+		return c < 0 ? -c : mn_glibc.mutex_unlock(m);
 	if (type == PTHREAD_MUTEX_RECURSIVE) {
 		if (mx->owner != self_tid())
 			return EPERM;
@@ -358,26 +363,5 @@ int mn_mutex_cond_check(pthread_mutex_t *m)
 	type = kind & MUTEX_KIND_MASK;
 	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
 		return mx->owner == tid && atomic_load_explicit(&mx->lock, memory_order_relaxed) ? 0 : EPERM;
-	return 0;
-}
-
-int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)
-{
-	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-		return EINVAL;
-	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
-		return EINVAL;
-	if (abs->tv_sec < 0) {
-		*out = 1;
-		return 0;
-	}
-	struct timespec now;
-	clock_gettime(clock, &now);
-	int64_t dsec = (int64_t)abs->tv_sec - now.tv_sec;
-	const int64_t cap = 100LL * 365 * 86400; /* a century: "forever" without overflow */
-	if (dsec > cap)
-		dsec = cap;
-	int64_t rel = dsec * 1000000000 + (abs->tv_nsec - now.tv_nsec);
-	*out = rel <= 0 ? 1 : mn_nanotime() + rel;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include "shims/thread.h"
 #include "sched/sema.h"
+#include "shims/poison.h" /* last */
 
 enum { ONCE_INIT = 0, ONCE_RUNNING = 1, ONCE_DONE = 2 };
 

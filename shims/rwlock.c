@@ -15,12 +15,14 @@
 #include <errno.h>
 #include <limits.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/rwlock.h"
+#include "shims/sleep.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
+#include "shims/poison.h" /* last */
 
 #define self_tid() mn_tcb_self_tid()
 
@@ -65,8 +67,22 @@ static bool wr_blocked(const void *addr, void *arg)
 	return atomic_load_explicit(&rw->state, memory_order_seq_cst) != 0;
 }
 
-static int wait_deadline(clockid_t clock, const struct timespec *abstime, int64_t *deadline)
+/* glibc validates the clock and the time before trying the lock. */
+static bool bad_time(clockid_t clock, const struct timespec *abstime)
 {
+	return abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
+			   abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000);
+}
+
+/* The first try failed: EBUSY for a trylock, EDEADLK when the caller is
+ * the writer, else 0 and the deadline to wait until (0: forever). */
+static int before_wait(struct mn_rwlock *rw, bool try, clockid_t clock, const struct timespec *abstime,
+		       int64_t *deadline)
+{
+	if (try)
+		return EBUSY;
+	if (rw->cur_writer == self_tid() && (atomic_load(&rw->state) & RW_WRITER))
+		return EDEADLK;
 	*deadline = 0;
 	if (!abstime)
 		return 0;
@@ -93,18 +109,12 @@ static void release_wake(struct mn_rwlock *rw)
 int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime, bool try)
 {
 	struct mn_rwlock *rw = (struct mn_rwlock *)l;
-	/* glibc validates the clock and the time before trying the lock. */
-	if (abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
-			abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
+	if (bad_time(clock, abstime))
 		return EINVAL;
 	if (try_rd(rw))
 		return 0;
-	if (try)
-		return EBUSY;
-	if (rw->cur_writer == self_tid() && (atomic_load(&rw->state) & RW_WRITER))
-		return EDEADLK;
 	int64_t deadline;
-	int e = wait_deadline(clock, abstime, &deadline);
+	int e = before_wait(rw, try, clock, abstime, &deadline);
 	if (e)
 		return e;
 	for (;;) {
@@ -121,21 +131,15 @@ int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 int mn_rwlock_wrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec *abstime, bool try)
 {
 	struct mn_rwlock *rw = (struct mn_rwlock *)l;
-	/* glibc validates the clock and the time before trying the lock. */
-	if (abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
-			abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
+	if (bad_time(clock, abstime))
 		return EINVAL;
 	int tid = self_tid();
 	if (try_wr(rw)) {
 		rw->cur_writer = tid;
 		return 0;
 	}
-	if (try)
-		return EBUSY;
-	if (rw->cur_writer == tid && (atomic_load(&rw->state) & RW_WRITER))
-		return EDEADLK;
 	int64_t deadline;
-	int e = wait_deadline(clock, abstime, &deadline);
+	int e = before_wait(rw, try, clock, abstime, &deadline);
 	if (e)
 		return e;
 	for (;;) {

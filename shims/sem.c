@@ -12,11 +12,13 @@
 #include <limits.h>
 #include <semaphore.h>
 #include "shims/layout.h"
-#include "shims/sync.h"
+#include "shims/sem.h"
+#include "shims/sleep.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 bool mn_sem_is_ours(sem_t *s)
 {

@@ -5,10 +5,12 @@
  * TODO: an absolute CLOCK_REALTIME sleep does not follow clock jumps made
  * during the sleep (the deadline is converted once). */
 #include <errno.h>
-#include "shims/thread.h"
+#include "shims/sleep.h"
+#include "shims/start.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
+#include "shims/poison.h" /* last */
 
 bool mn_sleep_is_g(void)
 {
@@ -68,4 +70,25 @@ int mn_sleep_abs(clockid_t clock, const struct timespec *abs)
 		return 0;
 	}
 	return park_until(mn_nanotime() + rel);
+}
+
+int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)
+{
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL;
+	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
+		return EINVAL;
+	if (abs->tv_sec < 0) {
+		*out = 1;
+		return 0;
+	}
+	struct timespec now;
+	clock_gettime(clock, &now);
+	int64_t dsec = (int64_t)abs->tv_sec - now.tv_sec;
+	const int64_t cap = 100LL * 365 * 86400; /* a century: "forever" without overflow */
+	if (dsec > cap)
+		dsec = cap;
+	int64_t rel = dsec * 1000000000 + (abs->tv_nsec - now.tv_nsec);
+	*out = rel <= 0 ? 1 : mn_nanotime() + rel;
+	return 0;
 }

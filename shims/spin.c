@@ -6,8 +6,9 @@
 #define SPIN_FREE 1
 #define SPIN_HELD 0
 #include <errno.h>
-#include "shims/sync.h"
+#include "shims/barrier.h"
 #include "sched/runtime.h"
+#include "shims/poison.h" /* last */
 
 /* 100 pauses: about a microsecond, longer than any sane spin-locked
  * critical section, shorter than a useless time slice. */

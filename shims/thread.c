@@ -1,5 +1,6 @@
-/* shims/thread.c: pthread_create, join, detach, exit and friends, with
- * glibc's semantics and error codes, on top of sched/.
+/* shims/thread.c: pthread_create, join, detach, names, scheduling
+ * parameters, kill, cancel and affinity, with glibc's semantics and error
+ * codes, on top of sched/.
  *
  * pthread_t is the G's TCB address, so glibc's own pthread_self and
  * pthread_equal stay correct; we find the G from a pthread_t through that
@@ -14,11 +15,15 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include "shims/thread.h"
-#include "shims/sync.h"
+#include "shims/sigmask.h"
+#include "shims/start.h"
+#include "shims/sleep.h"
+#include "shims/hooks.h"
 #include "sched/runtime.h"
 #include "sched/join.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 /* glibc's struct pthread_attr (stable since 2.x): the one flag we need
  * is "a stack address was set", which no getter reports. */
@@ -35,6 +40,12 @@ struct glibc_attr {
 _Static_assert(sizeof(struct glibc_attr) <= sizeof(pthread_attr_t), "pthread_attr_t layout");
 
 static char main_name[16];
+
+/* The main thread's name, as the process's comm at start-up. */
+void mn_thread_main_name_init(void)
+{
+	mn_sys6(SYS_prctl, PR_GET_NAME, (long)main_name, 0, 0, 0, 0);
+}
 
 int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
@@ -71,7 +82,7 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 			prio = cur->schedprio;
 		} else {
 			struct sched_param sp;
-			if (pthread_getschedparam(pthread_self(), &policy, &sp) == 0)
+			if (mn_glibc.getschedparam(pthread_self(), &policy, &sp) == 0)
 				prio = sp.sched_priority;
 			else
 				policy = SCHED_OTHER;
@@ -168,7 +179,7 @@ int mn_thread_getattr(pthread_t t, pthread_attr_t *attr)
 	if (gp->flags & G_MAIN) {
 		/* The process stack: glibc knows it (it reads no tid for it). */
 		pthread_attr_destroy(attr);
-		return mn_libc.pthread_getattr_np(t, attr);
+		return mn_glibc.getattr_np(t, attr);
 	}
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_relaxed));
 	pthread_attr_setdetachstate(attr, js == JS_DETACHED ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
@@ -249,150 +260,6 @@ int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
 	return 0;
 }
 
-MN_HIDDEN struct g *mn_main_attach(void);
-MN_HIDDEN void mn_main_exited(void) __attribute__((noreturn));
-MN_HIDDEN void mn_tcb_run_key_destructors(uintptr_t tcb);
-
-void mn_thread_exit(void *res)
-{
-	/* glibc's pthread_exit stores res in the TCB and unwinds (C++
-	 * destructors, cleanup handlers) to the G's entry, or, for main, to
-	 * mn_thread_main. */
-	mn_libc.pthread_exit(res);
-}
-
-/* ------------------------------------------------------------ start-up */
-
-_Atomic int mn_init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
-#define init_state mn_init_state
-/* The kernel tid of the thread running mn_shim_init while init_state is 1
- * (written before the state leaves 0, read only by that thread's nested
- * calls and by waiters that compare it with their own tid). */
-static _Atomic long init_tid;
-
-/* A forked child has only the forking thread: the runtime forgets the
- * parent's other Ms and threads (sched/fork.c) and goes on around it. */
-static void fork_child(void)
-{
-	if (atomic_load_explicit(&init_state, memory_order_acquire) == 2)
-		mn_fork_child();
-}
-
-/* Start-up and re-entry.  Initialising the runtime calls malloc (through
- * calloc, dlopen and ld.so's TLS allocation), and an allocator preloaded or
- * linked beside us (jemalloc, tcmalloc, mimalloc) calls pthread_mutex_lock,
- * pthread_once or nanosleep from inside malloc, maybe holding a lock of its
- * own.  So:
- *  - only our constructor, the thread-creating interposers and our main
- *    wrapper start the runtime (mn_shim_start); every other interposer
- *    called before that runs glibc's function (there are no Gs yet);
- *  - a call nested inside the initialisation, on the initialising thread,
- *    runs glibc's function: the runtime is half made, and waiting for it
- *    would wait for ourselves;
- *  - another thread waits until the runtime is whole.
- * Objects a nested call touches stay valid for us afterwards: a mutex's
- * lock word and owner are glibc's (shims/layout.h), and a once word keeps
- * glibc's encoding (shims/once.c). */
-void mn_shim_init(void)
-{
-	int z = 0;
-	if (atomic_load_explicit(&init_state, memory_order_acquire) >= 2)
-		return;
-	long self = mn_sys3(SYS_gettid, 0, 0, 0);
-	if (atomic_load_explicit(&init_tid, memory_order_relaxed) == self)
-		return; /* nested inside our own initialisation */
-	if (!atomic_compare_exchange_strong(&init_state, &z, 1)) {
-		while (atomic_load_explicit(&init_state, memory_order_acquire) < 2)
-			mn_sys3(SYS_sched_yield, 0, 0, 0);
-		return;
-	}
-	atomic_store_explicit(&init_tid, self, memory_order_relaxed);
-	if (mn_schedinit() != 0) {
-		atomic_store_explicit(&init_tid, 0, memory_order_relaxed);
-		atomic_store_explicit(&init_state, 3, memory_order_release);
-		return;
-	}
-	mn_sys6(SYS_prctl, PR_GET_NAME, (long)main_name, 0, 0, 0, 0);
-	int init_pid = (int)mn_sys3(SYS_getpid, 0, 0, 0);
-	/* The main thread becomes the main G, locked to M0.  Initialised from
-	 * another thread (a library's helper thread), main stays foreign. */
-	if (self == init_pid) {
-		struct g *gp = mn_main_attach();
-		mn_sig_main_init(gp);
-	}
-	pthread_atfork(NULL, NULL, fork_child);
-	atomic_store_explicit(&init_tid, 0, memory_order_relaxed);
-	atomic_store_explicit(&init_state, 2, memory_order_release);
-}
-
-/* Not yet active: before start-up has begun, or nested inside it on the
- * initialising thread, glibc's function runs; another thread waits for
- * the runtime to be whole. */
-bool mn_shim_active_slow(void)
-{
-	int s = atomic_load_explicit(&init_state, memory_order_acquire);
-	if (s == 1) {
-		if (atomic_load_explicit(&init_tid, memory_order_relaxed) == mn_sys3(SYS_gettid, 0, 0, 0))
-			return false;
-		while ((s = atomic_load_explicit(&init_state, memory_order_acquire)) == 1)
-			mn_sys3(SYS_sched_yield, 0, 0, 0);
-	}
-	if (s != 2)
-		return false;
-	return !mn_tls_vfork_child;
-}
-
-bool mn_shim_start(void)
-{
-	if (atomic_load_explicit(&init_state, memory_order_acquire) == 0)
-		mn_shim_init();
-	return mn_shim_active();
-}
-
-__thread int mn_tls_vfork_child;
-
-/* vfork.S: the syscall failed. */
-int mn_vfork_failed(int err);
-int mn_vfork_failed(int err)
-{
-	errno = err;
-	return -1;
-}
-
-static int (*user_main)(int, char **, char **);
-
-int mn_thread_main(int (*main)(int, char **, char **), int argc, char **argv, char **envp)
-{
-	mn_shim_init();
-	struct g *gp = mn_getg();
-	if (atomic_load(&init_state) != 2 || gp == NULL || !(gp->flags & G_MAIN))
-		return main(argc, argv, envp);
-	user_main = main;
-	__pthread_unwind_buf_t ub;
-	memset(&ub, 0, sizeof ub);
-	void **jb = mn_tcb_field(gp->tcb, TCBF_CLEANUP_JMP_BUF);
-	void *prev = *jb;
-	/* The unwind buffer holds only the jmp_buf prefix _setjmp uses (it
-	 * never saves the signal mask), exactly as glibc's start_thread. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstringop-overflow"
-	int first = _setjmp((struct __jmp_buf_tag *)(void *)ub.__cancel_jmp_buf) == 0;
-#pragma GCC diagnostic pop
-	if (first) {
-		*jb = &ub;
-		int r = user_main(argc, argv, envp);
-		*jb = prev;
-		exit(r);
-	}
-	/* main called pthread_exit: glibc unwound it to here.  Run the main
-	 * thread's key destructors, as glibc does, and let the process live
-	 * on until the last thread exits. */
-	*jb = prev;
-	mn_tcb_run_key_destructors(gp->tcb);
-	mn_main_exited();
-}
-
-int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg);
 int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 {
 	struct mn_stack_req req = { .stacksize = 0, .guardsize = mn_pagesize };
@@ -447,7 +314,7 @@ int mn_thread_tgkill(long pid, long tid, int sig, long *ret)
 		return 0;
 	if (pid != -1 && pid != mn_sys3(SYS_getpid, 0, 0, 0))
 		return 0;
-	if (sig < 0 || sig >= 65) { /* _NSIG */
+	if (sig < 0 || sig >= _NSIG) {
 		*ret = -EINVAL;
 		return 1;
 	}
@@ -465,12 +332,12 @@ int mn_thread_kill(pthread_t t, int sig)
 	struct g *gp = lookup(t);
 	if (!gp)
 		return ESRCH;
-	if (sig == 32 || sig == 33) /* SIGCANCEL, SIGSETXID: glibc's own */
+	if (sig == MN_SIGCANCEL || sig == MN_SIGSETXID)
 		return EINVAL;
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
-	if (sig < 0 || sig >= 65) /* _NSIG: the kernel's EINVAL */
+	if (sig < 0 || sig >= _NSIG) /* the kernel's EINVAL */
 		return EINVAL;
 	if (sig == 0)
 		return 0;
@@ -482,7 +349,7 @@ int mn_thread_kill(pthread_t t, int sig)
 
 /* pthread_cancel on a G: glibc's answer for a thread that has exited (0,
  * nothing to do); else sched/cancel.c. */
-int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t))
+int mn_thread_cancel(pthread_t t)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
@@ -490,7 +357,7 @@ int mn_thread_cancel(pthread_t t, int (*real_cancel)(pthread_t))
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
-	return mn_cancel_g(gp, t, real_cancel);
+	return mn_cancel_g(gp, t, mn_glibc.cancel);
 }
 
 /* CPU affinity of a G: Gs run on whichever M has a P, so a mask set on one

@@ -23,16 +23,10 @@
 #include <stdlib.h>
 #include <threads.h>
 #include <time.h>
+#define COMPAT_C11 /* <threads.h>: none of the pthread helpers */
+#include "compat.h"
 
 #define NTHREADS 8
-
-#define FAIL(...)                                                          \
-	do {                                                               \
-		printf("FAIL: " __VA_ARGS__);                              \
-		printf("\n");                                              \
-		fflush(stdout);                                            \
-		exit(1);                                                   \
-	} while (0)
 
 static tss_t key;
 static tss_t dead_key;

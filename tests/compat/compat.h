@@ -22,6 +22,16 @@
 
 #define COMPAT_UNUSED __attribute__((unused))
 
+/* For the programs that stop at the first failure: "FAIL: ..." and exit 1. */
+#define FAIL(...)                                                          \
+	do {                                                               \
+		printf("FAIL: " __VA_ARGS__);                              \
+		printf("\n");                                              \
+		fflush(stdout);                                            \
+		exit(1);                                                   \
+	} while (0)
+
+
 static int failures COMPAT_UNUSED;
 static const char *volatile phase COMPAT_UNUSED = "start";
 /* Run by the watchdog before it exits (say, to remove named objects). */
@@ -49,6 +59,7 @@ static COMPAT_UNUSED const char *errname(int e)
 	case EOVERFLOW: return "EOVERFLOW";
 	case EOWNERDEAD: return "EOWNERDEAD";
 	case EPERM: return "EPERM";
+	case ERANGE: return "ERANGE";
 	case ESRCH: return "ESRCH";
 	case ETIMEDOUT: return "ETIMEDOUT";
 	}

@@ -24,16 +24,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "compat.h"
 
 #define NTHREADS 8
-
-#define FAIL(...)                                                          \
-	do {                                                               \
-		printf("FAIL: " __VA_ARGS__);                              \
-		printf("\n");                                              \
-		fflush(stdout);                                            \
-		exit(1);                                                   \
-	} while (0)
 
 static pthread_key_t k_plain;    /* destructor once */
 static pthread_key_t k_again;    /* destructor re-sets its value always */

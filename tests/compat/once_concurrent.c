@@ -17,17 +17,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "compat.h"
 
 #define NTHREADS 16
 #define NCTL 100
-
-#define FAIL(...)                                                          \
-	do {                                                               \
-		printf("FAIL: " __VA_ARGS__);                              \
-		printf("\n");                                              \
-		fflush(stdout);                                            \
-		exit(1);                                                   \
-	} while (0)
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_once_t outer = PTHREAD_ONCE_INIT;

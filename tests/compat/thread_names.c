@@ -20,28 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FAIL(...)                                                          \
-	do {                                                               \
-		printf("FAIL: " __VA_ARGS__);                              \
-		printf("\n");                                              \
-		fflush(stdout);                                            \
-		exit(1);                                                   \
-	} while (0)
-
-static const char *errname(int e)
-{
-	static char buf[32];
-	switch (e) {
-	case 0: return "0";
-	case ERANGE: return "ERANGE";
-	case EINVAL: return "EINVAL";
-	case ESRCH: return "ESRCH";
-	case ENOENT: return "ENOENT";
-	}
-	snprintf(buf, sizeof buf, "E?%d", e);
-	return buf;
-}
+#include "compat.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "compat.h"
 
 #define NTHREADS 8
 #define NYIELDS 20000
@@ -32,14 +33,6 @@ static atomic_int arrived;
 static atomic_long total_checks;
 static pthread_t self_seen[NTHREADS];
 static int slots[NTHREADS + 1];
-
-#define FAIL(...)                                                          \
-	do {                                                               \
-		printf("FAIL: " __VA_ARGS__);                              \
-		printf("\n");                                              \
-		fflush(stdout);                                            \
-		exit(1);                                                   \
-	} while (0)
 
 /* Out of line, so the compiler cannot fold the address computation into the
  * caller and must ask the thread pointer each time. */

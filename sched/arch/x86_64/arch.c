@@ -1,7 +1,8 @@
-/* sched/arch/x86_64/arch.c: CPU feature probe and the fs/gs base setters. */
+/* sched/arch/x86_64/arch.c: CPU feature probe and the fs/gs base setters.
+ * Raw system calls only: libc's syscall() is interposed by preload/. */
+#include <errno.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #include <asm/prctl.h>
 #include "arch.h"
 
@@ -21,7 +22,7 @@ void arch_setm(void *m)
 	if (mn_arch_have_fsgsbase)
 		__asm__ volatile("wrgsbase %0" ::"r"(m) : "memory");
 	else
-		syscall(SYS_arch_prctl, ARCH_SET_GS, m);
+		arch_syscall6(SYS_arch_prctl, ARCH_SET_GS, (long)m, 0, 0, 0, 0);
 }
 
 void arch_set_fsbase(uintptr_t fs)
@@ -29,5 +30,17 @@ void arch_set_fsbase(uintptr_t fs)
 	if (mn_arch_have_fsgsbase)
 		__asm__ volatile("wrfsbase %0" ::"r"(fs) : "memory");
 	else
-		syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
+		arch_syscall6(SYS_arch_prctl, ARCH_SET_FS, (long)fs, 0, 0, 0, 0);
+}
+
+/* vfork.S: set in a vfork child, which shares its parent's TCB and so
+ * this TLS (read by the layers above: shims/start.h). */
+__thread int mn_tls_vfork_child __attribute__((visibility("hidden")));
+
+/* vfork.S: the system call failed. */
+int mn_vfork_failed(int err) __attribute__((visibility("hidden")));
+int mn_vfork_failed(int err)
+{
+	errno = err;
+	return -1;
 }

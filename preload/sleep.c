@@ -1,7 +1,6 @@
-/* preload/misc.c: sleeping calls that park the G (shims/sleep.c). */
+/* preload/sleep.c: sleeping calls that park the G (shims/sleep.c). */
 #include <time.h>
 #include <unistd.h>
-#include <signal.h>
 #include "preload/preload.h"
 #include "shims/blocking.h"
 
@@ -63,37 +62,5 @@ MN_EXPORT unsigned int sleep(unsigned int s)
 		return MN_BLOCKING_EAGER(REAL(sleep)(s));
 	struct timespec ts = { s, 0 };
 	mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
-	return 0;
-}
-
-/* Signal masks are per thread, so per G (shims/signal.c). */
-MN_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-{
-	if (!mn_shim_active() || !mn_is_g())
-		return REAL(pthread_sigmask)(how, set, old);
-	return mn_sigmask(how, set, old);
-}
-
-MN_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
-{
-	if (!mn_shim_active() || !mn_is_g())
-		return REAL(sigprocmask)(how, set, old);
-	int e = mn_sigmask(how, set, old);
-	if (e) {
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
-MN_EXPORT int sigpending(sigset_t *set)
-{
-	if (!mn_shim_active() || !mn_is_g())
-		return REAL(sigpending)(set);
-	int e = mn_sig_pending(set);
-	if (e) {
-		errno = e;
-		return -1;
-	}
 	return 0;
 }

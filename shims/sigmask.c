@@ -1,4 +1,4 @@
-/* shims/signal.c: per-thread signal masks.
+/* shims/sigmask.c: per-thread signal masks.
  *
  * Every G has its own mask, inherited from its creator or taken from the
  * pthread_attr_setsigmask_np attribute, as natively; pthread_sigmask and
@@ -13,13 +13,15 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include "shims/sigmask.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sys.h"
+#include "shims/poison.h" /* last */
 
 /* Never blocked: SIGCANCEL and SIGSETXID (glibc keeps them out of every
  * mask), SIGKILL and SIGSTOP (the kernel ignores them in a mask). */
-#define INTERNAL_MASK ((1ULL << (32 - 1)) | (1ULL << (33 - 1)) | (1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
+#define INTERNAL_MASK ((1ULL << (MN_SIGCANCEL - 1)) | (1ULL << (MN_SIGSETXID - 1)) | (1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
 
 static uint64_t kernel_mask(void)
 {

@@ -1,0 +1,19 @@
+/* sched/hooks.h: what the runtime needs from the C library underneath the
+ * interposition layer.  The runtime must never call a name that preload/
+ * interposes (it would call itself); preload/ resolves the next
+ * definitions and fills this struct once at start-up, before the runtime
+ * is initialised (preload/real.c).  Immutable after that. */
+#ifndef MN_SCHED_HOOKS_H
+#define MN_SCHED_HOOKS_H
+#include <pthread.h>
+#include <signal.h>
+
+struct mn_os_hooks {
+	/* Create an OS thread (an M, sysmon): glibc's thread creation, which
+	 * registers rseq and the robust list and installs the set*id handler. */
+	int (*thread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	/* glibc's sigaction (it supplies the signal-return trampoline). */
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+};
+extern struct mn_os_hooks mn_os __attribute__((visibility("hidden")));
+#endif

@@ -1,0 +1,23 @@
+/* shims/sigmask.h: per-G signal masks and pending signals (shims/sigmask.c). */
+#ifndef MN_SHIMS_SIGMASK_H
+#define MN_SHIMS_SIGMASK_H
+#include <signal.h>
+#include <stdint.h>
+#include "shims/shim.h"
+
+/* glibc's internal signals, the first two real-time ones (its __SIGRTMIN
+ * and __SIGRTMIN + 1): SIGCANCEL carries pthread_cancel, SIGSETXID makes
+ * set*id calls process-wide.  The application may not send or block them
+ * (pthread_kill: EINVAL).  Signals run from 1 to _NSIG - 1 (64). */
+#define MN_SIGCANCEL 32
+#define MN_SIGSETXID 33
+
+MN_SHIM uint64_t mn_sig_creator_mask(void);
+struct g;
+MN_SHIM void mn_sig_main_init(struct g *gp);
+MN_SHIM int mn_sigmask(int how, const sigset_t *set, sigset_t *old);
+MN_SHIM int mn_sig_pending(sigset_t *set);
+MN_SHIM int mn_sig_take_pending(const sigset_t *set);
+/* Raise sig for the calling G, as raise does: 0 or an error number. */
+MN_SHIM int mn_sig_raise_self(int sig);
+#endif
