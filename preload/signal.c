@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include "preload/preload.h"
+#include "sched/signal.h"
 
 static bool owned(int sig)
 {

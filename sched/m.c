@@ -12,12 +12,18 @@
  * spinning stops spinning and calls wakep (resetspinning), so new work is
  * always picked up without waking an M per ready.
  */
+#include "m.h"
 #include <errno.h>
 #include <sys/prctl.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
-#include "runtime.h"
+#include "proc.h"
+#include "runq.h"
+#include "signal.h"
+#include "sysmon.h"
+#include "throw.h"
+#include "timer.h"
 #include "sys.h"
 
 /* Context: sched.lock held. */

@@ -30,15 +30,10 @@
  * sleeps (stoplockedm); an M that dequeues it gives its own P to M0 and
  * wakes it (startlockedm).  Rejected: letting M0 run other Gs while main
  * is parked (a G blocking in a syscall on M0 would then stall main).
- *
- * Timed parks (waitsel): a G that parks with a deadline arms g->waitsel;
- * the waker (mn_goready_sel) and the timer race to CAS it to woken or
- * timed out, and only the winner readies the G, so a wake-up and a
- * time-out at the same moment never ready it twice and never lose the
- * wake-up.  The timer is added after the wait is published, only if the
- * park is still armed then (the G's own timer, tagged with the park's
- * sequence number): a G woken at once never leaves a timer behind.
+
+ * Timed parks (the waitsel protocol) are in park.c.
  */
+#include "proc.h"
 #include <errno.h>
 #include <setjmp.h>
 #include <pthread.h>
@@ -47,11 +42,17 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <linux/futex.h>
-#include "runtime.h"
-#include "tcb.h"
-#include "join.h"
-#include "sema.h"
 #include "env.h"
+#include "gfree.h"
+#include "join.h"
+#include "m.h"
+#include "runq.h"
+#include "sema.h"
+#include "signal.h"
+#include "sysmon.h"
+#include "tcb.h"
+#include "throw.h"
+#include "timer.h"
 #include "sys.h"
 
 struct sched mn_sched;
@@ -97,7 +98,6 @@ int mn_schedinit(void)
 }
 
 /* Make the calling main thread a G locked to a new M0, holding a P. */
-MN_HIDDEN struct g *mn_main_attach(void);
 struct g *mn_main_attach(void)
 {
 	static struct g maing;
@@ -206,8 +206,6 @@ void mn_newproc_start(struct g *gp)
 	}
 	mn_wakep();
 }
-
-MN_HIDDEN void mn_main_exited(void);
 
 /* First Go-level frame of every G (called by mn_arch_gstart).  gp is NULL
  * for M0's g0, which enters the scheduler here. */
@@ -746,137 +744,4 @@ void mn_main_exited(void)
 	gp->lockedm = NULL;
 	gswitch(gp, PEND_EXIT);
 	mn_throw("main_exited: resumed");
-}
-
-int64_t mn_goid(struct g *gp) { return (int64_t)gp->goid; }
-
-/* ------------------------------------------------------------ timed parks */
-
-#define SEL_ARMED 1u
-#define SEL_WOKEN 2u
-#define SEL_TIMEDOUT 3u
-#define SEL_STATE(v) ((v) & 3u)
-
-/* End gp's park armed as `armed` like a time-out, if nobody ended it yet:
- * its ontimeout runs (off the wait lists), then the caller readies it.
- * Context: the park is published (gp switched away, unlockf ran). */
-static bool sel_timeout(struct g *gp, uint32_t armed)
-{
-	struct mn_parktimer *pt = &gp->ptimer;
-	if (!atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, (armed & ~3u) | SEL_TIMEDOUT,
-						     memory_order_acq_rel, memory_order_relaxed))
-		return false;
-	if (pt->ontimeout)
-		pt->ontimeout(gp, pt->arg);
-	return true;
-}
-
-static void parktimer_fire(struct mn_timer *t)
-{
-	struct g *gp = t->arg;
-	struct mn_parktimer *pt = &gp->ptimer;
-	/* Queued timers belong to the current park (an earlier one was
-	 * deleted, or never added), and the G cannot start another while
-	 * this callback runs (mn_timer_del waits for it). */
-	if (sel_timeout(gp, pt->seq << 2 | SEL_ARMED))
-		mn_goready(gp);
-}
-
-/* The unlockf of a timed park (on g0 or the next G, after the switch). */
-static bool arm_timer(struct g *gp, void *arg)
-{
-	struct mn_parktimer *pt = arg;
-	/* Read before the wait is published: from then on a waker may ready
-	 * gp, which may run, return and even park again before we go on. */
-	uint32_t armed = pt->seq << 2 | SEL_ARMED;
-	bool cancellable = pt->cancellable;
-	if (pt->unlockf && !pt->unlockf(gp, pt->arg))
-		return false;
-	if (cancellable) {
-		/* Published: from here pthread_cancel may end the park.  It
-		 * sets the request, then looks at published; we store
-		 * published, then look at the request (each with a locked
-		 * instruction between, here the exchange): one of us sees the
-		 * other. */
-		atomic_exchange_explicit(&pt->published, armed >> 2, memory_order_seq_cst);
-		if (mn_tcb_cancel_pending(gp->tcb) && sel_timeout(gp, armed))
-			return false; /* run it again at once: it acts on the request */
-	}
-	/* Only if this park is still armed (else the G was woken and has
-	 * deleted, or will delete, a timer that is not there). */
-	mn_timer_add_if(&pt->t, &gp->waitsel, armed);
-	return true;
-}
-
-static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		     void (*ontimeout)(struct g *, void *), const char *reason, bool cancellable)
-{
-	struct g *gp = mn_getg();
-	struct mn_parktimer *pt = &gp->ptimer;
-	uint32_t seq = ++gp->parkseq & 0x3fffffffu;
-	pt->t.when = deadline;
-	pt->t.f = parktimer_fire;
-	pt->t.arg = gp;
-	pt->t.idx = -1;
-	pt->unlockf = unlockf;
-	pt->ontimeout = ontimeout;
-	pt->arg = arg;
-	pt->seq = seq;
-	pt->cancellable = cancellable;
-	atomic_store_explicit(&gp->waitsel, seq << 2 | SEL_ARMED, memory_order_release);
-	mn_gopark(arm_timer, pt, reason);
-	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
-	if (SEL_STATE(sel) == SEL_ARMED) {
-		/* unlockf refused to park: nobody readied us, no timer. */
-		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
-		return true;
-	}
-	mn_timer_del(&pt->t);
-	atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
-	return SEL_STATE(sel) == SEL_WOKEN;
-}
-
-bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		     void (*ontimeout)(struct g *, void *), const char *reason)
-{
-	return park_sel(unlockf, arg, deadline, ontimeout, reason, false);
-}
-
-bool mn_gopark_cancel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		      void (*ontimeout)(struct g *, void *), const char *reason)
-{
-	return park_sel(unlockf, arg, deadline, ontimeout, reason, true);
-}
-
-bool mn_park_cancel(struct g *gp)
-{
-	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_seq_cst);
-	if (SEL_STATE(v) != SEL_ARMED)
-		return false;
-	/* Written before waitsel was armed (release); published tells that
-	 * this very park has reached the wait lists. */
-	if (!gp->ptimer.cancellable ||
-	    atomic_load_explicit(&gp->ptimer.published, memory_order_acquire) != v >> 2)
-		return false;
-	if (!sel_timeout(gp, v))
-		return false;
-	mn_goready(gp);
-	return true;
-}
-
-/* Ready gp if it is in a timed park that has not timed out (or in a plain
- * park).  Returns false if the timer won. */
-bool mn_goready_sel(struct g *gp)
-{
-	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
-	if (v == 0) {
-		mn_goready(gp);
-		return true;
-	}
-	if (SEL_STATE(v) != SEL_ARMED ||
-	    !atomic_compare_exchange_strong_explicit(&gp->waitsel, &v, (v & ~3u) | SEL_WOKEN,
-						     memory_order_acq_rel, memory_order_relaxed))
-		return false;
-	mn_goready(gp);
-	return true;
 }

@@ -8,7 +8,8 @@
  * and inherits the time slice, which makes hand-offs (park+ready pairs)
  * cheap and keeps producer/consumer pairs on one P.
  */
-#include "runtime.h"
+#include "runq.h"
+#include "throw.h"
 
 static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t);
 

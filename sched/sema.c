@@ -10,8 +10,10 @@
  * waitsel protocol (proc.c) then decides who calls goready, so a wake-up
  * that races a time-out is never lost: the waiter reports WOKEN.
  */
-#include <errno.h>
 #include "sema.h"
+#include <errno.h>
+#include "park.h"
+#include "proc.h"
 #include "sys.h"
 #include "tcb.h"
 
@@ -301,17 +303,6 @@ bool mn_sema_handoff(const void *addr, void (*release)(const void *))
 		mn_futex_wake(&w->word, 1);
 	}
 	return true;
-}
-
-int mn_sema_has_waiters(const void *addr)
-{
-	struct bucket *b = bucket_of(addr);
-	int n = 0;
-	mn_slock(&b->lock);
-	for (struct waiter *w = b->head; w; w = w->next)
-		n += w->addr == addr;
-	mn_sunlock(&b->lock);
-	return n;
 }
 
 /* The child of fork: every waiter belonged to a thread that is gone (the

@@ -41,6 +41,4 @@ MN_HIDDEN bool mn_sema_handoff(const void *addr, void (*release)(const void *add
  * any thread, after setting gp's cancellation request (a locked
  * instruction).  Returns true if it readied gp. */
 MN_HIDDEN bool mn_sema_cancel(struct g *gp);
-/* Number of waiters parked on addr (tests, diagnostics). */
-MN_HIDDEN int mn_sema_has_waiters(const void *addr);
 #endif

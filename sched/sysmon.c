@@ -14,13 +14,16 @@
  * threads counts Ms (OS threads running the scheduler), runqueue is the
  * global queue, gs the live user threads, [...] each P's local queue.
  */
+#include "sysmon.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include "runtime.h"
 #include "env.h"
+#include "runq.h"
+#include "syscall.h"
+#include "throw.h"
 #include "sys.h"
 
 static int64_t start_ns;

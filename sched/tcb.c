@@ -17,6 +17,7 @@
  * against the _thread_db_* descriptors libc exports; any mismatch refuses
  * the glibc with one clear line (mn_tcb_init).
  */
+#include "tcb.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -25,10 +26,10 @@
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tcb.h"
 #include "runtime.h"
-#include "sys.h"
 #include "sema.h"
+#include "throw.h"
+#include "sys.h"
 #include <linux/futex.h>
 #undef p_type /* <resolv.h> renames it */
 
@@ -517,7 +518,6 @@ static void release_robust_list(uintptr_t tcb, int tid)
 {
 	uintptr_t head = tcb + OFF_ROBUST_HEAD;
 	long futex_offset = AT(tcb, OFF_ROBUST_HEAD + 8, long);
-	uintptr_t pending = AT(tcb, OFF_ROBUST_HEAD + 16, uintptr_t) & ~(uintptr_t)1;
 	uintptr_t e = AT(tcb, OFF_ROBUST_HEAD, uintptr_t) & ~(uintptr_t)1;
 	for (int limit = 0; e && e != head && limit < 2048; limit++) {
 		uintptr_t next = *(uintptr_t *)e & ~(uintptr_t)1;
@@ -535,7 +535,6 @@ static void release_robust_list(uintptr_t tcb, int tid)
 		}
 		e = next;
 	}
-	(void)pending;
 	AT(tcb, OFF_ROBUST_HEAD, uintptr_t) = head;
 	AT(tcb, OFF_ROBUST_HEAD + 16, uintptr_t) = 0;
 }

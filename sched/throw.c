@@ -1,11 +1,11 @@
 /* sched/throw.c: fatal errors and diagnostics.  Async-signal-safe: no
  * malloc, no stdio, no interposed calls; one raw write(2) per message. */
+#include "throw.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include "runtime.h"
 #include "sys.h"
 
 void mn_print(const char *msg)

@@ -16,6 +16,8 @@
 #include "shims/sync.h"
 #include "shims/blocking.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
+#include "sched/proc.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
 

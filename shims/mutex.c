@@ -23,6 +23,7 @@
 #include "shims/blocking.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"

@@ -14,6 +14,7 @@
 #include "shims/layout.h"
 #include "shims/sync.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"

@@ -7,6 +7,9 @@
 #include <errno.h>
 #include "shims/thread.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
+#include "sched/park.h"
+#include "sched/proc.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include "shims/sync.h"
 #include "sched/runtime.h"
+#include "sched/proc.h"
 
 /* 100 pauses: about a microsecond, longer than any sane spin-locked
  * critical section, shorter than a useless time slice. */

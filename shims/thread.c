@@ -16,6 +16,9 @@
 #include "shims/thread.h"
 #include "shims/sync.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
+#include "sched/fork.h"
+#include "sched/proc.h"
 #include "sched/join.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
@@ -249,8 +252,6 @@ int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
 	return 0;
 }
 
-MN_HIDDEN struct g *mn_main_attach(void);
-MN_HIDDEN void mn_main_exited(void) __attribute__((noreturn));
 MN_HIDDEN void mn_tcb_run_key_destructors(uintptr_t tcb);
 
 void mn_thread_exit(void *res)

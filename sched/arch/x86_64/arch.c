@@ -1,4 +1,4 @@
-/* sched/arch/x86_64/arch.c: CPU feature probe and the fs/gs base setters. */
+/* sched/arch/x86_64/arch.c: CPU feature probe and the gs base setter. */
 #include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,12 +22,4 @@ void arch_setm(void *m)
 		__asm__ volatile("wrgsbase %0" ::"r"(m) : "memory");
 	else
 		syscall(SYS_arch_prctl, ARCH_SET_GS, m);
-}
-
-void arch_set_fsbase(uintptr_t fs)
-{
-	if (mn_arch_have_fsgsbase)
-		__asm__ volatile("wrfsbase %0" ::"r"(fs) : "memory");
-	else
-		syscall(SYS_arch_prctl, ARCH_SET_FS, fs);
 }

@@ -80,7 +80,6 @@ static inline void *arch_getm(void)
 	return v;
 }
 void arch_setm(void *m);
-void arch_set_fsbase(uintptr_t fs);
 
 static inline void arch_pause(void) { __asm__ volatile("pause" ::: "memory"); }
 

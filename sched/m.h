@@ -1,0 +1,18 @@
+/* sched/m.h: Ms and the hand-over of Ps between them (m.c). */
+#ifndef MN_M_H
+#define MN_M_H
+#include "runtime.h"
+
+MN_HIDDEN void mn_startm(struct p *pp, bool spinning);
+MN_HIDDEN void mn_stopm(void);
+MN_HIDDEN void mn_wakep(void);
+MN_HIDDEN void mn_handoffp(struct p *pp);
+MN_HIDDEN struct p *mn_pidleget(void);   /* sched.lock held */
+MN_HIDDEN void mn_pidleput(struct p *pp); /* sched.lock held */
+MN_HIDDEN struct m *mn_mget(void);       /* sched.lock held */
+MN_HIDDEN void mn_mput(struct m *mp);    /* sched.lock held */
+MN_HIDDEN void mn_acquirep(struct p *pp);
+MN_HIDDEN struct p *mn_releasep(void);
+MN_HIDDEN uint32_t mn_fastrand(void);
+MN_HIDDEN struct m *mn_m0_setup(void);
+#endif
