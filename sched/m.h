@@ -3,6 +3,12 @@
 #define MN_M_H
 #include "runtime.h"
 
+/* The stack of an M's g0 (its OS thread's stack, or M0's g0 mapping):
+ * schedule, timers and wake-ups run there, application code never does,
+ * so 256 KiB leaves a wide margin (spin_poll's arrays, the largest item,
+ * take 12 bytes a P), and only the pages touched cost memory. */
+#define MN_G0_STACK_SIZE (256 * 1024)
+
 MN_HIDDEN void mn_startm(struct p *pp, bool spinning);
 MN_HIDDEN void mn_stopm(void);
 MN_HIDDEN void mn_wakep(void);

@@ -10,9 +10,8 @@
  *    cache.
  *
  * Scheduling loop (schedule, on g0): a locked M waits for its G
- * (stoplockedm); due timers run; once every 61 schedticks the global queue
- * goes first, for fairness (61: prime, so it does not resonate with
- * program periods; Go's value); then the local queue; then findrunnable:
+ * (stoplockedm); due timers run; once every GLOBRUNQ_TICK (61) schedticks
+ * the global queue goes first, for fairness; then the local queue; then findrunnable:
  * local, global, steal half from random victims (4 rounds, the last one
  * also taking runnext), then give the P back to the idle list, re-check
  * every queue, and stopm.  execute switches to the G.
@@ -23,7 +22,10 @@
  * calls its unlockf, PEND_YIELD requeues it, PEND_EXIT retires it.  So no
  * other M can resume a G before its context is saved, and a parking G's
  * wake-up condition is published only once it can be resumed: a waker that
- * sees the condition sees a G in G_WAITING (goready's CAS checks it).
+ * sees the condition sees a G in G_WAITING.  Each park has exactly one
+ * waker (whoever takes the G off its wait list, or wins waitsel in
+ * park.c), so mn_goready needs no CAS: it only checks the state, to catch
+ * runtime bugs.
  *
  * Locked Gs: the main thread is a G locked to M0 (it owns the process
  * stack and the original TCB).  When it parks, M0 hands its P off and
@@ -66,6 +68,20 @@ static void stoplockedm(void);
 static void startlockedm(struct g *gp);
 static void finish_switch(struct m *mp);
 
+/* Once every GLOBRUNQ_TICK schedticks the global queue goes before the
+ * local one, so Gs queued there (by foreign threads, yields, overflowing
+ * local queues) cannot starve behind two Gs that keep readying each other
+ * on one P.  61, Go's value: prime, so it does not fall into step with a
+ * program's own periods. */
+#define GLOBRUNQ_TICK 61
+
+/* Fake tids (see mn_tcb_setup) run from FAKE_TID_MIN to FAKE_TID_END:
+ * above PID_MAX_LIMIT (4194304: no real thread can have one), below
+ * FUTEX_TID_MASK (0x3fffffff: a robust or PI mutex stores its owner's tid
+ * in those bits), with room for a batch at the end. */
+#define FAKE_TID_MIN 0x20000000
+#define FAKE_TID_END 0x3ffffff0
+
 /* ------------------------------------------------------------ start-up */
 
 /* Context: the main thread (or the first thread to call in), once. */
@@ -83,7 +99,7 @@ int mn_schedinit(void)
 	mn_sched.timerslack = mn_sys6(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0);
 	mn_sched.nprocs = mn_env.procs;
 	mn_sched.maxmcount = mn_env.maxthreads;
-	atomic_store(&mn_sched.tidgen, 0x20000000); /* above PID_MAX_LIMIT, below FUTEX_TID_MASK */
+	atomic_store(&mn_sched.tidgen, FAKE_TID_MIN);
 	mn_sched.allp = calloc((size_t)mn_sched.nprocs, sizeof(struct p));
 	if (!mn_sched.allp)
 		return -ENOMEM;
@@ -106,7 +122,7 @@ struct g *mn_main_attach(void)
 	struct m *mp = mn_m0_setup();
 	/* M0's g0 needs its own stack and TCB: the process stack and the
 	 * original TCB are the main G's.  A G-shaped allocation gives both. */
-	struct mn_stack_req req = { .stacksize = 256 * 1024, .guardsize = mn_pagesize };
+	struct mn_stack_req req = { .stacksize = MN_G0_STACK_SIZE, .guardsize = mn_pagesize };
 	struct g *g0mem = mn_gfget(NULL, &req);
 	if (!g0mem)
 		mn_throw("main_attach: cannot allocate M0's scheduler stack");
@@ -141,16 +157,18 @@ struct g *mn_main_attach(void)
 
 /* ------------------------------------------------------------ G creation */
 
+/* goids and fake tids a P takes from the shared counters at a time (Go's
+ * goidcache batch, 16): one atomic add on a contended line per 16
+ * creates, and few ids lost when a P goes idle. */
 #define ID_BATCH 16
 
-/* n consecutive fake tids.  They stay below FUTEX_TID_MASK (robust
- * mutexes store them there) and above any real pid. */
+/* n consecutive fake tids, from FAKE_TID_MIN to FAKE_TID_END. */
 static int new_tids(int n)
 {
 	int tid = atomic_fetch_add_explicit(&mn_sched.tidgen, n, memory_order_relaxed);
-	if (tid + n > 0x3ffffff0) { /* wrapped past FUTEX_TID_MASK: start again */
-		atomic_store(&mn_sched.tidgen, 0x20000000 + n);
-		tid = 0x20000000;
+	if (tid + n > FAKE_TID_END) { /* ran past the range: start again */
+		atomic_store(&mn_sched.tidgen, FAKE_TID_MIN + n);
+		tid = FAKE_TID_MIN;
 	}
 	return tid;
 }
@@ -255,7 +273,7 @@ static bool may_switch_direct(struct m *mp, struct g *gp)
 	if (mp->lockedg || gp->lockedm || pp == NULL)
 		return false;
 	/* The global-queue fairness tick is schedule()'s: let it see it. */
-	if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed))
+	if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed))
 		return false;
 	int64_t t = mn_timers_next();
 	return !(t && t <= mn_nanotime());
@@ -490,7 +508,7 @@ void mn_schedule(void)
 		bool inheritTime = false;
 		if (mn_timers_next())
 			mn_timers_run(mn_nanotime());
-		if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
+		if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
 			mn_lock(&mn_sched.lock);
 			gp = mn_globrunqget(pp, 1);
 			mn_unlock(&mn_sched.lock);

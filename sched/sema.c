@@ -109,7 +109,7 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	mn_slock(&b->lock);
 	if (!check(addr, arg)) {
 		mn_sunlock(&b->lock);
-		return 0;
+		return MN_SEMA_NOTPARKED;
 	}
 	if (w.cancellable && mn_tcb_self_cancel_pending()) {
 		mn_sunlock(&b->lock);
@@ -151,7 +151,10 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	/* state was written under the bucket lock before the waker readied us
 	 * (goready's acq_rel CAS) or set our word (release): visible here. */
 	int st = atomic_load_explicit((_Atomic int *)&w.state, memory_order_acquire);
-	return st == W_WOKEN ? 1 : st == W_HANDOFF ? 2 : st == W_CANCELLED ? -ECANCELED : -ETIMEDOUT;
+	return st == W_WOKEN	  ? MN_SEMA_WOKEN
+	       : st == W_HANDOFF   ? MN_SEMA_HANDOFF
+	       : st == W_CANCELLED ? -ECANCELED
+				   : -ETIMEDOUT;
 }
 
 bool mn_sema_cancel(struct g *gp)

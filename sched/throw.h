@@ -8,7 +8,8 @@
 MN_HIDDEN void mn_throw(const char *msg) __attribute__((noreturn));
 /* Write msg to stderr with raw write(2).  Async-signal-safe. */
 MN_HIDDEN void mn_print(const char *msg);
-/* printf-like, through vsnprintf into a stack buffer.  Not
- * async-signal-safe: never from a signal handler or a fatal path. */
+/* printf-like, with throw.c's own formatter (%s %.Ns %.*s %d %u %x %c,
+ * modifiers l ll z) into a 512-byte stack buffer, then one mn_print.
+ * Async-signal-safe. */
 MN_HIDDEN void mn_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif

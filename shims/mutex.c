@@ -87,7 +87,7 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 			mn_cancel_act(); /* asynchronous cancellation: no return */
 			continue;
 		}
-		if (r == 2) {
+		if (r == MN_SEMA_HANDOFF) {
 			/* Handed over: the word is still locked, for us.  Like Go,
 			 * leave starvation mode once a waiter got the lock quickly:
 			 * the queue is short again. */
