@@ -35,6 +35,8 @@
 static bool sel_timeout(struct g *gp, uint32_t armed)
 {
 	struct mn_parktimer *pt = &gp->ptimer;
+	/* acq_rel: acquire pairs with park_sel's release arming (the ptimer fields); release pairs
+	 * with park_sel's acquire load after the park; the CAS races mn_goready_sel's */
 	if (!atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, (armed & ~3u) | SEL_TIMEDOUT,
 						     memory_order_acq_rel, memory_order_relaxed))
 		return false;
@@ -70,6 +72,7 @@ static bool arm_timer(struct g *gp, void *arg)
 		 * published, then look at the request (each with a locked
 		 * instruction between, here the exchange): one of us sees the
 		 * other. */
+		/* seq_cst: pairs with the seq_cst load of waitsel in mn_park_cancel (see above) */
 		atomic_exchange_explicit(&pt->published, armed >> 2, memory_order_seq_cst);
 		if (mn_tcb_cancel_pending(gp->tcb) && sel_timeout(gp, armed))
 			return false; /* run it again at once: it acts on the request */
@@ -95,15 +98,21 @@ static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t dea
 	pt->arg = arg;
 	pt->seq = seq;
 	pt->cancellable = cancellable;
+	/* release: the ptimer fields before the arming; pairs with the acquire in mn_goready_sel,
+	 * mn_park_cancel and sel_timeout's CAS */
 	atomic_store_explicit(&gp->waitsel, seq << 2 | SEL_ARMED, memory_order_release);
 	mn_gopark(arm_timer, pt, reason);
+	/* acquire: pairs with the release of the CAS that ended the park (ontimeout's writes) */
 	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
 	if (SEL_STATE(sel) == SEL_ARMED) {
 		/* unlockf refused to park: nobody readied us, no timer. */
+		/* relaxed: no CAS can match a word that is not armed; the next arming is a release
+		 * relaxed: no CAS can match a word that is not armed; the next arming is a release */
 		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 		return true;
 	}
 	mn_timer_del(&pt->t);
+	/* relaxed: no CAS can match a word that is not armed; the next arming is a release */
 	atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 	return SEL_STATE(sel) == SEL_WOKEN;
 }
@@ -122,11 +131,14 @@ bool mn_gopark_cancel(bool (*unlockf)(struct g *, void *), void *arg, int64_t de
 
 bool mn_park_cancel(struct g *gp)
 {
+	/* seq_cst: the canceller's half of the request/published handshake with arm_timer's
+	 * exchange */
 	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_seq_cst);
 	if (SEL_STATE(v) != SEL_ARMED)
 		return false;
 	/* Written before waitsel was armed (release); published tells that
 	 * this very park has reached the wait lists. */
+	/* acquire: pairs with arm_timer's exchange of published */
 	if (!gp->ptimer.cancellable ||
 	    atomic_load_explicit(&gp->ptimer.published, memory_order_acquire) != v >> 2)
 		return false;
@@ -140,11 +152,13 @@ bool mn_park_cancel(struct g *gp)
  * park).  Returns false if the timer won. */
 bool mn_goready_sel(struct g *gp)
 {
+	/* acquire: pairs with park_sel's release arming */
 	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
 	if (v == 0) {
 		mn_goready(gp);
 		return true;
 	}
+	/* acq_rel: races sel_timeout's CAS; release pairs with park_sel's acquire load */
 	if (SEL_STATE(v) != SEL_ARMED ||
 	    !atomic_compare_exchange_strong_explicit(&gp->waitsel, &v, (v & ~3u) | SEL_WOKEN,
 						     memory_order_acq_rel, memory_order_relaxed))

@@ -62,8 +62,8 @@ bool mn_inited;
 __thread struct g *mn_tls_g;
 struct mn_libc mn_libc;
 
-static void execute(struct g *gp, bool inheritTime);
-static struct g *findrunnable(bool *inheritTime);
+static void execute(struct g *gp, bool inherit_time);
+static struct g *findrunnable(bool *inherit_time);
 static void stoplockedm(void);
 static void startlockedm(struct g *gp);
 static void finish_switch(struct m *mp);
@@ -99,6 +99,7 @@ int mn_schedinit(void)
 	mn_sched.timerslack = mn_sys6(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0);
 	mn_sched.nprocs = mn_env.procs;
 	mn_sched.maxmcount = mn_env.maxthreads;
+	/* seq_cst default, but nothing to order: start-up, no other thread yet */
 	atomic_store(&mn_sched.tidgen, FAKE_TID_MIN);
 	mn_sched.allp = calloc((size_t)mn_sched.nprocs, sizeof(struct p));
 	if (!mn_sched.allp)
@@ -138,6 +139,7 @@ struct g *mn_main_attach(void)
 
 	gp->magic = G_MAGIC;
 	gp->flags = G_MAIN;
+	/* only uniqueness matters, which the RMW gives in any order */
 	gp->goid = atomic_fetch_add(&mn_sched.goidgen, 1) + 1;
 	gp->tcb = tp;
 	gp->ctx.fsbase = tp;
@@ -147,6 +149,7 @@ struct g *mn_main_attach(void)
 	mp->lockedg = gp;
 	mp->curg = gp;
 	mn_tls_g = gp;
+	/* a count; the RMW keeps it exact in any order */
 	atomic_fetch_add(&mn_sched.ngalive, 1);
 	mn_lock(&mn_sched.lock);
 	struct p *pp = mn_pidleget();
@@ -165,8 +168,10 @@ struct g *mn_main_attach(void)
 /* n consecutive fake tids, from FAKE_TID_MIN to FAKE_TID_END. */
 static int new_tids(int n)
 {
+	/* relaxed: only uniqueness matters, which the RMW gives */
 	int tid = atomic_fetch_add_explicit(&mn_sched.tidgen, n, memory_order_relaxed);
 	if (tid + n > FAKE_TID_END) { /* ran past the range: start again */
+		/* a reset of the counter, ordered with nothing else */
 		atomic_store(&mn_sched.tidgen, FAKE_TID_MIN + n);
 		tid = FAKE_TID_MIN;
 	}
@@ -189,6 +194,7 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	gp->clear_tid_set = false;
 	if (pp) {
 		if (pp->goidcache == pp->goidcacheend) {
+			/* relaxed: only uniqueness matters, which the RMW gives */
 			pp->goidcache = atomic_fetch_add_explicit(&mn_sched.goidgen, ID_BATCH,
 								  memory_order_relaxed) + 1;
 			pp->goidcacheend = pp->goidcache + ID_BATCH;
@@ -200,6 +206,7 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 		}
 		gp->fake_tid = pp->tidcache++;
 	} else {
+		/* relaxed: only uniqueness matters */
 		gp->goid = atomic_fetch_add_explicit(&mn_sched.goidgen, 1, memory_order_relaxed) + 1;
 		gp->fake_tid = new_tids(1);
 	}
@@ -211,7 +218,9 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 void mn_newproc_start(struct g *gp)
 {
 	mn_tcb_setup(gp->tcb, gp);
+	/* relaxed: a count; the RMW keeps it exact */
 	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
+	/* relaxed: published with gp by runqput's release store or sched.lock */
 	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
@@ -273,6 +282,7 @@ static bool may_switch_direct(struct m *mp, struct g *gp)
 	if (mp->lockedg || gp->lockedm || pp == NULL)
 		return false;
 	/* The global-queue fairness tick is schedule()'s: let it see it. */
+	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed))
 		return false;
 	int64_t t = mn_timers_next();
@@ -306,6 +316,7 @@ static void gswitch(struct g *gp, int pending)
 	if (next) {
 		mp->curg = next;
 		next->m = mp;
+		/* relaxed: a running G's status is its M's; others only check it */
 		atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
 		mn_arch_switch(&gp->ctx, &next->ctx);
 	} else {
@@ -332,8 +343,10 @@ void mn_goready(struct g *gp)
 {
 	/* One waker per park (whoever took the waiter off its list, or won
 	 * waitsel), so no CAS: the check only catches runtime bugs. */
+	/* acquire: pairs with the release store of G_WAITING in finish_switch */
 	if (atomic_load_explicit(&gp->status, memory_order_acquire) != G_WAITING)
 		mn_throw("goready: G is not waiting");
+	/* relaxed: published with gp by runqput's release store or sched.lock */
 	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
@@ -370,6 +383,7 @@ void mn_gosched(void)
 	 * loop (waiting for a sleeper to set a flag, a spin lock), no idle M
 	 * is left to fire it: schedule() on g0 runs it, and the G it readies
 	 * goes before us. */
+	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (mp->p && mn_runqempty(mp->p) &&
 	    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0 && !mp->lockedg) {
 		int64_t t = mn_timers_next();
@@ -385,6 +399,8 @@ void mn_goexit(void)
 	mn_tcb_exit(gp);
 	if (gp->clear_tid_set && gp->clear_tid) {
 		/* The kernel's exit of a thread: 0, then a shared wake of one. */
+		/* release: the thread's writes before the 0 its waiter acquires, as the kernel's
+		 * exit */
 		atomic_store_explicit(gp->clear_tid, 0, memory_order_release);
 		mn_sys6(SYS_futex, (long)gp->clear_tid, FUTEX_WAKE, 1, 0, 0, 0);
 	}
@@ -399,6 +415,7 @@ void mn_goexit(void)
 		mp->curg = j;
 		j->m = mp;
 		mp->p->schedtick++;
+		/* relaxed: a running G's status is its M's; others only check it */
 		atomic_store_explicit(&j->status, G_RUNNING, memory_order_relaxed);
 		mn_arch_switch(&gp->ctx, &j->ctx);
 		mn_throw("goexit: dead G resumed");
@@ -425,19 +442,24 @@ static void finish_switch(struct m *mp)
 		bool (*unlockf)(struct g *, void *) = gp->unlockf;
 		void *arg = gp->unlockarg;
 		gp->unlockf = NULL;
+		/* release: the saved context before the state; pairs with mn_goready's acquire */
 		atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
 		if (unlockf && !unlockf(gp, arg)) {
 			/* The wait is already over: run it again at once. */
+			/* relaxed: published with gp by runqput's release store or sched.lock */
 			atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 			mn_runqput(mp->p, gp, true);
 		}
 		break;
 	}
 	case PEND_YIELD:
+		/* relaxed: published with gp by runqput's release store or sched.lock */
 		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 		/* Behind the local queue when nothing waits globally (no lock;
 		 * thieves still balance it), else behind the global queue, so
 		 * that yielding threads take turns with every runnable one. */
+		/* relaxed: a hint; the queue itself is read under sched.lock (a stale value only
+		 * picks the other queue) */
 		if (gp->lockedm || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0) {
 			mn_runqput(mp->p, gp, false);
 		} else {
@@ -447,6 +469,7 @@ static void finish_switch(struct m *mp)
 		}
 		break;
 	case PEND_EXITSYSCALL:
+		/* relaxed: published with gp by runqput's release store or sched.lock */
 		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 		mn_lock(&mn_sched.lock);
 		mn_globrunqput(gp);
@@ -457,10 +480,14 @@ static void finish_switch(struct m *mp)
 		/* a locked M waits in stoplockedm for its G to be handed back */
 		break;
 	case PEND_EXIT:
+		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads
+		 * in shims/thread.c */
 		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
 		mn_gexit_finish(gp);
 		break;
 	case PEND_EXIT_JOINER:
+		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads
+		 * in shims/thread.c */
 		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
 		mn_gexit_finish_joined(gp, mp->curg);
 		break;
@@ -471,14 +498,16 @@ static void finish_switch(struct m *mp)
 
 /* ------------------------------------------------------------ the loop */
 
-static void execute(struct g *gp, bool inheritTime)
+static void execute(struct g *gp, bool inherit_time)
 {
 	struct m *mp = mn_getm();
 	mp->curg = gp;
 	gp->m = mp;
+	/* relaxed: a running G's status is its M's; others only check it */
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
-	if (!inheritTime) {
+	if (!inherit_time) {
 		mp->p->schedtick++;
+		/* relaxed: a hint; a stale flag costs one early or late yield */
 		atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 	}
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
@@ -487,7 +516,11 @@ static void execute(struct g *gp, bool inheritTime)
 
 static void resetspinning(struct m *mp)
 {
+	/* relaxed: spinning is read by its own M only (startm sets it before the notewakeup that
+	 * publishes it) */
 	atomic_store_explicit(&mp->spinning, false, memory_order_relaxed);
+	/* acq_rel (a full barrier on x86): pairs with wakep's CAS from 0; either it sees us
+	 * spinning, or our later look at the queues sees its G */
 	if (atomic_fetch_sub_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel) <= 0)
 		mn_throw("resetspinning: negative nmspinning");
 	/* We found work; there may be more: keep one M looking. */
@@ -505,25 +538,27 @@ void mn_schedule(void)
 		}
 		struct p *pp = mp->p;
 		struct g *gp = NULL;
-		bool inheritTime = false;
+		bool inherit_time = false;
 		if (mn_timers_next())
 			mn_timers_run(mn_nanotime());
+		/* relaxed: a hint; the queue itself is read under sched.lock */
 		if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
 			mn_lock(&mn_sched.lock);
 			gp = mn_globrunqget(pp, 1);
 			mn_unlock(&mn_sched.lock);
 		}
 		if (!gp)
-			gp = mn_runqget(pp, &inheritTime);
+			gp = mn_runqget(pp, &inherit_time);
 		if (!gp)
-			gp = findrunnable(&inheritTime);
+			gp = findrunnable(&inherit_time);
+		/* relaxed: our own M's flag */
 		if (atomic_load_explicit(&mp->spinning, memory_order_relaxed))
 			resetspinning(mp);
 		if (gp->lockedm && gp->lockedm != mp) {
 			startlockedm(gp);
 			continue;
 		}
-		execute(gp, inheritTime);
+		execute(gp, inherit_time);
 	}
 }
 
@@ -543,6 +578,7 @@ static bool spin_poll(struct p *self)
 	int64_t seen_at[n];
 	int64_t now = mn_nanotime(), until = now + SPIN_POLL_NS;
 	for (int i = 0; i < n; i++) {
+		/* relaxed: hints; a steal re-reads with acquire */
 		seen[i] = atomic_load_explicit(&mn_sched.allp[i].runnextgen, memory_order_relaxed);
 		seen_at[i] = now;
 	}
@@ -553,15 +589,18 @@ static bool spin_poll(struct p *self)
 		struct timespec nap = { 0, 2000 };
 		mn_sys6(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0);
 		now = mn_nanotime();
+		/* relaxed: a hint; the queue itself is read under sched.lock or by a steal */
 		if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
 			return true;
 		for (int i = 0; i < n; i++) {
 			struct p *pp = &mn_sched.allp[i];
 			if (pp == self)
 				continue;
+			/* relaxed: hints; runqsteal re-reads head and tail with acquire */
 			if (atomic_load_explicit(&pp->runqhead, memory_order_relaxed) !=
 			    atomic_load_explicit(&pp->runqtail, memory_order_relaxed))
 				return true;
+			/* relaxed: hints; runqgrab takes runnext with an acq_rel CAS */
 			struct g *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
 			uint32_t gen = atomic_load_explicit(&pp->runnextgen, memory_order_relaxed);
 			if (next == NULL || gen != seen[i]) {
@@ -593,32 +632,38 @@ static bool spin_poll_slack(struct p *self)
 }
 
 /* Find a G to run, stopping the M until there is one.  Context: g0. */
-static struct g *findrunnable(bool *inheritTime)
+static struct g *findrunnable(bool *inherit_time)
 {
 	struct m *mp = mn_getm();
 top:;
 	struct p *pp = mp->p;
 	if (mn_timers_next())
 		mn_timers_run(mn_nanotime());
-	struct g *gp = mn_runqget(pp, inheritTime);
+	struct g *gp = mn_runqget(pp, inherit_time);
 	if (gp)
 		return gp;
+	/* relaxed: a hint; the queue itself is read under sched.lock */
+	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 		mn_lock(&mn_sched.lock);
 		gp = mn_globrunqget(pp, 0);
 		mn_unlock(&mn_sched.lock);
 		if (gp) {
-			*inheritTime = false;
+			*inherit_time = false;
 			return gp;
 		}
 	}
 	/* Steal, limiting spinning Ms to half the busy Ps. */
 	int nprocs = mn_sched.nprocs;
+	/* relaxed: our own flag, and counts that only bound how many Ms spin */
 	if (atomic_load_explicit(&mp->spinning, memory_order_relaxed) ||
 	    2 * atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) <
 		    nprocs - atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed)) {
+		/* relaxed: our own M's flag */
 		if (!atomic_load_explicit(&mp->spinning, memory_order_relaxed)) {
+			/* relaxed: our own M's flag; nmspinning is the shared count */
 			atomic_store_explicit(&mp->spinning, true, memory_order_relaxed);
+			/* acq_rel: like every nmspinning RMW; pairs with wakep's CAS */
 			atomic_fetch_add_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel);
 		}
 		for (int round = 0; round < 4; round++) {
@@ -629,7 +674,7 @@ top:;
 					continue;
 				gp = mn_runqsteal(pp, victim, round == 3);
 				if (gp) {
-					*inheritTime = false;
+					*inherit_time = false;
 					return gp;
 				}
 			}
@@ -645,22 +690,30 @@ top:;
 	/* Nothing: give up the P, then look once more (a G readied between our
 	 * checks and pidleput would otherwise wait for the next wakep). */
 	mn_lock(&mn_sched.lock);
+	/* relaxed: a hint; the queue itself is read under sched.lock */
+	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 		gp = mn_globrunqget(pp, 0);
 		mn_unlock(&mn_sched.lock);
-		*inheritTime = false;
+		*inherit_time = false;
 		return gp;
 	}
 	mn_releasep();
 	mn_pidleput(pp);
 	mn_unlock(&mn_sched.lock);
-	bool wasSpinning = atomic_load_explicit(&mp->spinning, memory_order_relaxed);
-	if (wasSpinning) {
+	/* relaxed: our own M's flag */
+	bool was_spinning = atomic_load_explicit(&mp->spinning, memory_order_relaxed);
+	if (was_spinning) {
+		/* relaxed: spinning is read by its own M only (startm sets it before the notewakeup
+		 * that publishes it) */
 		atomic_store_explicit(&mp->spinning, false, memory_order_relaxed);
+		/* acq_rel (a full barrier on x86): pairs with wakep's CAS from 0; either it sees us
+		 * spinning, or our later look at the queues sees its G */
 		if (atomic_fetch_sub_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel) <= 0)
 			mn_throw("findrunnable: negative nmspinning");
 	}
 	for (int i = 0; i < nprocs; i++) {
+		/* relaxed: a hint; the queue itself is read under sched.lock */
 		if (!mn_runqempty(&mn_sched.allp[i]) ||
 		    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 			mn_lock(&mn_sched.lock);
@@ -668,8 +721,12 @@ top:;
 			mn_unlock(&mn_sched.lock);
 			if (np) {
 				mn_acquirep(np);
-				if (wasSpinning) {
+				if (was_spinning) {
+					/* relaxed: our own M's flag; nmspinning is the shared count
+					 * relaxed: our own M's flag; nmspinning is the shared count */
 					atomic_store_explicit(&mp->spinning, true, memory_order_relaxed);
+					/* acq_rel: like every nmspinning RMW; pairs with wakep's
+					 * CAS */
 					atomic_fetch_add_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel);
 				}
 				goto top;
@@ -728,14 +785,18 @@ static void stoplockedm(void)
 	 * main's wait the way a cancellation does, flagged. */
 	while (!mn_notesleep_intr(&mp->park)) {
 		struct g *gp = mp->lockedg;
+		/* seq_cst: before mn_sema_cancel's bucket lock; the G reads it (shims/sem.c) after
+		 * it is readied */
 		atomic_store_explicit(&gp->interrupted, true, memory_order_seq_cst);
 		if (!mn_sema_cancel(gp))
+			/* relaxed: no wait was ended, so nobody reads the flag set just above */
 			atomic_store_explicit(&gp->interrupted, false, memory_order_relaxed);
 	}
 	mn_noteclear(&mp->park);
 	struct p *pp = mp->nextp;
 	mp->nextp = NULL;
 	mn_acquirep(pp);
+	/* acquire: a check; the note's wakeup (release) already ordered the hand-over */
 	if (atomic_load_explicit(&mp->lockedg->status, memory_order_acquire) != G_RUNNABLE)
 		mn_throw("stoplockedm: locked G not runnable");
 }
