@@ -214,12 +214,11 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	return gp;
 }
 
-/* Make a G from mn_newproc runnable, after the caller filled its fields. */
-void mn_newproc_start(struct g *gp)
+/* Make gp runnable: into the caller's runnext when it holds a P (gp runs
+ * next), else onto the global queue; then make sure an M will look.
+ * Context: any (G, g0 with or without P, foreign). */
+static inline void ready(struct g *gp)
 {
-	mn_tcb_setup(gp->tcb, gp);
-	/* relaxed: a count; the RMW keeps it exact */
-	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
 	/* relaxed: published with gp by runqput's release store or sched.lock */
 	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 	struct g *cur = mn_getg();
@@ -232,6 +231,15 @@ void mn_newproc_start(struct g *gp)
 		mn_unlock(&mn_sched.lock);
 	}
 	mn_wakep();
+}
+
+/* Make a G from mn_newproc runnable, after the caller filled its fields. */
+void mn_newproc_start(struct g *gp)
+{
+	mn_tcb_setup(gp->tcb, gp);
+	/* relaxed: a count; the RMW keeps it exact */
+	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
+	ready(gp);
 }
 
 /* First Go-level frame of every G (called by mn_arch_gstart).  gp is NULL
@@ -346,18 +354,7 @@ void mn_goready(struct g *gp)
 	/* acquire: pairs with the release store of G_WAITING in finish_switch */
 	if (atomic_load_explicit(&gp->status, memory_order_acquire) != G_WAITING)
 		mn_throw("goready: G is not waiting");
-	/* relaxed: published with gp by runqput's release store or sched.lock */
-	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
-	struct g *cur = mn_getg();
-	struct p *pp = cur && cur->m ? cur->m->p : NULL;
-	if (pp) {
-		mn_runqput(pp, gp, true);
-	} else {
-		mn_lock(&mn_sched.lock);
-		mn_globrunqput(gp);
-		mn_unlock(&mn_sched.lock);
-	}
-	mn_wakep();
+	ready(gp);
 }
 
 /* exitsyscall found no idle P: switch to g0 (the M has no P, so no direct

@@ -211,14 +211,7 @@ struct g *mn_runqsteal(struct p *pp, struct p *victim, bool steal_runnext)
 /* Context: sched.lock held. */
 void mn_globrunqput(struct g *gp)
 {
-	gp->schedlink = NULL;
-	if (mn_sched.runqtail)
-		mn_sched.runqtail->schedlink = gp;
-	else
-		mn_sched.runqhead = gp;
-	mn_sched.runqtail = gp;
-	/* relaxed: written under sched.lock; lock-free readers take it as a hint */
-	atomic_fetch_add_explicit(&mn_sched.runqsize, 1, memory_order_relaxed);
+	mn_globrunqputbatch(gp, gp, 1);
 }
 
 /* Context: sched.lock held. */
