@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include "preload/preload.h"
+#include "sched/signal.h"
 
 /* Signal masks are per thread, so per G (shims/sigmask.c). */
 MN_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)

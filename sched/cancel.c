@@ -20,11 +20,12 @@
  * call (read, a process-shared condvar...) is cancelled when the call
  * returns, not during it.
  */
+#include "cancel.h"
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include "runtime.h"
 #include "join.h"
+#include "park.h"
 #include "sema.h"
 #include "sys.h"
 #include "tcb.h"

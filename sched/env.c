@@ -1,11 +1,12 @@
 /* sched/env.c: MN_PROCS, MN_MAXTHREADS and MN_DEBUG.  Runs before the
  * runtime exists, so it uses no malloc and no stdio: messages go out with
  * one write(2) each (mn_printf). */
+#include "env.h"
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include "env.h"
 #include "runtime.h"
+#include "throw.h"
 
 struct mn_env mn_env;
 

@@ -14,11 +14,13 @@
  *
  * Runs as the first of the program's atfork child handlers (registered at
  * init), on the forking thread. */
+#include "fork.h"
 #include <signal.h>
-#include "runtime.h"
 #include "join.h"
 #include "sema.h"
+#include "sysmon.h"
 #include "tcb.h"
+#include "timer.h"
 #include "sys.h"
 #include "env.h"
 

@@ -8,12 +8,12 @@
  * sched.gflock (Go's gfput/gfget), which also holds the odd shapes.
  * TODO(scavenger): return cold stacks' pages (MADV_DONTNEED) from sysmon.
  */
+#include "gfree.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime.h"
-#include "tcb.h"
 #include "join.h"
+#include "tcb.h"
 
 #define GFREE_LOCAL_MAX 64
 #define GFREE_BATCH 32

@@ -12,11 +12,15 @@
  * (PEND_EXIT), so a joiner may recycle the G the moment it sees JS_EXITED.
  * A G joiner parks; a foreign joiner sleeps on the futex g->exitword.
  */
+#include "join.h"
 #include <errno.h>
 #include <stdlib.h>
-#include "runtime.h"
-#include "join.h"
+#include "cancel.h"
+#include "gfree.h"
+#include "park.h"
+#include "proc.h"
 #include "tcb.h"
+#include "throw.h"
 #include "sys.h"
 
 static _Atomic bool main_gone;

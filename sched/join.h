@@ -29,4 +29,6 @@ MN_HIDDEN void mn_gexit_finish_joined(struct g *gp, struct g *joiner);
 /* The child of fork: self (NULL for a thread that is not a G) is the only
  * thread left. */
 MN_HIDDEN void mn_join_fork_child(struct g *self);
+/* The G whose TCB is tcb, or NULL unless it is a live or zombie G. */
+MN_HIDDEN struct g *mn_tcb_to_g(uintptr_t tcb);
 #endif

@@ -32,12 +32,6 @@ static inline void mn_lock(struct mn_lock *l)
 						     memory_order_relaxed))
 		mn_lock_slow(l);
 }
-static inline bool mn_trylock(struct mn_lock *l)
-{
-	uint32_t z = 0;
-	return atomic_compare_exchange_strong_explicit(&l->key, &z, 1, memory_order_acquire,
-						       memory_order_relaxed);
-}
 static inline void mn_unlock(struct mn_lock *l)
 {
 	/* release: pairs with the acquire in mn_lock */

@@ -12,12 +12,18 @@
  * spinning stops spinning and calls wakep (resetspinning), so new work is
  * always picked up without waking an M per ready.
  */
+#include "m.h"
 #include <errno.h>
 #include <sys/prctl.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
-#include "runtime.h"
+#include "proc.h"
+#include "runq.h"
+#include "signal.h"
+#include "sysmon.h"
+#include "throw.h"
+#include "timer.h"
 #include "sys.h"
 
 /* Context: sched.lock held. */
@@ -121,9 +127,8 @@ static struct m *allocm(void)
 	return mp;
 }
 
-/* Start an OS thread for a new M that will run pp (may be NULL).
- * The thread's g0 stack: 256 KiB is plenty for the scheduler, timers and
- * wake-ups; application code never runs on g0. */
+/* Start an OS thread for a new M that will run pp (may be NULL), on a
+ * stack of MN_G0_STACK_SIZE (m.h). */
 static void newm(struct p *pp, bool spinning)
 {
 	struct m *mp = allocm();
@@ -131,7 +136,7 @@ static void newm(struct p *pp, bool spinning)
 	atomic_store_explicit(&mp->spinning, spinning, memory_order_relaxed);
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setstacksize(&attr, MN_G0_STACK_SIZE);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* Ms run with every signal blocked except the synchronous ones
 	 * (abort unblocks SIGABRT itself before raising it);

@@ -10,9 +10,8 @@
  *    cache.
  *
  * Scheduling loop (schedule, on g0): a locked M waits for its G
- * (stoplockedm); due timers run; once every 61 schedticks the global queue
- * goes first, for fairness (61: prime, so it does not resonate with
- * program periods; Go's value); then the local queue; then findrunnable:
+ * (stoplockedm); due timers run; once every GLOBRUNQ_TICK (61) schedticks
+ * the global queue goes first, for fairness; then the local queue; then findrunnable:
  * local, global, steal half from random victims (4 rounds, the last one
  * also taking runnext), then give the P back to the idle list, re-check
  * every queue, and stopm.  execute switches to the G.
@@ -23,22 +22,20 @@
  * calls its unlockf, PEND_YIELD requeues it, PEND_EXIT retires it.  So no
  * other M can resume a G before its context is saved, and a parking G's
  * wake-up condition is published only once it can be resumed: a waker that
- * sees the condition sees a G in G_WAITING (goready's CAS checks it).
+ * sees the condition sees a G in G_WAITING.  Each park has exactly one
+ * waker (whoever takes the G off its wait list, or wins waitsel in
+ * park.c), so mn_goready needs no CAS: it only checks the state, to catch
+ * runtime bugs.
  *
  * Locked Gs: the main thread is a G locked to M0 (it owns the process
  * stack and the original TCB).  When it parks, M0 hands its P off and
  * sleeps (stoplockedm); an M that dequeues it gives its own P to M0 and
  * wakes it (startlockedm).  Rejected: letting M0 run other Gs while main
  * is parked (a G blocking in a syscall on M0 would then stall main).
- *
- * Timed parks (waitsel): a G that parks with a deadline arms g->waitsel;
- * the waker (mn_goready_sel) and the timer race to CAS it to woken or
- * timed out, and only the winner readies the G, so a wake-up and a
- * time-out at the same moment never ready it twice and never lose the
- * wake-up.  The timer is added after the wait is published, only if the
- * park is still armed then (the G's own timer, tagged with the park's
- * sequence number): a G woken at once never leaves a timer behind.
+
+ * Timed parks (the waitsel protocol) are in park.c.
  */
+#include "proc.h"
 #include <errno.h>
 #include <setjmp.h>
 #include <pthread.h>
@@ -47,11 +44,17 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <linux/futex.h>
-#include "runtime.h"
-#include "tcb.h"
-#include "join.h"
-#include "sema.h"
 #include "env.h"
+#include "gfree.h"
+#include "join.h"
+#include "m.h"
+#include "runq.h"
+#include "sema.h"
+#include "signal.h"
+#include "sysmon.h"
+#include "tcb.h"
+#include "throw.h"
+#include "timer.h"
 #include "sys.h"
 
 struct sched mn_sched;
@@ -59,11 +62,25 @@ bool mn_inited;
 __thread struct g *mn_tls_g;
 struct mn_os_hooks mn_os;
 
-static void execute(struct g *gp, bool inheritTime);
-static struct g *findrunnable(bool *inheritTime);
+static void execute(struct g *gp, bool inherit_time);
+static struct g *findrunnable(bool *inherit_time);
 static void stoplockedm(void);
 static void startlockedm(struct g *gp);
 static void finish_switch(struct m *mp);
+
+/* Once every GLOBRUNQ_TICK schedticks the global queue goes before the
+ * local one, so Gs queued there (by foreign threads, yields, overflowing
+ * local queues) cannot starve behind two Gs that keep readying each other
+ * on one P.  61, Go's value: prime, so it does not fall into step with a
+ * program's own periods. */
+#define GLOBRUNQ_TICK 61
+
+/* Fake tids (see mn_tcb_setup) run from FAKE_TID_MIN to FAKE_TID_END:
+ * above PID_MAX_LIMIT (4194304: no real thread can have one), below
+ * FUTEX_TID_MASK (0x3fffffff: a robust or PI mutex stores its owner's tid
+ * in those bits), with room for a batch at the end. */
+#define FAKE_TID_MIN 0x20000000
+#define FAKE_TID_END 0x3ffffff0
 
 /* ------------------------------------------------------------ start-up */
 
@@ -82,7 +99,8 @@ int mn_schedinit(void)
 	mn_sched.timerslack = mn_sys6(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0, 0);
 	mn_sched.nprocs = mn_env.procs;
 	mn_sched.maxmcount = mn_env.maxthreads;
-	atomic_store(&mn_sched.tidgen, 0x20000000); /* above PID_MAX_LIMIT, below FUTEX_TID_MASK */
+	/* seq_cst default, but nothing to order: start-up, no other thread yet */
+	atomic_store(&mn_sched.tidgen, FAKE_TID_MIN);
 	mn_sched.allp = calloc((size_t)mn_sched.nprocs, sizeof(struct p));
 	if (!mn_sched.allp)
 		return -ENOMEM;
@@ -97,7 +115,6 @@ int mn_schedinit(void)
 }
 
 /* Make the calling main thread a G locked to a new M0, holding a P. */
-MN_HIDDEN struct g *mn_main_attach(void);
 struct g *mn_main_attach(void)
 {
 	static struct g maing;
@@ -106,7 +123,7 @@ struct g *mn_main_attach(void)
 	struct m *mp = mn_m0_setup();
 	/* M0's g0 needs its own stack and TCB: the process stack and the
 	 * original TCB are the main G's.  A G-shaped allocation gives both. */
-	struct mn_stack_req req = { .stacksize = 256 * 1024, .guardsize = mn_pagesize };
+	struct mn_stack_req req = { .stacksize = MN_G0_STACK_SIZE, .guardsize = mn_pagesize };
 	struct g *g0mem = mn_gfget(NULL, &req);
 	if (!g0mem)
 		mn_throw("main_attach: cannot allocate M0's scheduler stack");
@@ -122,6 +139,7 @@ struct g *mn_main_attach(void)
 
 	gp->magic = G_MAGIC;
 	gp->flags = G_MAIN;
+	/* only uniqueness matters, which the RMW gives in any order */
 	gp->goid = atomic_fetch_add(&mn_sched.goidgen, 1) + 1;
 	gp->tcb = tp;
 	gp->ctx.fsbase = tp;
@@ -131,6 +149,7 @@ struct g *mn_main_attach(void)
 	mp->lockedg = gp;
 	mp->curg = gp;
 	mn_tls_g = gp;
+	/* a count; the RMW keeps it exact in any order */
 	atomic_fetch_add(&mn_sched.ngalive, 1);
 	mn_lock(&mn_sched.lock);
 	struct p *pp = mn_pidleget();
@@ -141,16 +160,20 @@ struct g *mn_main_attach(void)
 
 /* ------------------------------------------------------------ G creation */
 
+/* goids and fake tids a P takes from the shared counters at a time (Go's
+ * goidcache batch, 16): one atomic add on a contended line per 16
+ * creates, and few ids lost when a P goes idle. */
 #define ID_BATCH 16
 
-/* n consecutive fake tids.  They stay below FUTEX_TID_MASK (robust
- * mutexes store them there) and above any real pid. */
+/* n consecutive fake tids, from FAKE_TID_MIN to FAKE_TID_END. */
 static int new_tids(int n)
 {
+	/* relaxed: only uniqueness matters, which the RMW gives */
 	int tid = atomic_fetch_add_explicit(&mn_sched.tidgen, n, memory_order_relaxed);
-	if (tid + n > 0x3ffffff0) { /* wrapped past FUTEX_TID_MASK: start again */
-		atomic_store(&mn_sched.tidgen, 0x20000000 + n);
-		tid = 0x20000000;
+	if (tid + n > FAKE_TID_END) { /* ran past the range: start again */
+		/* a reset of the counter, ordered with nothing else */
+		atomic_store(&mn_sched.tidgen, FAKE_TID_MIN + n);
+		tid = FAKE_TID_MIN;
 	}
 	return tid;
 }
@@ -171,6 +194,7 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	gp->clear_tid_set = false;
 	if (pp) {
 		if (pp->goidcache == pp->goidcacheend) {
+			/* relaxed: only uniqueness matters, which the RMW gives */
 			pp->goidcache = atomic_fetch_add_explicit(&mn_sched.goidgen, ID_BATCH,
 								  memory_order_relaxed) + 1;
 			pp->goidcacheend = pp->goidcache + ID_BATCH;
@@ -182,6 +206,7 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 		}
 		gp->fake_tid = pp->tidcache++;
 	} else {
+		/* relaxed: only uniqueness matters */
 		gp->goid = atomic_fetch_add_explicit(&mn_sched.goidgen, 1, memory_order_relaxed) + 1;
 		gp->fake_tid = new_tids(1);
 	}
@@ -189,16 +214,20 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	return gp;
 }
 
-/* Make a G from mn_newproc runnable, after the caller filled its fields. */
-void mn_newproc_start(struct g *gp)
+/* Make gp runnable: into the caller's runnext when it holds a P (gp runs
+ * next), else onto the global queue; then make sure an M will look.
+ * Context: any (G, g0 with or without P, foreign). */
+/* Queue a runnable G: in runnext when next (a hand-off from the running
+ * G: it runs next, in the readier's time slice), else behind the local
+ * queue.  Context: any (G, g0 with or without P, foreign). */
+static inline void ready(struct g *gp, bool next)
 {
-	mn_tcb_setup(gp->tcb, gp);
-	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
+	/* relaxed: published with gp by runqput's release store or sched.lock */
 	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
 	if (pp) {
-		mn_runqput(pp, gp, true);
+		mn_runqput(pp, gp, next);
 	} else {
 		mn_lock(&mn_sched.lock);
 		mn_globrunqput(gp);
@@ -207,7 +236,14 @@ void mn_newproc_start(struct g *gp)
 	mn_wakep();
 }
 
-MN_HIDDEN void mn_main_exited(void);
+/* Make a G from mn_newproc runnable, after the caller filled its fields. */
+void mn_newproc_start(struct g *gp)
+{
+	mn_tcb_setup(gp->tcb, gp);
+	/* relaxed: a count; the RMW keeps it exact */
+	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
+	ready(gp, true);
+}
 
 /* First Go-level frame of every G (called by mn_arch_gstart).  gp is NULL
  * for M0's g0, which enters the scheduler here. */
@@ -257,7 +293,8 @@ static bool may_switch_direct(struct m *mp, struct g *gp)
 	if (mp->lockedg || gp->lockedm || pp == NULL)
 		return false;
 	/* The global-queue fairness tick is schedule()'s: let it see it. */
-	if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed))
+	/* relaxed: a hint; the queue itself is read under sched.lock */
+	if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed))
 		return false;
 	int64_t t = mn_timers_next();
 	return !(t && t <= mn_nanotime());
@@ -290,6 +327,7 @@ static void gswitch(struct g *gp, int pending)
 	if (next) {
 		mp->curg = next;
 		next->m = mp;
+		/* relaxed: a running G's status is its M's; others only check it */
 		atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
 		mn_arch_switch(&gp->ctx, &next->ctx);
 	} else {
@@ -311,35 +349,25 @@ void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reaso
 	gswitch(gp, PEND_PARK);
 }
 
-/* Ready a G in G_WAITING: in runnext when next (a hand-off from the
- * running G: it runs next, in the readier's time slice), else behind the
- * local queue.  Context: any (G, g0 with or without P, foreign). */
-static void ready(struct g *gp, bool next)
+/* Ready a G in G_WAITING (next: see ready).  Context: any (G, g0 with or
+ * without P, foreign). */
+static void goready(struct g *gp, bool next)
 {
 	/* One waker per park (whoever took the waiter off its list, or won
 	 * waitsel), so no CAS: the check only catches runtime bugs. */
+	/* acquire: pairs with the release store of G_WAITING in finish_switch */
 	if (atomic_load_explicit(&gp->status, memory_order_acquire) != G_WAITING)
 		mn_throw("goready: G is not waiting");
-	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
-	struct g *cur = mn_getg();
-	struct p *pp = cur && cur->m ? cur->m->p : NULL;
-	if (pp) {
-		mn_runqput(pp, gp, next);
-	} else {
-		mn_lock(&mn_sched.lock);
-		mn_globrunqput(gp);
-		mn_unlock(&mn_sched.lock);
-	}
-	mn_wakep();
+	ready(gp, next);
 }
 
-void mn_goready(struct g *gp) { ready(gp, true); }
+void mn_goready(struct g *gp) { goready(gp, true); }
 
 /* A wake-up that is no hand-off (a time-out): the G queues behind the
  * runnable ones.  In runnext, a thread whose short timed wait keeps
  * expiring would run before them on every round, for ever: with one P,
  * a locked main thread in a sem_timedwait loop starved the poster. */
-void mn_goready_tail(struct g *gp) { ready(gp, false); }
+void mn_goready_tail(struct g *gp) { goready(gp, false); }
 
 /* exitsyscall found no idle P: switch to g0 (the M has no P, so no direct
  * switch), which queues gp and waits for a P. */
@@ -364,6 +392,7 @@ void mn_gosched(void)
 	 * loop (waiting for a sleeper to set a flag, a spin lock), no idle M
 	 * is left to fire it: schedule() on g0 runs it, and the G it readies
 	 * goes before us. */
+	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (mp->p && mn_runqempty(mp->p) &&
 	    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0 && !mp->lockedg) {
 		int64_t t = mn_timers_next();
@@ -379,6 +408,8 @@ void mn_goexit(void)
 	mn_tcb_exit(gp);
 	if (gp->clear_tid_set && gp->clear_tid) {
 		/* The kernel's exit of a thread: 0, then a shared wake of one. */
+		/* release: the thread's writes before the 0 its waiter acquires, as the kernel's
+		 * exit */
 		atomic_store_explicit(gp->clear_tid, 0, memory_order_release);
 		mn_sys6(SYS_futex, (long)gp->clear_tid, FUTEX_WAKE, 1, 0, 0, 0);
 	}
@@ -393,6 +424,7 @@ void mn_goexit(void)
 		mp->curg = j;
 		j->m = mp;
 		mp->p->schedtick++;
+		/* relaxed: a running G's status is its M's; others only check it */
 		atomic_store_explicit(&j->status, G_RUNNING, memory_order_relaxed);
 		mn_arch_switch(&gp->ctx, &j->ctx);
 		mn_throw("goexit: dead G resumed");
@@ -419,19 +451,24 @@ static void finish_switch(struct m *mp)
 		bool (*unlockf)(struct g *, void *) = gp->unlockf;
 		void *arg = gp->unlockarg;
 		gp->unlockf = NULL;
+		/* release: the saved context before the state; pairs with mn_goready's acquire */
 		atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
 		if (unlockf && !unlockf(gp, arg)) {
 			/* The wait is already over: run it again at once. */
+			/* relaxed: published with gp by runqput's release store or sched.lock */
 			atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 			mn_runqput(mp->p, gp, true);
 		}
 		break;
 	}
 	case PEND_YIELD:
+		/* relaxed: published with gp by runqput's release store or sched.lock */
 		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 		/* Behind the local queue when nothing waits globally (no lock;
 		 * thieves still balance it), else behind the global queue, so
 		 * that yielding threads take turns with every runnable one. */
+		/* relaxed: a hint; the queue itself is read under sched.lock (a stale value only
+		 * picks the other queue) */
 		if (gp->lockedm || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0) {
 			mn_runqput(mp->p, gp, false);
 		} else {
@@ -441,6 +478,7 @@ static void finish_switch(struct m *mp)
 		}
 		break;
 	case PEND_EXITSYSCALL:
+		/* relaxed: published with gp by runqput's release store or sched.lock */
 		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 		mn_lock(&mn_sched.lock);
 		mn_globrunqput(gp);
@@ -451,10 +489,14 @@ static void finish_switch(struct m *mp)
 		/* a locked M waits in stoplockedm for its G to be handed back */
 		break;
 	case PEND_EXIT:
+		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads
+		 * in shims/thread.c */
 		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
 		mn_gexit_finish(gp);
 		break;
 	case PEND_EXIT_JOINER:
+		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads
+		 * in shims/thread.c */
 		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
 		mn_gexit_finish_joined(gp, mp->curg);
 		break;
@@ -465,14 +507,16 @@ static void finish_switch(struct m *mp)
 
 /* ------------------------------------------------------------ the loop */
 
-static void execute(struct g *gp, bool inheritTime)
+static void execute(struct g *gp, bool inherit_time)
 {
 	struct m *mp = mn_getm();
 	mp->curg = gp;
 	gp->m = mp;
+	/* relaxed: a running G's status is its M's; others only check it */
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
-	if (!inheritTime) {
+	if (!inherit_time) {
 		mp->p->schedtick++;
+		/* relaxed: a hint; a stale flag costs one early or late yield */
 		atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 	}
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
@@ -481,7 +525,11 @@ static void execute(struct g *gp, bool inheritTime)
 
 static void resetspinning(struct m *mp)
 {
+	/* relaxed: spinning is read by its own M only (startm sets it before the notewakeup that
+	 * publishes it) */
 	atomic_store_explicit(&mp->spinning, false, memory_order_relaxed);
+	/* acq_rel (a full barrier on x86): pairs with wakep's CAS from 0; either it sees us
+	 * spinning, or our later look at the queues sees its G */
 	if (atomic_fetch_sub_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel) <= 0)
 		mn_throw("resetspinning: negative nmspinning");
 	/* We found work; there may be more: keep one M looking. */
@@ -499,25 +547,27 @@ void mn_schedule(void)
 		}
 		struct p *pp = mp->p;
 		struct g *gp = NULL;
-		bool inheritTime = false;
+		bool inherit_time = false;
 		if (mn_timers_next())
 			mn_timers_run(mn_nanotime());
-		if (pp->schedtick % 61 == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
+		/* relaxed: a hint; the queue itself is read under sched.lock */
+		if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
 			mn_lock(&mn_sched.lock);
 			gp = mn_globrunqget(pp, 1);
 			mn_unlock(&mn_sched.lock);
 		}
 		if (!gp)
-			gp = mn_runqget(pp, &inheritTime);
+			gp = mn_runqget(pp, &inherit_time);
 		if (!gp)
-			gp = findrunnable(&inheritTime);
+			gp = findrunnable(&inherit_time);
+		/* relaxed: our own M's flag */
 		if (atomic_load_explicit(&mp->spinning, memory_order_relaxed))
 			resetspinning(mp);
 		if (gp->lockedm && gp->lockedm != mp) {
 			startlockedm(gp);
 			continue;
 		}
-		execute(gp, inheritTime);
+		execute(gp, inherit_time);
 	}
 }
 
@@ -537,6 +587,7 @@ static bool spin_poll(struct p *self)
 	int64_t seen_at[n];
 	int64_t now = mn_nanotime(), until = now + SPIN_POLL_NS;
 	for (int i = 0; i < n; i++) {
+		/* relaxed: hints; a steal re-reads with acquire */
 		seen[i] = atomic_load_explicit(&mn_sched.allp[i].runnextgen, memory_order_relaxed);
 		seen_at[i] = now;
 	}
@@ -547,15 +598,18 @@ static bool spin_poll(struct p *self)
 		struct timespec nap = { 0, 2000 };
 		mn_sys6(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0);
 		now = mn_nanotime();
+		/* relaxed: a hint; the queue itself is read under sched.lock or by a steal */
 		if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
 			return true;
 		for (int i = 0; i < n; i++) {
 			struct p *pp = &mn_sched.allp[i];
 			if (pp == self)
 				continue;
+			/* relaxed: hints; runqsteal re-reads head and tail with acquire */
 			if (atomic_load_explicit(&pp->runqhead, memory_order_relaxed) !=
 			    atomic_load_explicit(&pp->runqtail, memory_order_relaxed))
 				return true;
+			/* relaxed: hints; runqgrab takes runnext with an acq_rel CAS */
 			struct g *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
 			uint32_t gen = atomic_load_explicit(&pp->runnextgen, memory_order_relaxed);
 			if (next == NULL || gen != seen[i]) {
@@ -587,32 +641,38 @@ static bool spin_poll_slack(struct p *self)
 }
 
 /* Find a G to run, stopping the M until there is one.  Context: g0. */
-static struct g *findrunnable(bool *inheritTime)
+static struct g *findrunnable(bool *inherit_time)
 {
 	struct m *mp = mn_getm();
 top:;
 	struct p *pp = mp->p;
 	if (mn_timers_next())
 		mn_timers_run(mn_nanotime());
-	struct g *gp = mn_runqget(pp, inheritTime);
+	struct g *gp = mn_runqget(pp, inherit_time);
 	if (gp)
 		return gp;
+	/* relaxed: a hint; the queue itself is read under sched.lock */
+	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 		mn_lock(&mn_sched.lock);
 		gp = mn_globrunqget(pp, 0);
 		mn_unlock(&mn_sched.lock);
 		if (gp) {
-			*inheritTime = false;
+			*inherit_time = false;
 			return gp;
 		}
 	}
 	/* Steal, limiting spinning Ms to half the busy Ps. */
 	int nprocs = mn_sched.nprocs;
+	/* relaxed: our own flag, and counts that only bound how many Ms spin */
 	if (atomic_load_explicit(&mp->spinning, memory_order_relaxed) ||
 	    2 * atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) <
 		    nprocs - atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed)) {
+		/* relaxed: our own M's flag */
 		if (!atomic_load_explicit(&mp->spinning, memory_order_relaxed)) {
+			/* relaxed: our own M's flag; nmspinning is the shared count */
 			atomic_store_explicit(&mp->spinning, true, memory_order_relaxed);
+			/* acq_rel: like every nmspinning RMW; pairs with wakep's CAS */
 			atomic_fetch_add_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel);
 		}
 		for (int round = 0; round < 4; round++) {
@@ -623,7 +683,7 @@ top:;
 					continue;
 				gp = mn_runqsteal(pp, victim, round == 3);
 				if (gp) {
-					*inheritTime = false;
+					*inherit_time = false;
 					return gp;
 				}
 			}
@@ -639,22 +699,30 @@ top:;
 	/* Nothing: give up the P, then look once more (a G readied between our
 	 * checks and pidleput would otherwise wait for the next wakep). */
 	mn_lock(&mn_sched.lock);
+	/* relaxed: a hint; the queue itself is read under sched.lock */
+	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 		gp = mn_globrunqget(pp, 0);
 		mn_unlock(&mn_sched.lock);
-		*inheritTime = false;
+		*inherit_time = false;
 		return gp;
 	}
 	mn_releasep();
 	mn_pidleput(pp);
 	mn_unlock(&mn_sched.lock);
-	bool wasSpinning = atomic_load_explicit(&mp->spinning, memory_order_relaxed);
-	if (wasSpinning) {
+	/* relaxed: our own M's flag */
+	bool was_spinning = atomic_load_explicit(&mp->spinning, memory_order_relaxed);
+	if (was_spinning) {
+		/* relaxed: spinning is read by its own M only (startm sets it before the notewakeup
+		 * that publishes it) */
 		atomic_store_explicit(&mp->spinning, false, memory_order_relaxed);
+		/* acq_rel (a full barrier on x86): pairs with wakep's CAS from 0; either it sees us
+		 * spinning, or our later look at the queues sees its G */
 		if (atomic_fetch_sub_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel) <= 0)
 			mn_throw("findrunnable: negative nmspinning");
 	}
 	for (int i = 0; i < nprocs; i++) {
+		/* relaxed: a hint; the queue itself is read under sched.lock */
 		if (!mn_runqempty(&mn_sched.allp[i]) ||
 		    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 			mn_lock(&mn_sched.lock);
@@ -662,8 +730,12 @@ top:;
 			mn_unlock(&mn_sched.lock);
 			if (np) {
 				mn_acquirep(np);
-				if (wasSpinning) {
+				if (was_spinning) {
+					/* relaxed: our own M's flag; nmspinning is the shared count
+					 * relaxed: our own M's flag; nmspinning is the shared count */
 					atomic_store_explicit(&mp->spinning, true, memory_order_relaxed);
+					/* acq_rel: like every nmspinning RMW; pairs with wakep's
+					 * CAS */
 					atomic_fetch_add_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel);
 				}
 				goto top;
@@ -722,14 +794,18 @@ static void stoplockedm(void)
 	 * main's wait the way a cancellation does, flagged. */
 	while (!mn_notesleep_intr(&mp->park)) {
 		struct g *gp = mp->lockedg;
+		/* seq_cst: before mn_sema_cancel's bucket lock; the G reads it (shims/sem.c) after
+		 * it is readied */
 		atomic_store_explicit(&gp->interrupted, true, memory_order_seq_cst);
 		if (!mn_sema_cancel(gp))
+			/* relaxed: no wait was ended, so nobody reads the flag set just above */
 			atomic_store_explicit(&gp->interrupted, false, memory_order_relaxed);
 	}
 	mn_noteclear(&mp->park);
 	struct p *pp = mp->nextp;
 	mp->nextp = NULL;
 	mn_acquirep(pp);
+	/* acquire: a check; the note's wakeup (release) already ordered the hand-over */
 	if (atomic_load_explicit(&mp->lockedg->status, memory_order_acquire) != G_RUNNABLE)
 		mn_throw("stoplockedm: locked G not runnable");
 }
@@ -756,137 +832,4 @@ void mn_main_exited(void)
 	gp->lockedm = NULL;
 	gswitch(gp, PEND_EXIT);
 	mn_throw("main_exited: resumed");
-}
-
-int64_t mn_goid(struct g *gp) { return (int64_t)gp->goid; }
-
-/* ------------------------------------------------------------ timed parks */
-
-#define SEL_ARMED 1u
-#define SEL_WOKEN 2u
-#define SEL_TIMEDOUT 3u
-#define SEL_STATE(v) ((v) & 3u)
-
-/* End gp's park armed as `armed` like a time-out, if nobody ended it yet:
- * its ontimeout runs (off the wait lists), then the caller readies it.
- * Context: the park is published (gp switched away, unlockf ran). */
-static bool sel_timeout(struct g *gp, uint32_t armed)
-{
-	struct mn_parktimer *pt = &gp->ptimer;
-	if (!atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, (armed & ~3u) | SEL_TIMEDOUT,
-						     memory_order_acq_rel, memory_order_relaxed))
-		return false;
-	if (pt->ontimeout)
-		pt->ontimeout(gp, pt->arg);
-	return true;
-}
-
-static void parktimer_fire(struct mn_timer *t)
-{
-	struct g *gp = t->arg;
-	struct mn_parktimer *pt = &gp->ptimer;
-	/* Queued timers belong to the current park (an earlier one was
-	 * deleted, or never added), and the G cannot start another while
-	 * this callback runs (mn_timer_del waits for it). */
-	if (sel_timeout(gp, pt->seq << 2 | SEL_ARMED))
-		mn_goready_tail(gp);
-}
-
-/* The unlockf of a timed park (on g0 or the next G, after the switch). */
-static bool arm_timer(struct g *gp, void *arg)
-{
-	struct mn_parktimer *pt = arg;
-	/* Read before the wait is published: from then on a waker may ready
-	 * gp, which may run, return and even park again before we go on. */
-	uint32_t armed = pt->seq << 2 | SEL_ARMED;
-	bool cancellable = pt->cancellable;
-	if (pt->unlockf && !pt->unlockf(gp, pt->arg))
-		return false;
-	if (cancellable) {
-		/* Published: from here pthread_cancel may end the park.  It
-		 * sets the request, then looks at published; we store
-		 * published, then look at the request (each with a locked
-		 * instruction between, here the exchange): one of us sees the
-		 * other. */
-		atomic_exchange_explicit(&pt->published, armed >> 2, memory_order_seq_cst);
-		if (mn_tcb_cancel_pending(gp->tcb) && sel_timeout(gp, armed))
-			return false; /* run it again at once: it acts on the request */
-	}
-	/* Only if this park is still armed (else the G was woken and has
-	 * deleted, or will delete, a timer that is not there). */
-	mn_timer_add_if(&pt->t, &gp->waitsel, armed);
-	return true;
-}
-
-static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		     void (*ontimeout)(struct g *, void *), const char *reason, bool cancellable)
-{
-	struct g *gp = mn_getg();
-	struct mn_parktimer *pt = &gp->ptimer;
-	uint32_t seq = ++gp->parkseq & 0x3fffffffu;
-	pt->t.when = deadline;
-	pt->t.f = parktimer_fire;
-	pt->t.arg = gp;
-	pt->t.idx = -1;
-	pt->unlockf = unlockf;
-	pt->ontimeout = ontimeout;
-	pt->arg = arg;
-	pt->seq = seq;
-	pt->cancellable = cancellable;
-	atomic_store_explicit(&gp->waitsel, seq << 2 | SEL_ARMED, memory_order_release);
-	mn_gopark(arm_timer, pt, reason);
-	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
-	if (SEL_STATE(sel) == SEL_ARMED) {
-		/* unlockf refused to park: nobody readied us, no timer. */
-		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
-		return true;
-	}
-	mn_timer_del(&pt->t);
-	atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
-	return SEL_STATE(sel) == SEL_WOKEN;
-}
-
-bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		     void (*ontimeout)(struct g *, void *), const char *reason)
-{
-	return park_sel(unlockf, arg, deadline, ontimeout, reason, false);
-}
-
-bool mn_gopark_cancel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		      void (*ontimeout)(struct g *, void *), const char *reason)
-{
-	return park_sel(unlockf, arg, deadline, ontimeout, reason, true);
-}
-
-bool mn_park_cancel(struct g *gp)
-{
-	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_seq_cst);
-	if (SEL_STATE(v) != SEL_ARMED)
-		return false;
-	/* Written before waitsel was armed (release); published tells that
-	 * this very park has reached the wait lists. */
-	if (!gp->ptimer.cancellable ||
-	    atomic_load_explicit(&gp->ptimer.published, memory_order_acquire) != v >> 2)
-		return false;
-	if (!sel_timeout(gp, v))
-		return false;
-	mn_goready(gp);
-	return true;
-}
-
-/* Ready gp if it is in a timed park that has not timed out (or in a plain
- * park).  Returns false if the timer won. */
-bool mn_goready_sel(struct g *gp)
-{
-	uint32_t v = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
-	if (v == 0) {
-		mn_goready(gp);
-		return true;
-	}
-	if (SEL_STATE(v) != SEL_ARMED ||
-	    !atomic_compare_exchange_strong_explicit(&gp->waitsel, &v, (v & ~3u) | SEL_WOKEN,
-						     memory_order_acq_rel, memory_order_relaxed))
-		return false;
-	mn_goready(gp);
-	return true;
 }

@@ -8,7 +8,8 @@
  * and inherits the time slice, which makes hand-offs (park+ready pairs)
  * cheap and keeps producer/consumer pairs on one P.
  */
-#include "runtime.h"
+#include "runq.h"
+#include "throw.h"
 
 static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t);
 
@@ -20,6 +21,8 @@ void mn_runqput(struct p *pp, struct g *gp, bool next)
 		 * instruction on the hand-off path); a full one we swap by CAS
 		 * and kick the old G out to the regular queue. */
 		struct g *old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+		/* relaxed: the owner is the only writer; the release store or
+		 * CAS of runnext below publishes it */
 		atomic_store_explicit(&pp->runnextgen,
 				      atomic_load_explicit(&pp->runnextgen, memory_order_relaxed) + 1,
 				      memory_order_relaxed);
@@ -41,7 +44,8 @@ void mn_runqput(struct p *pp, struct g *gp, bool next)
 		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
 		if (t - h < RUNQ_SIZE) {
 			atomic_store_explicit(&pp->runq[t % RUNQ_SIZE], gp, memory_order_relaxed);
-			/* release: makes the slot visible to consumers (pairs with their acquire of tail) */
+			/* release: makes the slot visible to consumers (pairs with their acquire of
+			 * tail) */
 			atomic_store_explicit(&pp->runqtail, t + 1, memory_order_release);
 			return;
 		}
@@ -59,6 +63,7 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 	if (n != N)
 		mn_throw("runqputslow: queue is not full");
 	for (uint32_t i = 0; i < n; i++)
+		/* relaxed: ordered before the release CAS on head that gives the slots up */
 		batch[i] = atomic_load_explicit(&pp->runq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
 	/* release: the slots were read before we give them up */
 	if (!atomic_compare_exchange_strong_explicit(&pp->runqhead, &h, h + n, memory_order_release,
@@ -74,24 +79,31 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 	return true;
 }
 
-struct g *mn_runqget(struct p *pp, bool *inheritTime)
+struct g *mn_runqget(struct p *pp, bool *inherit_time)
 {
+	/* relaxed: the CAS below acquires */
 	struct g *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+	/* acq_rel: acquire pairs with runqput's release store of runnext
+	 * (gp's fields); races the thieves' CAS */
 	if (next != NULL &&
 	    atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL, memory_order_acq_rel,
 						    memory_order_relaxed)) {
-		if (inheritTime)
-			*inheritTime = true;
+		if (inherit_time)
+			*inherit_time = true;
 		return next;
 	}
-	if (inheritTime)
-		*inheritTime = false;
+	if (inherit_time)
+		*inherit_time = false;
 	for (;;) {
+		/* acquire: pairs with the thieves' release CAS on head */
 		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+		/* acquire: tail is the owner's own here; kept like the thieves' reads */
 		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
 		if (t == h)
 			return NULL;
+		/* relaxed: the owner wrote the slot; the CAS below says whether it is ours */
 		struct g *gp = atomic_load_explicit(&pp->runq[h % RUNQ_SIZE], memory_order_relaxed);
+		/* release: the slot read before; pairs with runqput's acquire load of head */
 		if (atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
 							  memory_order_relaxed))
 			return gp;
@@ -101,6 +113,9 @@ struct g *mn_runqget(struct p *pp, bool *inheritTime)
 bool mn_runqempty(struct p *pp)
 {
 	for (;;) {
+		/* acquire, all four: pair with the owner's release stores of tail
+		 * and runnext and the consumers' release CAS on head; reading
+		 * tail twice checks that h, t and next are one snapshot. */
 		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
 		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
 		struct g *next = atomic_load_explicit(&pp->runnext, memory_order_acquire);
@@ -110,21 +125,28 @@ bool mn_runqempty(struct p *pp)
 }
 
 /* Grab half of victim's queue into batch; returns the count. */
-static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
+static uint32_t runqgrab(struct p *victim, struct g **batch, bool steal_runnext)
 {
 	for (;;) {
+		/* acquire: pairs with the other consumers' release CAS on head */
 		uint32_t h = atomic_load_explicit(&victim->runqhead, memory_order_acquire);
+		/* acquire: pairs with the owner's release store of tail (the slots below it are
+		 * written) */
 		uint32_t t = atomic_load_explicit(&victim->runqtail, memory_order_acquire);
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
-			if (stealRunNext) {
+			if (steal_runnext) {
+				/* acquire: keeps the runnext load below after this one */
 				uint32_t gen = atomic_load_explicit(&victim->runnextgen, memory_order_acquire);
+				/* relaxed: the CAS below acquires */
 				struct g *next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
 				/* A running P is probably about to switch to its runnext
 				 * (a G it just readied before parking itself): give it
 				 * about 3 us before taking it, as Go does, so hand-offs
 				 * stay on one P instead of bouncing between Ms. */
+				/* relaxed here and in the wait: hints that only decide how long to
+				 * wait */
 				if (next != NULL &&
 				    atomic_load_explicit(&victim->status, memory_order_relaxed) == P_RUNNING) {
 					for (int i = 0; i < 1000 && atomic_load_explicit(&victim->runnext,
@@ -136,6 +158,8 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
 					if (atomic_load_explicit(&victim->runnextgen, memory_order_acquire) != gen)
 						return 0;
 				}
+				/* acq_rel: acquire pairs with the owner's release store of runnext
+				 * (the G's fields) */
 				if (next != NULL &&
 				    atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
 									    memory_order_acq_rel,
@@ -149,7 +173,11 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
 		if (n > RUNQ_SIZE / 2)
 			continue; /* read an inconsistent h and t */
 		for (uint32_t i = 0; i < n; i++)
+			/* relaxed: after the acquire of tail; the CAS on head says whether they are
+			 * ours */
 			batch[i] = atomic_load_explicit(&victim->runq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+		/* release: the slots read before; pairs with the owner's acquire load of head in
+		 * runqput */
 		if (atomic_compare_exchange_weak_explicit(&victim->runqhead, &h, h + n, memory_order_release,
 							  memory_order_relaxed))
 			return n;
@@ -157,21 +185,25 @@ static uint32_t runqgrab(struct p *victim, struct g **batch, bool stealRunNext)
 }
 
 /* Steal half of victim's Gs into pp's queue; return one of them to run. */
-struct g *mn_runqsteal(struct p *pp, struct p *victim, bool stealRunNext)
+struct g *mn_runqsteal(struct p *pp, struct p *victim, bool steal_runnext)
 {
 	struct g *batch[RUNQ_SIZE / 2];
-	uint32_t n = runqgrab(victim, batch, stealRunNext);
+	uint32_t n = runqgrab(victim, batch, steal_runnext);
 	if (n == 0)
 		return NULL;
 	struct g *gp = batch[--n];
 	if (n == 0)
 		return gp;
+	/* relaxed: our own tail; the head acquire pairs with the consumers'
+	 * release CAS (the slots they read are free) */
 	uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
 	uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
 	if (t - h + n > RUNQ_SIZE)
 		mn_throw("runqsteal: runq overflow");
 	for (uint32_t i = 0; i < n; i++)
+		/* relaxed: published by the release store of tail below */
 		atomic_store_explicit(&pp->runq[(t + i) % RUNQ_SIZE], batch[i], memory_order_relaxed);
+	/* release: pairs with the acquire loads of tail in runqget and runqgrab */
 	atomic_store_explicit(&pp->runqtail, t + n, memory_order_release);
 	return gp;
 }
@@ -179,13 +211,7 @@ struct g *mn_runqsteal(struct p *pp, struct p *victim, bool stealRunNext)
 /* Context: sched.lock held. */
 void mn_globrunqput(struct g *gp)
 {
-	gp->schedlink = NULL;
-	if (mn_sched.runqtail)
-		mn_sched.runqtail->schedlink = gp;
-	else
-		mn_sched.runqhead = gp;
-	mn_sched.runqtail = gp;
-	atomic_fetch_add_explicit(&mn_sched.runqsize, 1, memory_order_relaxed);
+	mn_globrunqputbatch(gp, gp, 1);
 }
 
 /* Context: sched.lock held. */
@@ -197,6 +223,7 @@ void mn_globrunqputbatch(struct g *head, struct g *tail, int n)
 	else
 		mn_sched.runqhead = head;
 	mn_sched.runqtail = tail;
+	/* relaxed: written under sched.lock; lock-free readers take it as a hint */
 	atomic_fetch_add_explicit(&mn_sched.runqsize, n, memory_order_relaxed);
 }
 
@@ -221,6 +248,7 @@ struct g *mn_globrunqget(struct p *pp, int max)
 		n = (int)(RUNQ_SIZE - used);
 	if (n < 1)
 		n = 1;
+	/* relaxed: written under sched.lock; lock-free readers take it as a hint */
 	atomic_fetch_sub_explicit(&mn_sched.runqsize, n, memory_order_relaxed);
 	struct g *gp = mn_sched.runqhead;
 	mn_sched.runqhead = gp->schedlink;

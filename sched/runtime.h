@@ -1,6 +1,9 @@
-/* sched/runtime.h: the G, M and P structures and the runtime's internal
- * interface.  The vocabulary is the Go runtime's (proc.go, runtime2.go);
- * sched/proc.c opens with the design essay.
+/* sched/runtime.h: the G, M and P structures, their states, and the
+ * current G and M.  The vocabulary is the Go runtime's (proc.go,
+ * runtime2.go); sched/proc.c opens with the design essay.  Each module's
+ * functions are declared in its own header (proc.h, park.h, runq.h,
+ * gfree.h, m.h, timer.h, syscall.h, signal.h, sysmon.h, throw.h,
+ * cancel.h, fork.h, join.h, sema.h, tcb.h, stack.h, lock.h).
  *
  * Nothing here knows pthread_* names: shims/ builds POSIX on top of these
  * calls, preload/ interposes libc names onto shims/.
@@ -28,8 +31,12 @@ static const bool config_debug = MN_CONFIG_DEBUG;
  *  G_RUNNABLE  in exactly one run queue (or runnext), or being handed to
  *              execute(); owned by that queue.  execute -> G_RUNNING.
  *  G_RUNNING   running on g->m; only that M touches it.  Leaves by gopark
- *              (-> G_WAITING), yield (-> G_RUNNABLE), exit (-> G_DEAD).
- *  G_SYSCALL   reserved for entersyscall (blocking-calls capability).
+ *              (-> G_WAITING), yield (-> G_RUNNABLE), entersyscall
+ *              (-> G_SYSCALL), exit (-> G_DEAD).
+ *  G_SYSCALL   in a call that may block in the kernel, between
+ *              mn_entersyscall and mn_exitsyscall (syscall.c): the G itself
+ *              owns it, running on its M with no P; only it moves itself
+ *              back to G_RUNNING (exitsyscall).
  *  G_WAITING   parked; owned by whatever it waits on (a sema queue, a
  *              timer, a joiner slot).  Only goready moves it -> G_RUNNABLE.
  *  G_DEAD      exited, stack no longer in use; owned by its joiner or the
@@ -51,7 +58,7 @@ struct mn_timer {
 	_Atomic int running;              /* callback in progress */
 };
 
-/* A G's timed park (proc.c): the timer lives in the G, not on its stack,
+/* A G's timed park (park.c): the timer lives in the G, not on its stack,
  * and is tagged with the park's sequence number (see waitsel). */
 struct mn_parktimer {
 	struct mn_timer t;                /* t.arg: the G */
@@ -191,7 +198,7 @@ struct m {
 	uint32_t fastrand;       /* owner M */
 	int locks;               /* runtime locks held (debug) */
 	/* Post-switch action, run by whichever context resumes next on this M
-	 * (mn_finish_switch).  Set by the G that switches away. */
+	 * (finish_switch in proc.c).  Set by the G that switches away. */
 	int pending;             /* PEND_* */
 	struct g *pendingg;
 	stack_t altstack;        /* per-M signal stack (stack overflow reports, preemption) */
@@ -243,125 +250,5 @@ static inline bool mn_is_g(void)
 
 /* ---------------------------------------------------------------- libc hooks */
 #include "sched/hooks.h"
-
-/* ---------------------------------------------------------------- proc.c */
-MN_HIDDEN int mn_schedinit(void);        /* 0 or -errno */
-MN_HIDDEN struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *req, int *err);
-MN_HIDDEN void mn_newproc_start(struct g *gp);
-MN_HIDDEN void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reason);
-MN_HIDDEN void mn_goready(struct g *gp);
-MN_HIDDEN void mn_goready_tail(struct g *gp); /* a time-out: behind the queue */
-MN_HIDDEN void mn_gosched(void);         /* yield */
-MN_HIDDEN void mn_goexit(void) __attribute__((noreturn));
-MN_HIDDEN void mn_gentry(struct g *gp);
-MN_HIDDEN void mn_finish_switch(void);
-MN_HIDDEN void mn_gfput(struct g *gp);   /* give a dead, collected G back */
-MN_HIDDEN struct g *mn_tcb_to_g(uintptr_t tcb); /* NULL unless a live-or-zombie G */
-MN_HIDDEN int64_t mn_goid(struct g *gp);
-/* Timed park: park until goready or the deadline (CLOCK_MONOTONIC ns).
- * Returns true if woken by goready, false on time-out.  The waker must use
- * mn_goready_sel.  See the waitsel protocol in proc.c. */
-MN_HIDDEN bool mn_gopark_until(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-			       void (*ontimeout)(struct g *, void *), const char *reason);
-MN_HIDDEN bool mn_goready_sel(struct g *gp);
-/* A timed park at a cancellation point (the sleeps): mn_gopark_until that
- * pthread_cancel can also end (mn_park_cancel), like a time-out.
- * Returns true if woken by goready, false on time-out or cancellation. */
-MN_HIDDEN bool mn_gopark_cancel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-				void (*ontimeout)(struct g *, void *), const char *reason);
-/* End gp's cancellable park, if it is in one and the wait is published
- * (its ontimeout runs, then gp is readied).  Context: any thread, after
- * setting gp's cancellation request (a locked instruction).  Returns true
- * if it readied gp. */
-MN_HIDDEN bool mn_park_cancel(struct g *gp);
-/* cancel.c: pthread_cancel(t) of G gp (not dead): glibc's real_cancel sets
- * the request, then a parked gp is woken to act on it.  glibc's codes. */
-MN_HIDDEN int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t));
-
-/* syscall.c: bracket a call that may block in the kernel.  Context: a G
- * holding a P; between the two calls the G runs without a P and must not
- * touch the scheduler. */
-/* false when the caller holds no P (a signal handler inside another
- * call): then there is nothing to give away, and no exitsyscall. */
-MN_HIDDEN bool mn_entersyscall(void);
-MN_HIDDEN bool mn_entersyscallblock(void); /* for a call known to block */
-MN_HIDDEN void mn_exitsyscall(void);
-MN_HIDDEN bool mn_retake_syscall(struct p *pp); /* sysmon */
-MN_HIDDEN void mn_preempt_point(void);
-MN_HIDDEN void mn_gswitch_exitsyscall(struct g *gp);
-
-/* runq.c */
-MN_HIDDEN void mn_runqput(struct p *pp, struct g *gp, bool next);
-MN_HIDDEN struct g *mn_runqget(struct p *pp, bool *inheritTime);
-MN_HIDDEN struct g *mn_runqsteal(struct p *pp, struct p *victim, bool stealRunNext);
-MN_HIDDEN bool mn_runqempty(struct p *pp);
-MN_HIDDEN void mn_globrunqput(struct g *gp);      /* sched.lock held */
-MN_HIDDEN void mn_globrunqputbatch(struct g *head, struct g *tail, int n); /* sched.lock held */
-MN_HIDDEN struct g *mn_globrunqget(struct p *pp, int max); /* sched.lock held */
-
-/* gfree.c */
-MN_HIDDEN struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req);
-MN_HIDDEN void mn_gfput_p(struct p *pp, struct g *gp);
-
-/* m.c */
-MN_HIDDEN void mn_startm(struct p *pp, bool spinning);
-MN_HIDDEN void mn_stopm(void);
-MN_HIDDEN void mn_wakep(void);
-MN_HIDDEN void mn_handoffp(struct p *pp);
-MN_HIDDEN struct p *mn_pidleget(void);   /* sched.lock held */
-MN_HIDDEN void mn_pidleput(struct p *pp); /* sched.lock held */
-MN_HIDDEN struct m *mn_mget(void);       /* sched.lock held */
-MN_HIDDEN void mn_mput(struct m *mp);    /* sched.lock held */
-MN_HIDDEN void mn_acquirep(struct p *pp);
-MN_HIDDEN struct p *mn_releasep(void);
-MN_HIDDEN void mn_schedule(void) __attribute__((noreturn));
-MN_HIDDEN uint32_t mn_fastrand(void);
-MN_HIDDEN struct m *mn_m0_setup(void);
-
-/* timer.c: one heap for now (per-P heaps: TODO with the netpoller). */
-MN_HIDDEN void mn_timer_add(struct mn_timer *t);
-/* Add t only if *word still equals expect (checked under the heap's lock)
- * and t is not queued already. */
-MN_HIDDEN void mn_timer_add_if(struct mn_timer *t, _Atomic uint32_t *word, uint32_t expect);
-/* Remove; waits for a running callback to finish.  Returns true if the
- * timer was removed before it fired. */
-MN_HIDDEN bool mn_timer_del(struct mn_timer *t);
-MN_HIDDEN int64_t mn_timers_run(int64_t now); /* runs due timers; returns next deadline or 0 */
-MN_HIDDEN int64_t mn_timers_next(void);
-
-/* signal.c */
-MN_HIDDEN void mn_signal_init(void);
-MN_HIDDEN void mn_signal_minit(struct m *mp);
-struct sigaction;
-MN_HIDDEN bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old);
-
-/* sysmon.c */
-MN_HIDDEN void mn_sysmon_init(void);
-MN_HIDDEN void mn_sysmon_fork_child(void);
-MN_HIDDEN void mn_sysmon_start_slow(void);
-extern _Atomic int mn_sysmon_started MN_HIDDEN;
-/* Start sysmon if it is not running yet (the first thread created). */
-static inline void mn_sysmon_start(void)
-{
-	if (__builtin_expect(!atomic_load_explicit(&mn_sysmon_started, memory_order_relaxed), 0))
-		mn_sysmon_start_slow();
-}
-/* A P went busy: wake sysmon if it sleeps because every P was idle. */
-MN_HIDDEN void mn_sysmon_wake_slow(void);
-extern _Atomic int mn_sysmon_sleeping MN_HIDDEN;
-static inline void mn_sysmon_wake(void)
-{
-	if (__builtin_expect(atomic_load_explicit(&mn_sysmon_sleeping, memory_order_relaxed), 0))
-		mn_sysmon_wake_slow();
-}
-/* timer.c: forget every timer in the child of fork. */
-MN_HIDDEN void mn_timers_fork_child(void);
-/* fork.c: rebuild the runtime in the child of fork (an atfork child handler). */
-MN_HIDDEN void mn_fork_child(void);
-
-/* throw.c */
-MN_HIDDEN void mn_throw(const char *msg) __attribute__((noreturn));
-MN_HIDDEN void mn_print(const char *msg);
-MN_HIDDEN void mn_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -10,8 +10,10 @@
  * waitsel protocol (proc.c) then decides who calls goready, so a wake-up
  * that races a time-out is never lost: the waiter reports WOKEN.
  */
-#include <errno.h>
 #include "sema.h"
+#include <errno.h>
+#include "park.h"
+#include "proc.h"
 #include "sys.h"
 #include "tcb.h"
 
@@ -102,12 +104,13 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 		 * locked instruction, a full barrier on x86) read the request:
 		 * one of us sees the other. */
 		atomic_store_explicit(&w.g->cancelsema, addr, memory_order_relaxed);
+		/* compiler-only: keeps the store above the bucket lock's locked instruction */
 		atomic_signal_fence(memory_order_seq_cst);
 	}
 	mn_slock(&b->lock);
 	if (!check(addr, arg)) {
 		mn_sunlock(&b->lock);
-		return 0;
+		return MN_SEMA_NOTPARKED;
 	}
 	if (w.cancellable && mn_tcb_self_cancel_pending()) {
 		mn_sunlock(&b->lock);
@@ -132,6 +135,7 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 			mn_gopark(unlock_bucket, b, "sema");
 	} else {
 		mn_sunlock(&b->lock);
+		/* acquire: pairs with the waker's release store of word */
 		while (atomic_load_explicit(&w.word, memory_order_acquire) == 0) {
 			if (deadline) {
 				struct timespec abs = { deadline / 1000000000, deadline % 1000000000 };
@@ -147,13 +151,18 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 		}
 	}
 	/* state was written under the bucket lock before the waker readied us
-	 * (goready's acq_rel CAS) or set our word (release): visible here. */
+	 * (mn_goready_sel's CAS, runqput's release) or set our word (release):
+	 * visible here. */
 	int st = atomic_load_explicit((_Atomic int *)&w.state, memory_order_acquire);
-	return st == W_WOKEN ? 1 : st == W_HANDOFF ? 2 : st == W_CANCELLED ? -ECANCELED : -ETIMEDOUT;
+	return st == W_WOKEN       ? MN_SEMA_WOKEN
+	       : st == W_HANDOFF   ? MN_SEMA_HANDOFF
+	       : st == W_CANCELLED ? -ECANCELED
+				   : -ETIMEDOUT;
 }
 
 bool mn_sema_cancel(struct g *gp)
 {
+	/* relaxed: a hint; the waiter is confirmed under the bucket lock */
 	const void *addr = atomic_load_explicit(&gp->cancelsema, memory_order_relaxed);
 	if (addr == NULL)
 		return false;
@@ -210,6 +219,7 @@ static int wake_one(const void *addr, uint32_t bitset, void (*locked)(int k, boo
 	if (gp) {
 		mn_goready_sel(gp);
 	} else {
+		/* release: pairs with the foreign waiter's acquire load of word */
 		atomic_store_explicit(&w->word, 1, memory_order_release);
 		mn_futex_wake(&w->word, 1);
 	}
@@ -297,21 +307,11 @@ bool mn_sema_handoff(const void *addr, void (*release)(const void *))
 	if (gp) {
 		mn_goready_sel(gp);
 	} else {
+		/* release: pairs with the foreign waiter's acquire load of word */
 		atomic_store_explicit(&w->word, 1, memory_order_release);
 		mn_futex_wake(&w->word, 1);
 	}
 	return true;
-}
-
-int mn_sema_has_waiters(const void *addr)
-{
-	struct bucket *b = bucket_of(addr);
-	int n = 0;
-	mn_slock(&b->lock);
-	for (struct waiter *w = b->head; w; w = w->next)
-		n += w->addr == addr;
-	mn_sunlock(&b->lock);
-	return n;
 }
 
 /* The child of fork: every waiter belonged to a thread that is gone (the
@@ -320,6 +320,7 @@ int mn_sema_has_waiters(const void *addr)
 void mn_sema_fork_child(void)
 {
 	for (int i = 0; i < NBUCKET; i++) {
+		/* relaxed: the child of fork has one thread */
 		atomic_store_explicit(&buckets[i].lock.key, 0, memory_order_relaxed);
 		buckets[i].head = buckets[i].tail = NULL;
 	}

@@ -12,8 +12,12 @@
  * MN_SEMA_CANCEL makes a G's wait a cancellation point's: pthread_cancel
  * (mn_sema_cancel) takes it off the list, and so does a request already
  * pending when it queues.
- * Returns 1 woken by mn_sema_wake, 2 handed ownership by mn_sema_handoff,
- * 0 check failed (not parked), -ETIMEDOUT, -ECANCELED. */
+ * Returns an mn_sema_result (>= 0), or -ETIMEDOUT or -ECANCELED. */
+enum mn_sema_result {
+	MN_SEMA_NOTPARKED = 0, /* check failed: did not park */
+	MN_SEMA_WOKEN = 1,     /* woken by mn_sema_wake */
+	MN_SEMA_HANDOFF = 2,   /* handed ownership by mn_sema_handoff */
+};
 #define MN_SEMA_LIFO 1
 #define MN_SEMA_CANCEL 2
 MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
@@ -33,7 +37,7 @@ MN_HIDDEN int mn_sema_wake(const void *addr, int n);
 MN_HIDDEN int mn_sema_wake_cb(const void *addr, int n, void (*locked)(int k, bool first, void *arg),
 			      void *arg);
 /* Direct hand-off (starvation mode): if a waiter is parked on addr, wake
- * the oldest with result 2 and return true; else call release(addr) under
+ * the oldest with result MN_SEMA_HANDOFF and return true; else call release(addr) under
  * the bucket lock (so no waiter can slip in between) and return false. */
 MN_HIDDEN bool mn_sema_handoff(const void *addr, void (*release)(const void *addr));
 /* pthread_cancel's part: if gp is in a cancellable wait (MN_SEMA_CANCEL),
@@ -41,6 +45,4 @@ MN_HIDDEN bool mn_sema_handoff(const void *addr, void (*release)(const void *add
  * any thread, after setting gp's cancellation request (a locked
  * instruction).  Returns true if it readied gp. */
 MN_HIDDEN bool mn_sema_cancel(struct g *gp);
-/* Number of waiters parked on addr (tests, diagnostics). */
-MN_HIDDEN int mn_sema_has_waiters(const void *addr);
 #endif

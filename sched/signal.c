@@ -24,12 +24,13 @@
  * Rejected: letting the program's sigaction replace our handler (its
  * query then reports ours, and a stack overflow is no longer reported).
  */
+#include "signal.h"
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include "lock.h"
-#include "runtime.h"
+#include "throw.h"
 #include "sys.h"
 
 #define ALTSTACK_SIZE (64 * 1024)

@@ -8,13 +8,14 @@
  * Rejected: no guard at all (silent corruption on overflow), and one big
  * pre-reserved arena (fixes the thread count at start-up).
  */
+#include "stack.h"
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "stack.h"
 #include "env.h"
 #include "runtime.h"
+#include "throw.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102

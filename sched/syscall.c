@@ -14,7 +14,9 @@
  * epoll instead of an M each), and calls nobody announced (glibc's own
  * read in fgets, a raw futex): sysmon notices those only through them.
  */
-#include "runtime.h"
+#include "syscall.h"
+#include "m.h"
+#include "proc.h"
 
 bool mn_entersyscall(void)
 {

@@ -14,16 +14,35 @@
  * threads counts Ms (OS threads running the scheduler), runqueue is the
  * global queue, gs the live user threads, [...] each P's local queue.
  */
+#include "sysmon.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include "runtime.h"
 #include "env.h"
+#include "runq.h"
+#include "syscall.h"
+#include "throw.h"
 #include "sys.h"
 
 static int64_t start_ns;
+
+/* The pause between rounds: SYSMON_MIN_NS while something happens (20 us,
+ * Go's: a P blocked in a system call is retaken about one pause later),
+ * doubled after SYSMON_QUIET_ROUNDS rounds that retook nothing (about
+ * 1 ms of quiet) up to SYSMON_MAX_NS (10 ms, Go's cap: a program whose
+ * Ps are busy with nothing to retake costs sysmon 100 wake-ups a second;
+ * once every P is idle too, it sleeps on its note). */
+#define SYSMON_MIN_NS 20000
+#define SYSMON_QUIET_ROUNDS 50
+#define SYSMON_MAX_NS 10000000
+/* Timer slack for sysmon's own naps: 1 us, so a 20 us pause is not
+ * stretched to the default 50 us. */
+#define SYSMON_TIMERSLACK_NS 1000
+/* sysmon's OS thread stack: it runs retake and schedtrace's 1 KiB buffer
+ * only. */
+#define SYSMON_STACK_SIZE (64 * 1024)
 
 static void schedtrace(void)
 {
@@ -126,21 +145,21 @@ static void *sysmon(void *arg)
 	(void)arg;
 	/* Its 20 us ticks end on time (sysmon is ours, not a thread the
 	 * program made or can inherit from). */
-	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, 1000, 0, 0, 0, 0);
+	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, SYSMON_TIMERSLACK_NS, 0, 0, 0, 0);
 	int64_t period = (int64_t)mn_env.schedtrace_ms * 1000000;
 	int64_t next_trace = period ? start_ns + period : 0;
-	int64_t delay = 20000;
+	int64_t delay = SYSMON_MIN_NS;
 	int idle = 0;
 	for (;;) {
 		if (idle == 0)
-			delay = 20000;
-		else if (idle > 50 && delay < 10000000)
+			delay = SYSMON_MIN_NS;
+		else if (idle > SYSMON_QUIET_ROUNDS && delay < SYSMON_MAX_NS)
 			delay *= 2;
 		struct timespec ts = { 0, delay };
 		mn_sys6(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 		int64_t now = mn_nanotime();
 		if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == mn_sched.nprocs &&
-		    delay >= 10000000) {
+		    delay >= SYSMON_MAX_NS) {
 			sleep_while_idle(next_trace);
 			idle = 0;
 			now = mn_nanotime();
@@ -190,7 +209,7 @@ void mn_sysmon_start_slow(void)
 		mn_throw("sysmon: out of memory");
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setstacksize(&attr, SYSMON_STACK_SIZE);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_t th;
 	sigset_t all, old;

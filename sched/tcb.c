@@ -1,9 +1,48 @@
 /* sched/tcb.c: giving each G its own glibc thread (struct pthread + TLS).
  *
- * Protocol (shared/GLIBC.md has the measurements):
- *  - create: ld.so's _dl_allocate_tls(tcb) allocates the DTV and copies
- *    every TLS init image below the TCB, which sits at the top of the G's
- *    mapping as in nptl.
+ * The glibc facts this file rests on (glibc 2.34-2.36, x86_64):
+ *  - The thread pointer (the fs base) is the address of the thread's
+ *    struct pthread, and pthread_t is that same address.  Its first part,
+ *    tcbhead_t, is read through %fs by compiled code and by libc: the
+ *    TCB's own address (0x00: a load of %fs:0 gives the thread pointer),
+ *    the DTV (0x08), self (0x10, pthread_self), the stack-protector canary
+ *    (0x28, %fs:0x28 in every protected function), the pointer guard
+ *    (0x30, mangling the pointers setjmp and atexit store) and the CET
+ *    feature word (0x48).  Canary, guard and feature word are the same in
+ *    every thread of a process, so a G copies them from the M.
+ *  - Static TLS (initial-exec variables of the program and of the
+ *    libraries loaded with it, libc's own errno, malloc's tcache and arena
+ *    pointers among them) sits just below struct pthread, at fixed
+ *    negative offsets from the thread pointer.  Compilers cache such
+ *    addresses across calls, which is why each G needs its own block.
+ *  - ld.so exports, as GLIBC_PRIVATE, what nptl uses to make a thread:
+ *    _dl_get_tls_static_info (size and alignment of static TLS plus the
+ *    TCB), _dl_allocate_tls (a DTV for a given TCB, and every module's
+ *    initialisation image copied into its static TLS), _dl_allocate_tls_init
+ *    (the copy again, for a reused TCB) and _dl_deallocate_tls.
+ *  - libc exports, for libthread_db, a descriptor per struct pthread
+ *    field (_thread_db_pthread_<field>: three 32-bit words, the third the
+ *    field's offset) and _thread_db_sizeof_pthread; __rseq_offset gives
+ *    the rseq area's place from the thread pointer.
+ *  - glibc's recursive and robust mutexes (the loader's lock among them)
+ *    record their owner by the tid in struct pthread, so each G has a tid
+ *    of its own (a made-up one, never a real thread's); cancelhandling
+ *    holds the cancellation state pthread_cancel and pthread_testcancel
+ *    use.
+ *  - A thread's exit in glibc runs thread_local destructors
+ *    (__call_tls_dtors), key destructors over __pthread_keys for up to 4
+ *    rounds, closes the thread's resolver state (the res field, which the
+ *    TLS pointer __resp points at; __res_iclose), frees its dlerror state,
+ *    and the kernel walks its robust-mutex list (set_robust_list).  None
+ *    of that happens for a G unless we do it.
+ *  - rseq: a cpu_id of -2 in the area tells glibc that registration
+ *    failed, so sched_getcpu asks the kernel instead of reading a CPU
+ *    number that belongs to whichever M runs the G.
+ *
+ * Protocol:
+ *  - create: _dl_allocate_tls(tcb) allocates the DTV and copies every TLS
+ *    init image below the TCB, which sits at the top of the G's mapping
+ *    as in nptl.
  *  - setup: clear struct pthread, then fill the fields glibc reads on a
  *    live thread (self pointers, guards copied from the M, a fake tid,
  *    robust list, stack block, rseq cpu_id = -2, specific[0]).
@@ -13,10 +52,14 @@
  * Rejected: swapping errno/TLS values in and out on each switch (compilers
  * cache TLS addresses), and freeing TCBs (malloc's per-thread state leaks).
  *
- * Offsets are those of glibc 2.36's struct pthread, verified at start-up
- * against the _thread_db_* descriptors libc exports; any mismatch refuses
- * the glibc with one clear line (mn_tcb_init).
+ * The offsets below are those of glibc 2.34-2.36's struct pthread.  At
+ * start-up mn_tcb_init checks sizeof(struct pthread), __rseq_offset and
+ * eight field offsets (tid, list, cancelhandling, specific,
+ * report_events, start_routine, schedpolicy, the DTV) against what libc
+ * exports; any mismatch refuses the glibc with one clear line.  The other
+ * offsets have no descriptor and are trusted from the same layout.
  */
+#include "tcb.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -25,10 +68,10 @@
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tcb.h"
 #include "runtime.h"
-#include "sys.h"
 #include "sema.h"
+#include "throw.h"
+#include "sys.h"
 #include <linux/futex.h>
 #undef p_type /* <resolv.h> renames it */
 
@@ -517,7 +560,6 @@ static void release_robust_list(uintptr_t tcb, int tid)
 {
 	uintptr_t head = tcb + OFF_ROBUST_HEAD;
 	long futex_offset = AT(tcb, OFF_ROBUST_HEAD + 8, long);
-	uintptr_t pending = AT(tcb, OFF_ROBUST_HEAD + 16, uintptr_t) & ~(uintptr_t)1;
 	uintptr_t e = AT(tcb, OFF_ROBUST_HEAD, uintptr_t) & ~(uintptr_t)1;
 	for (int limit = 0; e && e != head && limit < 2048; limit++) {
 		uintptr_t next = *(uintptr_t *)e & ~(uintptr_t)1;
@@ -535,7 +577,6 @@ static void release_robust_list(uintptr_t tcb, int tid)
 		}
 		e = next;
 	}
-	(void)pending;
 	AT(tcb, OFF_ROBUST_HEAD, uintptr_t) = head;
 	AT(tcb, OFF_ROBUST_HEAD + 16, uintptr_t) = 0;
 }

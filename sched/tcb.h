@@ -1,5 +1,5 @@
 /* sched/tcb.h: a glibc thread control block (struct pthread) per G.
- * The facts behind this file are in shared/GLIBC.md. */
+ * sched/tcb.c opens with the glibc facts this rests on. */
 #ifndef MN_TCB_H
 #define MN_TCB_H
 #include <stdbool.h>
@@ -62,21 +62,6 @@ static inline bool mn_tcb_self_async_cancel(void)
 {
 	int ch = arch_tcb_load32(MN_TCB_OFF_CANCELHANDLING);
 	return (ch & (MN_CANCELSTATE_BITMASK | MN_CANCELTYPE_BITMASK)) == MN_CANCELTYPE_BITMASK;
-}
-/* Act on the calling thread's cancellation request, if cancellation is
- * enabled (glibc's pthread_testcancel: unwinds and never returns); returns
- * if it is disabled. */
-void mn_cancel_act(void) __attribute__((visibility("hidden")));
-/* Entering a cancellation point that is about to wait: act on a pending
- * request (no return), else say whether the wait may be cancelled (not
- * when a request is pending but cancellation disabled: it would end the
- * wait again and again). */
-static inline bool mn_cancel_point(void)
-{
-	if (__builtin_expect(!mn_tcb_self_cancel_pending(), 1))
-		return true;
-	mn_cancel_act();
-	return false;
 }
 /* Bytes a G mapping needs above its stack for struct g, TLS and TCB. */
 size_t mn_tcb_header_bytes(void) __attribute__((visibility("hidden")));

@@ -9,9 +9,11 @@
  * TODO(blocking capability): per-P heaps, and the netpoller's epoll_wait
  * as the idle sleep.
  */
+#include "timer.h"
 #include <string.h>
 #include <sys/mman.h>
-#include "runtime.h"
+#include "m.h"
+#include "throw.h"
 #include "sys.h"
 
 static struct {
@@ -103,15 +105,6 @@ static void add_locked(struct mn_timer *t)
 	timers.heap[timers.n++] = t;
 	up(t->idx);
 	set_next();
-}
-
-void mn_timer_add(struct mn_timer *t)
-{
-	mn_lock(&timers.lock);
-	add_locked(t);
-	mn_unlock(&timers.lock);
-	/* An idle M may be sleeping past this deadline: let one re-check. */
-	mn_wakep();
 }
 
 void mn_timer_add_if(struct mn_timer *t, _Atomic uint32_t *word, uint32_t expect)

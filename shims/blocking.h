@@ -8,6 +8,7 @@
 #ifndef MN_SHIMS_BLOCKING_H
 #define MN_SHIMS_BLOCKING_H
 #include "sched/runtime.h"
+#include "sched/syscall.h"
 
 static inline void mn_blocking_end(const bool *entered)
 {

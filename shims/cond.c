@@ -19,6 +19,8 @@
 #include "shims/hooks.h"
 #include "shims/blocking.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
+#include "sched/proc.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"

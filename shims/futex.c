@@ -85,6 +85,6 @@ int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, u
 		return 1;
 	}
 	int r = mn_sema_park_bitset(uaddr, still_val, (void *)(uintptr_t)val, deadline, false, bits);
-	*ret = r == 1 ? 0 : r == 0 ? -EAGAIN : -ETIMEDOUT;
+	*ret = r == MN_SEMA_WOKEN ? 0 : r == MN_SEMA_NOTPARKED ? -EAGAIN : -ETIMEDOUT;
 	return 1;
 }

@@ -27,6 +27,7 @@
 #include "shims/blocking.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
@@ -91,7 +92,7 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 			mn_cancel_act(); /* asynchronous cancellation: no return */
 			continue;
 		}
-		if (r == 2) {
+		if (r == MN_SEMA_HANDOFF) {
 			/* Handed over: the word is still locked, for us.  Like Go,
 			 * leave starvation mode once a waiter got the lock quickly:
 			 * the queue is short again. */

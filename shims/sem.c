@@ -15,6 +15,7 @@
 #include "shims/sem.h"
 #include "shims/sleep.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"

@@ -8,6 +8,9 @@
 #include "shims/sleep.h"
 #include "shims/start.h"
 #include "sched/runtime.h"
+#include "sched/cancel.h"
+#include "sched/park.h"
+#include "sched/proc.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
 #include "shims/poison.h" /* last */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include "shims/barrier.h"
 #include "sched/runtime.h"
+#include "sched/proc.h"
 #include "shims/poison.h" /* last */
 
 /* 100 pauses: about a microsecond, longer than any sane spin-locked

@@ -25,13 +25,11 @@
 #include "shims/thread.h"
 #include "shims/sigmask.h"
 #include "sched/runtime.h"
+#include "sched/proc.h"
+#include "sched/fork.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
 #include "shims/poison.h" /* last */
-
-/* sched/proc.c.  TODO: declared by a sched/ header. */
-MN_HIDDEN struct g *mn_main_attach(void);
-MN_HIDDEN void mn_main_exited(void) __attribute__((noreturn));
 
 _Atomic int mn_init_state; /* 0 none, 1 running, 2 active, 3 refused (1:1) */
 #define init_state mn_init_state

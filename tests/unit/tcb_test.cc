@@ -13,15 +13,7 @@
 #include <sys/mman.h>
 
 extern "C" {
-struct mn_tcbinfo {
-	size_t static_size, static_align, tcb_size;
-};
-extern struct mn_tcbinfo mn_tcbinfo;
-const char *mn_tcb_init(void);
-size_t mn_tcb_header_bytes(void);
-uintptr_t mn_tcb_create(uintptr_t top);
-void mn_tcb_recycle(uintptr_t tcb);
-void mn_tcb_destroy(uintptr_t tcb);
+#include "sched/tcb.h"
 }
 
 // Lives in the executable's static TLS block; its initial image is 1234.

@@ -1,4 +1,4 @@
-/* sched/arch/x86_64/arch.c: CPU feature probe and the fs/gs base setters.
+/* sched/arch/x86_64/arch.c: CPU feature probe, the gs base setter and vfork's helpers.
  * Raw system calls only: libc's syscall() is interposed by preload/. */
 #include <errno.h>
 #include <sys/auxv.h>
@@ -23,14 +23,6 @@ void arch_setm(void *m)
 		__asm__ volatile("wrgsbase %0" ::"r"(m) : "memory");
 	else
 		arch_syscall6(SYS_arch_prctl, ARCH_SET_GS, (long)m, 0, 0, 0, 0);
-}
-
-void arch_set_fsbase(uintptr_t fs)
-{
-	if (mn_arch_have_fsgsbase)
-		__asm__ volatile("wrfsbase %0" ::"r"(fs) : "memory");
-	else
-		arch_syscall6(SYS_arch_prctl, ARCH_SET_FS, (long)fs, 0, 0, 0, 0);
 }
 
 /* vfork.S: set in a vfork child, which shares its parent's TCB and so

@@ -24,8 +24,10 @@ struct gctx {
 	uintptr_t sp;     /* saved stack pointer; valid only while suspended */
 	uintptr_t fsbase; /* thread pointer to load on resume; immutable per G */
 };
+#ifndef __cplusplus /* checked by every C build (C++ spells it static_assert) */
 _Static_assert(offsetof(struct gctx, sp) == GCTX_SP, "gctx.sp");
 _Static_assert(offsetof(struct gctx, fsbase) == GCTX_FSBASE, "gctx.fsbase");
+#endif
 
 /* Non-zero when the CPU and kernel allow wrfsbase/wrgsbase in user mode
  * (AT_HWCAP2 bit 1); set once by arch_init, read by switch.S. */
@@ -80,7 +82,6 @@ static inline void *arch_getm(void)
 	return v;
 }
 void arch_setm(void *m);
-void arch_set_fsbase(uintptr_t fs);
 
 static inline void arch_pause(void) { __asm__ volatile("pause" ::: "memory"); }
 

@@ -1,0 +1,24 @@
+/* sched/m.h: Ms and the hand-over of Ps between them (m.c). */
+#ifndef MN_M_H
+#define MN_M_H
+#include "runtime.h"
+
+/* The stack of an M's g0 (its OS thread's stack, or M0's g0 mapping):
+ * schedule, timers and wake-ups run there, application code never does,
+ * so 256 KiB leaves a wide margin (spin_poll's arrays, the largest item,
+ * take 12 bytes a P), and only the pages touched cost memory. */
+#define MN_G0_STACK_SIZE (256 * 1024)
+
+MN_HIDDEN void mn_startm(struct p *pp, bool spinning);
+MN_HIDDEN void mn_stopm(void);
+MN_HIDDEN void mn_wakep(void);
+MN_HIDDEN void mn_handoffp(struct p *pp);
+MN_HIDDEN struct p *mn_pidleget(void);   /* sched.lock held */
+MN_HIDDEN void mn_pidleput(struct p *pp); /* sched.lock held */
+MN_HIDDEN struct m *mn_mget(void);       /* sched.lock held */
+MN_HIDDEN void mn_mput(struct m *mp);    /* sched.lock held */
+MN_HIDDEN void mn_acquirep(struct p *pp);
+MN_HIDDEN struct p *mn_releasep(void);
+MN_HIDDEN uint32_t mn_fastrand(void);
+MN_HIDDEN struct m *mn_m0_setup(void);
+#endif

@@ -1,0 +1,17 @@
+/* sched/signal.h: per-M signal stacks and the runtime's SIGSEGV/SIGBUS
+ * handler (signal.c).  Included as "signal.h" from sched/ only; everyone
+ * else writes "sched/signal.h" (<signal.h> is the system's). */
+#ifndef MN_SCHED_SIGNAL_H
+#define MN_SCHED_SIGNAL_H
+#include <signal.h>
+#include "runtime.h"
+
+/* Context: start-up, once, before any G runs. */
+MN_HIDDEN void mn_signal_init(void);
+/* Give mp its sigaltstack.  Context: mp's own thread, at its start. */
+MN_HIDDEN void mn_signal_minit(struct m *mp);
+/* sigaction for a signal the runtime keeps a handler for: the program's
+ * disposition is recorded and reported, ours stays installed.  Returns
+ * false for any other signal (the caller uses the kernel's). */
+MN_HIDDEN bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old);
+#endif
