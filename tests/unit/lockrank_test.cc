@@ -15,15 +15,18 @@ int mn_test_locks_held(void);
 
 namespace {
 
-void need_debug()
-{
-	if (!mn_test_config_debug())
-		GTEST_SKIP() << "release build: lock ranks are checked only with --enable-debug";
-}
+// GTEST_SKIP returns from the function it is in: a macro, so that it
+// ends the test itself.
+#define NEED_DEBUG()                                                                   \
+	do {                                                                           \
+		if (!mn_test_config_debug())                                           \
+			GTEST_SKIP() << "release build: lock ranks are checked only with " \
+					"--enable-debug";                              \
+	} while (0)
 
 TEST(LockRank, IncreasingOrderIsAllowed)
 {
-	need_debug();
+	NEED_DEBUG();
 	mn_test_lock_pair(LOCKRANK_SEMA, LOCKRANK_SCHED);
 	mn_test_lock_pair(LOCKRANK_SCHED, LOCKRANK_GFREE);
 	EXPECT_EQ(0, mn_test_locks_held());
@@ -31,26 +34,26 @@ TEST(LockRank, IncreasingOrderIsAllowed)
 
 TEST(LockRank, DecreasingOrderIsFatal)
 {
-	need_debug();
+	NEED_DEBUG();
 	EXPECT_DEATH(mn_test_lock_pair(LOCKRANK_SCHED, LOCKRANK_SEMA),
 		     "lock order: taking sema bucket while holding sched.lock");
 }
 
 TEST(LockRank, SameRankTwiceIsFatal)
 {
-	need_debug();
+	NEED_DEBUG();
 	EXPECT_DEATH(mn_test_lock_pair(LOCKRANK_SEMA, LOCKRANK_SEMA), "lock order");
 }
 
 TEST(LockRank, UnrankedLockIsFatal)
 {
-	need_debug();
+	NEED_DEBUG();
 	EXPECT_DEATH(mn_test_lock_pair(LOCKRANK_NONE, LOCKRANK_SCHED), "without a rank");
 }
 
 TEST(LockRank, UnlockOfUnheldLockIsFatal)
 {
-	need_debug();
+	NEED_DEBUG();
 	EXPECT_DEATH(mn_test_unlock_unheld(), "not held");
 }
 
