@@ -2,9 +2,10 @@
  *
  * struct mn_lock is a futex mutex (0 unlocked, 1 locked, 2 locked with
  * sleepers) for short critical sections; it blocks the M, never parks a
- * G, so it may be taken on g0, on a G, and on foreign threads.  A G must
- * not switch away while holding one (checked in debug builds through
- * m->locks).  Lock order: sched/lockrank.h.
+ * G, so it may be taken on g0, on a G, and on foreign threads.  Every lock
+ * has a rank (MN_LOCK_INIT(rank)); debug builds check the order on every
+ * acquire and count what each M holds (m->locks), which must be nothing
+ * when it switches Gs or sleeps: sched/lockrank.h.
  *
  * struct mn_note is Go's note: one sleeper, one waker, cleared by the
  * sleeper before reuse.
@@ -15,17 +16,22 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <time.h>
+#include "debug.h"
+#include "lockrank.h"
 
 struct mn_lock {
 	_Atomic uint32_t key;
+	uint32_t rank;      /* enum mn_lockrank; immutable */
 };
-#define MN_LOCK_INIT { 0 }
+#define MN_LOCK_INIT(rank) { 0, (rank) }
 
 void mn_lock_slow(struct mn_lock *l);
 void mn_unlock_slow(struct mn_lock *l);
 
 static inline void mn_lock(struct mn_lock *l)
 {
+	if (config_debug)
+		mn_lockrank_acquire(l->rank);
 	uint32_t z = 0;
 	/* acquire: pairs with the release in mn_unlock */
 	if (!atomic_compare_exchange_strong_explicit(&l->key, &z, 1, memory_order_acquire,
@@ -34,6 +40,8 @@ static inline void mn_lock(struct mn_lock *l)
 }
 static inline void mn_unlock(struct mn_lock *l)
 {
+	if (config_debug)
+		mn_lockrank_release(l->rank);
 	/* release: pairs with the acquire in mn_lock */
 	if (atomic_exchange_explicit(&l->key, 0, memory_order_release) == 2)
 		mn_unlock_slow(l);
@@ -45,10 +53,14 @@ static inline void mn_unlock(struct mn_lock *l)
  * cheaper.  Waiters spin briefly, then yield the CPU until it is free. */
 struct mn_slock {
 	_Atomic uint32_t key;
+	uint32_t rank;      /* enum mn_lockrank; immutable */
 };
+#define MN_SLOCK_INIT(rank) { 0, (rank) }
 void mn_slock_slow(struct mn_slock *l);
 static inline void mn_slock(struct mn_slock *l)
 {
+	if (config_debug)
+		mn_lockrank_acquire(l->rank);
 	uint32_t z = 0;
 	if (!atomic_compare_exchange_strong_explicit(&l->key, &z, 1, memory_order_acquire,
 						     memory_order_relaxed))
@@ -56,6 +68,9 @@ static inline void mn_slock(struct mn_slock *l)
 }
 static inline void mn_sunlock(struct mn_slock *l)
 {
+	if (config_debug)
+		mn_lockrank_release(l->rank);
+	/* release: pairs with the acquire CAS in mn_slock */
 	atomic_store_explicit(&l->key, 0, memory_order_release);
 }
 

@@ -245,6 +245,8 @@ void mn_stopm(void)
 	mn_lock(&mn_sched.lock);
 	mn_mput(mp);
 	mn_unlock(&mn_sched.lock);
+	if (config_debug)
+		mn_lockrank_assert_none("stopm: sleeping while holding a runtime lock");
 	mn_notesleep(&mp->park);
 	mn_noteclear(&mp->park);
 	struct p *pp = mp->nextp;

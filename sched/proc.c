@@ -57,7 +57,10 @@
 #include "timer.h"
 #include "sys.h"
 
-struct sched mn_sched;
+struct sched mn_sched = {
+	.lock = MN_LOCK_INIT(LOCKRANK_SCHED),
+	.gflock = MN_LOCK_INIT(LOCKRANK_GFREE),
+};
 bool mn_inited;
 __thread struct g *mn_tls_g;
 struct mn_os_hooks mn_os;
@@ -503,6 +506,9 @@ static void finish_switch(struct m *mp)
 	default:
 		break;
 	}
+	/* The lock a G parked under was released by its unlockf. */
+	if (config_debug)
+		mn_lockrank_assert_none("finish_switch: a runtime lock held across a switch");
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -519,6 +525,8 @@ static void execute(struct g *gp, bool inherit_time)
 		/* relaxed: a hint; a stale flag costs one early or late yield */
 		atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 	}
+	if (config_debug)
+		mn_lockrank_assert_none("execute: switching to a G while holding a runtime lock");
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
 	finish_switch(mn_getm());
 }

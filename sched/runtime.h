@@ -19,11 +19,11 @@
 #include <sys/types.h>
 #include "config.h"
 #include "arch/x86_64/arch.h"
+#include "debug.h"
 #include "lock.h"
 #include "stack.h"
 
 #define MN_HIDDEN __attribute__((visibility("hidden")))
-static const bool config_debug = MN_CONFIG_DEBUG;
 
 /* ---------------------------------------------------------------- G */
 /* G states.  Who owns the G in each state and who may move it:
@@ -196,7 +196,7 @@ struct m {
 	int tid;                 /* kernel tid; immutable */
 	uintptr_t tcb;           /* the OS thread's own thread pointer; immutable */
 	uint32_t fastrand;       /* owner M */
-	int locks;               /* runtime locks held (debug) */
+	struct mn_lockheld locks;/* runtime locks held (debug builds): lockrank.h */
 	/* Post-switch action, run by whichever context resumes next on this M
 	 * (finish_switch in proc.c).  Set by the G that switches away. */
 	int pending;             /* PEND_* */

@@ -38,7 +38,9 @@ struct bucket {
 	char pad[64 - sizeof(struct mn_slock) - 2 * sizeof(void *)];
 } __attribute__((aligned(64)));
 
-static struct bucket buckets[NBUCKET];
+static struct bucket buckets[NBUCKET] = {
+	[0 ... NBUCKET - 1] = { .lock = MN_SLOCK_INIT(LOCKRANK_SEMA) },
+};
 
 static struct bucket *bucket_of(const void *addr)
 {

@@ -40,7 +40,7 @@
  * one it needs (a program changing a disposition while that signal is
  * being delivered gets one or the other, as with the kernel). */
 static struct sigaction app[2];
-static struct mn_lock app_lock;
+static struct mn_lock app_lock = MN_LOCK_INIT(LOCKRANK_SIGAPP);
 
 static struct sigaction *app_of(int sig)
 {

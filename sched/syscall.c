@@ -25,6 +25,8 @@ bool mn_entersyscall(void)
 	struct p *pp = mp->p;
 	if (pp == NULL)
 		return false; /* a signal handler run during another call */
+	if (config_debug)
+		mn_lockrank_assert_none("entersyscall: blocking while holding a runtime lock");
 	atomic_store_explicit(&gp->status, G_SYSCALL, memory_order_relaxed);
 	atomic_store_explicit(&pp->syscalltick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
 			      memory_order_relaxed);

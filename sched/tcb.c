@@ -137,7 +137,7 @@ static int ntls_mods;
 static size_t nobjs_at_start;        /* objects dl_iterate_phdr saw at init */
 static _Atomic unsigned long long tls_adds; /* dlpi_adds when last checked */
 static _Atomic bool tls_slow;        /* re-initialise with _dl_allocate_tls_init */
-static struct mn_lock tls_check_lock;
+static struct mn_lock tls_check_lock = MN_LOCK_INIT(LOCKRANK_TLSCHECK);
 
 static _Atomic size_t tls_max_modid; /* highest module id seen */
 static struct link_map *tail_at_start; /* a dlopen appends after it */

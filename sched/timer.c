@@ -21,7 +21,7 @@ static struct {
 	struct mn_timer **heap;
 	int n, cap;
 	_Atomic int64_t next; /* earliest when, 0 if empty; read racily */
-} timers;
+} timers = { .lock = MN_LOCK_INIT(LOCKRANK_TIMERS) };
 
 static void swap_at(int i, int j)
 {
