@@ -117,6 +117,8 @@ struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req)
 		gp->stack.hi = (uintptr_t)req->userstack + req->usersize;
 	}
 	gp->magic = G_MAGIC;
+	/* Fresh (zeroed) or from a free list: idle either way. */
+	MN_ASSERT(atomic_load_explicit(&gp->status, memory_order_relaxed) == G_IDLE, "gfget: free G not idle");
 	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
 	atomic_store_explicit(&gp->joinstate, JS_JOINABLE, memory_order_relaxed);
 	return gp;
@@ -124,6 +126,9 @@ struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req)
 
 void mn_gfput_p(struct p *pp, struct g *gp)
 {
+	/* A dead G, or one made and never started (a failed create). */
+	MN_ASSERT(atomic_load_explicit(&gp->status, memory_order_relaxed) == G_DEAD ||
+		  atomic_load_explicit(&gp->status, memory_order_relaxed) == G_IDLE, "gfput: G is not dead");
 	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
 	bool dflt = !gp->stack.user && gp->stack.reqsize == 0 && gp->stack.guardsize == mn_pagesize;
 	if (pp && dflt) {

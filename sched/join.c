@@ -52,6 +52,8 @@ struct g *mn_gexit_joiner(struct g *gp)
 /* Context: the joiner j, running; gp is dead and off its stack. */
 void mn_gexit_finish_joined(struct g *gp, struct g *j)
 {
+	MN_ASSERT(atomic_load_explicit(&gp->status, memory_order_relaxed) == G_DEAD &&
+			  j == mn_getg(), "gexit_finish_joined: not on the joiner, or the G is not dead");
 	int64_t left = atomic_fetch_sub_explicit(&mn_sched.ngalive, 1, memory_order_acq_rel) - 1;
 	/* mn_gexit_joiner already moved the word to JS_FREE: the joiner
 	 * collects at once (anyone else now sees an invalid thread, ESRCH). */
@@ -60,9 +62,11 @@ void mn_gexit_finish_joined(struct g *gp, struct g *j)
 	last_thread_check(left);
 }
 
-/* Context: g0, the G is dead and off its stack. */
+/* Context: finish_switch (g0, or the next G of a direct switch); gp is
+ * dead and off its stack. */
 void mn_gexit_finish(struct g *gp)
 {
+	MN_ASSERT(atomic_load_explicit(&gp->status, memory_order_relaxed) == G_DEAD, "gexit_finish: G not dead");
 	int64_t left = atomic_fetch_sub_explicit(&mn_sched.ngalive, 1, memory_order_acq_rel) - 1;
 	if (gp->flags & G_MAIN)
 		atomic_store(&main_gone, true);

@@ -29,6 +29,7 @@
 /* Context: sched.lock held. */
 struct p *mn_pidleget(void)
 {
+	MN_ASSERT_LOCKED(LOCKRANK_SCHED, "pidleget");
 	struct p *pp = mn_sched.pidle;
 	if (pp) {
 		mn_sched.pidle = pp->link;
@@ -40,6 +41,10 @@ struct p *mn_pidleget(void)
 /* Context: sched.lock held; pp has an empty run queue. */
 void mn_pidleput(struct p *pp)
 {
+	MN_ASSERT_LOCKED(LOCKRANK_SCHED, "pidleput");
+	/* Released already (releasep, retake's CAS) or never taken. */
+	MN_ASSERT(atomic_load_explicit(&pp->status, memory_order_relaxed) == P_IDLE, "pidleput: P not idle");
+	MN_ASSERT(mn_runqempty(pp), "pidleput: P has runnable Gs");
 	atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
 	pp->m = NULL;
 	pp->link = mn_sched.pidle;
@@ -50,6 +55,7 @@ void mn_pidleput(struct p *pp)
 /* Context: sched.lock held. */
 struct m *mn_mget(void)
 {
+	MN_ASSERT_LOCKED(LOCKRANK_SCHED, "mget");
 	struct m *mp = mn_sched.midle;
 	if (mp) {
 		mn_sched.midle = mp->schedlink;
@@ -61,6 +67,7 @@ struct m *mn_mget(void)
 /* Context: sched.lock held. */
 void mn_mput(struct m *mp)
 {
+	MN_ASSERT_LOCKED(LOCKRANK_SCHED, "mput");
 	mp->schedlink = mn_sched.midle;
 	mn_sched.midle = mp;
 	mn_sched.nmidle++;
@@ -73,7 +80,7 @@ void mn_acquirep(struct p *pp)
 		mn_throw("acquirep: already in use");
 	mp->p = pp;
 	pp->m = mp;
-	atomic_store_explicit(&pp->status, P_RUNNING, memory_order_relaxed);
+	mn_pstatus(pp, P_IDLE, P_RUNNING, memory_order_relaxed);
 	mn_sysmon_wake();
 }
 
@@ -85,7 +92,7 @@ struct p *mn_releasep(void)
 		mn_throw("releasep: invalid p state");
 	mp->p = NULL;
 	pp->m = NULL;
-	atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+	mn_pstatus(pp, P_RUNNING, P_IDLE, memory_order_relaxed);
 	return pp;
 }
 
@@ -240,6 +247,7 @@ void mn_startm(struct p *pp, bool spinning)
 void mn_stopm(void)
 {
 	struct m *mp = mn_getm();
+	MN_ASSERT_G0("stopm");
 	if (mp->p)
 		mn_throw("stopm: holding p");
 	mn_lock(&mn_sched.lock);

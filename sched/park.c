@@ -39,7 +39,9 @@ static bool sel_timeout(struct g *gp, uint32_t armed)
 	 * with park_sel's acquire load after the park; the CAS races mn_goready_sel's */
 	if (!atomic_compare_exchange_strong_explicit(&gp->waitsel, &armed, (armed & ~3u) | SEL_TIMEDOUT,
 						     memory_order_acq_rel, memory_order_relaxed))
-		return false;
+		return false; /* woken (or timed out) already: perhaps running again */
+	MN_ASSERT(atomic_load_explicit(&gp->status, memory_order_relaxed) == G_WAITING,
+		  "sel_timeout: ended a park that is not published");
 	if (pt->ontimeout)
 		pt->ontimeout(gp, pt->arg);
 	return true;

@@ -107,11 +107,13 @@ int mn_schedinit(void)
 	mn_sched.allp = calloc((size_t)mn_sched.nprocs, sizeof(struct p));
 	if (!mn_sched.allp)
 		return -ENOMEM;
+	mn_lock(&mn_sched.lock); /* alone here, but pidleput's contract */
 	for (int i = mn_sched.nprocs - 1; i >= 0; i--) {
 		struct p *pp = &mn_sched.allp[i];
 		pp->id = i;
 		mn_pidleput(pp);
 	}
+	mn_unlock(&mn_sched.lock);
 	mn_signal_init();
 	mn_sysmon_init();
 	return 0;
@@ -223,10 +225,10 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 /* Queue a runnable G: in runnext when next (a hand-off from the running
  * G: it runs next, in the readier's time slice), else behind the local
  * queue.  Context: any (G, g0 with or without P, foreign). */
-static inline void ready(struct g *gp, bool next)
+static inline void ready(struct g *gp, uint32_t from, bool next)
 {
 	/* relaxed: published with gp by runqput's release store or sched.lock */
-	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+	mn_gstatus(gp, from, G_RUNNABLE, memory_order_relaxed);
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
 	if (pp) {
@@ -245,7 +247,7 @@ void mn_newproc_start(struct g *gp)
 	mn_tcb_setup(gp->tcb, gp);
 	/* relaxed: a count; the RMW keeps it exact */
 	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
-	ready(gp, true);
+	ready(gp, G_IDLE, true);
 }
 
 /* First Go-level frame of every G (called by mn_arch_gstart).  gp is NULL
@@ -331,7 +333,7 @@ static void gswitch(struct g *gp, int pending)
 		mp->curg = next;
 		next->m = mp;
 		/* relaxed: a running G's status is its M's; others only check it */
-		atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
+		mn_gstatus(next, G_RUNNABLE, G_RUNNING, memory_order_relaxed);
 		mn_arch_switch(&gp->ctx, &next->ctx);
 	} else {
 		mn_arch_switch(&gp->ctx, &mp->g0.ctx);
@@ -361,7 +363,7 @@ static void goready(struct g *gp, bool next)
 	/* acquire: pairs with the release store of G_WAITING in finish_switch */
 	if (atomic_load_explicit(&gp->status, memory_order_acquire) != G_WAITING)
 		mn_throw("goready: G is not waiting");
-	ready(gp, next);
+	ready(gp, G_WAITING, next);
 }
 
 void mn_goready(struct g *gp) { goready(gp, true); }
@@ -427,8 +429,9 @@ void mn_goexit(void)
 		mp->curg = j;
 		j->m = mp;
 		mp->p->schedtick++;
-		/* relaxed: a running G's status is its M's; others only check it */
-		atomic_store_explicit(&j->status, G_RUNNING, memory_order_relaxed);
+		/* relaxed: a running G's status is its M's; others only check it.
+		 * The joiner is still parked (never readied): waiting -> running. */
+		mn_gstatus(j, G_WAITING, G_RUNNING, memory_order_relaxed);
 		mn_arch_switch(&gp->ctx, &j->ctx);
 		mn_throw("goexit: dead G resumed");
 	}
@@ -436,7 +439,8 @@ void mn_goexit(void)
 	mn_throw("goexit: dead G resumed");
 }
 
-/* Context: g0, right after a G switched away on this M. */
+/* Context: the first thing to run on this M after a switch: g0, or the
+ * next G of a direct switch, holding the M's P (if any). */
 static void finish_switch(struct m *mp)
 {
 	struct g *gp = mp->pendingg;
@@ -455,18 +459,18 @@ static void finish_switch(struct m *mp)
 		void *arg = gp->unlockarg;
 		gp->unlockf = NULL;
 		/* release: the saved context before the state; pairs with mn_goready's acquire */
-		atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
+		mn_gstatus(gp, G_RUNNING, G_WAITING, memory_order_release);
 		if (unlockf && !unlockf(gp, arg)) {
 			/* The wait is already over: run it again at once. */
 			/* relaxed: published with gp by runqput's release store or sched.lock */
-			atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+			mn_gstatus(gp, G_WAITING, G_RUNNABLE, memory_order_relaxed);
 			mn_runqput(mp->p, gp, true);
 		}
 		break;
 	}
 	case PEND_YIELD:
 		/* relaxed: published with gp by runqput's release store or sched.lock */
-		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+		mn_gstatus(gp, G_RUNNING, G_RUNNABLE, memory_order_relaxed);
 		/* Behind the local queue when nothing waits globally (no lock;
 		 * thieves still balance it), else behind the global queue, so
 		 * that yielding threads take turns with every runnable one. */
@@ -482,7 +486,7 @@ static void finish_switch(struct m *mp)
 		break;
 	case PEND_EXITSYSCALL:
 		/* relaxed: published with gp by runqput's release store or sched.lock */
-		atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+		mn_gstatus(gp, G_SYSCALL, G_RUNNABLE, memory_order_relaxed);
 		mn_lock(&mn_sched.lock);
 		mn_globrunqput(gp);
 		mn_unlock(&mn_sched.lock);
@@ -494,13 +498,13 @@ static void finish_switch(struct m *mp)
 	case PEND_EXIT:
 		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads
 		 * in shims/thread.c */
-		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
+		mn_gstatus(gp, G_RUNNING, G_DEAD, memory_order_release);
 		mn_gexit_finish(gp);
 		break;
 	case PEND_EXIT_JOINER:
 		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads
 		 * in shims/thread.c */
-		atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
+		mn_gstatus(gp, G_RUNNING, G_DEAD, memory_order_release);
 		mn_gexit_finish_joined(gp, mp->curg);
 		break;
 	default:
@@ -519,7 +523,7 @@ static void execute(struct g *gp, bool inherit_time)
 	mp->curg = gp;
 	gp->m = mp;
 	/* relaxed: a running G's status is its M's; others only check it */
-	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+	mn_gstatus(gp, G_RUNNABLE, G_RUNNING, memory_order_relaxed);
 	if (!inherit_time) {
 		mp->p->schedtick++;
 		/* relaxed: a hint; a stale flag costs one early or late yield */
@@ -547,6 +551,7 @@ static void resetspinning(struct m *mp)
 void mn_schedule(void)
 {
 	struct m *mp = mn_getm();
+	MN_ASSERT_G0("schedule");
 	for (;;) {
 		if (mp->lockedg) {
 			stoplockedm();
@@ -652,6 +657,7 @@ static bool spin_poll_slack(struct p *self)
 static struct g *findrunnable(bool *inherit_time)
 {
 	struct m *mp = mn_getm();
+	MN_ASSERT_G0("findrunnable");
 top:;
 	struct p *pp = mp->p;
 	if (mn_timers_next())
@@ -793,6 +799,7 @@ top:;
 static void stoplockedm(void)
 {
 	struct m *mp = mn_getm();
+	MN_ASSERT(mn_on_g0() && mp->lockedg != NULL, "stoplockedm: not on the g0 of a locked M");
 	if (mp->p) {
 		struct p *pp = mn_releasep();
 		mn_handoffp(pp);

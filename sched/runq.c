@@ -15,6 +15,7 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t);
 
 void mn_runqput(struct p *pp, struct g *gp, bool next)
 {
+	MN_ASSERT_OWNS_P(pp, "runqput");
 	if (next) {
 		/* Thieves only ever take runnext from non-NULL to NULL, so an
 		 * empty runnext is ours to fill with a plain store (no locked
@@ -81,6 +82,7 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 
 struct g *mn_runqget(struct p *pp, bool *inherit_time)
 {
+	MN_ASSERT_OWNS_P(pp, "runqget");
 	/* relaxed: the CAS below acquires */
 	struct g *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
 	/* acq_rel: acquire pairs with runqput's release store of runnext
@@ -217,6 +219,7 @@ void mn_globrunqput(struct g *gp)
 /* Context: sched.lock held. */
 void mn_globrunqputbatch(struct g *head, struct g *tail, int n)
 {
+	MN_ASSERT_LOCKED(LOCKRANK_SCHED, "globrunqputbatch");
 	tail->schedlink = NULL;
 	if (mn_sched.runqtail)
 		mn_sched.runqtail->schedlink = head;
@@ -231,6 +234,7 @@ void mn_globrunqputbatch(struct g *head, struct g *tail, int n)
  * local queue.  max 0 means no limit.  Context: sched.lock held. */
 struct g *mn_globrunqget(struct p *pp, int max)
 {
+	MN_ASSERT_LOCKED(LOCKRANK_SCHED, "globrunqget");
 	int size = atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed);
 	if (size == 0)
 		return NULL;

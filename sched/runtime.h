@@ -36,9 +36,13 @@
  *  G_SYSCALL   in a call that may block in the kernel, between
  *              mn_entersyscall and mn_exitsyscall (syscall.c): the G itself
  *              owns it, running on its M with no P; only it moves itself
- *              back to G_RUNNING (exitsyscall).
+ *              back to G_RUNNING (exitsyscall), or to G_RUNNABLE when it
+ *              finds no P (g0 queues it).
  *  G_WAITING   parked; owned by whatever it waits on (a sema queue, a
- *              timer, a joiner slot).  Only goready moves it -> G_RUNNABLE.
+ *              timer, a joiner slot).  goready moves it -> G_RUNNABLE;
+ *              the G it joins, exiting, may switch to it directly
+ *              (-> G_RUNNING).
+ * Debug builds check every move (mn_gstatus, below).
  *  G_DEAD      exited, stack no longer in use; owned by its joiner or the
  *              free list.
  */
@@ -247,6 +251,93 @@ static inline bool mn_is_g(void)
 	struct g *gp = mn_tls_g;
 	return gp != NULL && !(gp->flags & G_G0);
 }
+
+/* ---------------------------------------------------------------- checks */
+/* Debug builds (config_debug) check the Context: lines and every change of
+ * a G's or a P's status; release builds compile all of it away. */
+
+/* True on an M's scheduler context (g0). */
+static inline bool mn_on_g0(void)
+{
+	struct g *gp = mn_tls_g;
+	return gp != NULL && (gp->flags & G_G0);
+}
+#define MN_ASSERT_G0(who) MN_ASSERT(mn_on_g0(), who ": not on g0")
+#define MN_ASSERT_G(who) MN_ASSERT(mn_is_g(), who ": not on a G")
+/* The calling M (g0 or G) holds a lock of rank (lockrank.h). */
+#define MN_ASSERT_LOCKED(rank, who)                                            \
+	do {                                                                   \
+		if (config_debug)                                              \
+			mn_lockrank_assert_held(rank, who ": lock not held");  \
+	} while (0)
+/* On an M, pp is the P it holds (threads that are not Ms, such as the
+ * unit tests' plain threads, are not checked). */
+#define MN_ASSERT_OWNS_P(pp, who)                                              \
+	MN_ASSERT(mn_tls_g == NULL || (mn_tls_g->m != NULL && (pp)->m == mn_tls_g->m), \
+		  who ": P not held by this M")
+
+/* The legal moves of a G's status (see the table at G_IDLE):
+ *   G_IDLE     -> G_RUNNABLE (newproc_start)
+ *   G_RUNNABLE -> G_RUNNING (execute, a direct switch)
+ *   G_RUNNING  -> G_WAITING (park), G_RUNNABLE (yield, a refused park),
+ *                 G_SYSCALL (entersyscall), G_DEAD (exit)
+ *   G_SYSCALL  -> G_RUNNING (exitsyscall), G_RUNNABLE (exitsyscall, no P)
+ *   G_WAITING  -> G_RUNNABLE (goready, a refused park), G_RUNNING (an
+ *                 exiting G's direct switch to the G parked joining it)
+ *   G_DEAD     -> G_IDLE (gfput) */
+static inline bool mn_gstatus_legal(uint32_t from, uint32_t to)
+{
+	switch (from) {
+	case G_IDLE: return to == G_RUNNABLE;
+	case G_RUNNABLE: return to == G_RUNNING;
+	case G_RUNNING: return to == G_WAITING || to == G_RUNNABLE || to == G_SYSCALL || to == G_DEAD;
+	case G_SYSCALL: return to == G_RUNNING || to == G_RUNNABLE;
+	case G_WAITING: return to == G_RUNNABLE || to == G_RUNNING;
+	case G_DEAD: return to == G_IDLE;
+	default: return false;
+	}
+}
+
+/* Move gp from status `from` to `to` with a store of order mo (the
+ * caller's comment says what it pairs with).  Debug builds check that gp
+ * is in `from` and that the move is legal. */
+#define mn_gstatus(gp, from, to, mo)                                           \
+	do {                                                                   \
+		if (config_debug) {                                            \
+			if (atomic_load_explicit(&(gp)->status, memory_order_relaxed) != (uint32_t)(from)) \
+				mn_throw("gstatus: G not in the state it leaves"); \
+			if (!mn_gstatus_legal((from), (to)))                   \
+				mn_throw("gstatus: illegal G status transition"); \
+		}                                                              \
+		atomic_store_explicit(&(gp)->status, (to), (mo));              \
+	} while (0)
+
+/* The legal moves of a P's status (see the table at P_IDLE):
+ *   P_IDLE -> P_RUNNING (acquirep); P_RUNNING -> P_IDLE (releasep,
+ *   pidleput), P_SYSCALL (entersyscall); P_SYSCALL -> P_RUNNING
+ *   (exitsyscall's CAS), P_IDLE (sysmon's retake CAS). */
+static inline bool mn_pstatus_legal(uint32_t from, uint32_t to)
+{
+	switch (from) {
+	case P_IDLE: return to == P_RUNNING;
+	case P_RUNNING: return to == P_IDLE || to == P_SYSCALL;
+	case P_SYSCALL: return to == P_RUNNING || to == P_IDLE;
+	default: return false;
+	}
+}
+
+/* Move pp from status `from` to `to` (a plain store; the CASes of
+ * exitsyscall and retake check their own `from`).  Debug builds check. */
+#define mn_pstatus(pp, from, to, mo)                                           \
+	do {                                                                   \
+		if (config_debug) {                                            \
+			if (atomic_load_explicit(&(pp)->status, memory_order_relaxed) != (uint32_t)(from)) \
+				mn_throw("pstatus: P not in the state it leaves"); \
+			if (!mn_pstatus_legal((from), (to)))                   \
+				mn_throw("pstatus: illegal P status transition"); \
+		}                                                              \
+		atomic_store_explicit(&(pp)->status, (to), (mo));              \
+	} while (0)
 
 /* ---------------------------------------------------------------- libc hooks */
 #include "sched/hooks.h"

@@ -27,7 +27,7 @@ bool mn_entersyscall(void)
 		return false; /* a signal handler run during another call */
 	if (config_debug)
 		mn_lockrank_assert_none("entersyscall: blocking while holding a runtime lock");
-	atomic_store_explicit(&gp->status, G_SYSCALL, memory_order_relaxed);
+	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
 	atomic_store_explicit(&pp->syscalltick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	/* The P is nobody's while we are in the kernel: whoever wins the CAS
@@ -38,7 +38,7 @@ bool mn_entersyscall(void)
 	mp->p = NULL;
 	mp->oldp = pp;
 	/* release: what we did with the P happens before a retaker's CAS */
-	atomic_store_explicit(&pp->status, P_SYSCALL, memory_order_release);
+	mn_pstatus(pp, P_RUNNING, P_SYSCALL, memory_order_release);
 	return true;
 }
 
@@ -51,7 +51,7 @@ bool mn_entersyscallblock(void)
 	struct m *mp = gp->m;
 	if (mp->p == NULL)
 		return false;
-	atomic_store_explicit(&gp->status, G_SYSCALL, memory_order_relaxed);
+	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
 	mp->oldp = NULL;
 	mn_handoffp(mn_releasep());
 	return true;
@@ -70,7 +70,7 @@ void mn_exitsyscall(void)
 								     memory_order_relaxed), 1)) {
 		mp->p = pp;
 		pp->m = mp;
-		atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+		mn_gstatus(gp, G_SYSCALL, G_RUNNING, memory_order_relaxed);
 		return;
 	}
 	/* sysmon retook it while we were in the kernel (or we handed it off
@@ -83,7 +83,7 @@ void mn_exitsyscall(void)
 		mn_unlock(&mn_sched.lock);
 		if (np) {
 			mn_acquirep(np);
-			atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+			mn_gstatus(gp, G_SYSCALL, G_RUNNING, memory_order_relaxed);
 			return;
 		}
 	}

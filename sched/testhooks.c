@@ -70,3 +70,8 @@ int mn_test_locks_held(void)
 	return 0;
 }
 #endif
+
+#if defined(MN_TEST) && MN_TEST
+void mn_test_sched_lock(void) { mn_lock(&mn_sched.lock); }
+void mn_test_sched_unlock(void) { mn_unlock(&mn_sched.lock); }
+#endif

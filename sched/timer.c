@@ -98,6 +98,7 @@ static void grow_locked(void)
 /* Context: timers.lock held. */
 static void add_locked(struct mn_timer *t)
 {
+	MN_ASSERT_LOCKED(LOCKRANK_TIMERS, "timer add");
 	atomic_store_explicit(&t->running, 0, memory_order_relaxed);
 	if (timers.n == timers.cap)
 		grow_locked();

@@ -19,6 +19,8 @@ struct g *mn_runqsteal(struct p *pp, struct p *victim, bool stealRunNext);
 bool mn_runqempty(struct p *pp);
 void mn_globrunqput(struct g *gp);                 // sched.lock held
 struct g *mn_globrunqget(struct p *pp, int max);   // sched.lock held
+void mn_test_sched_lock(void);
+void mn_test_sched_unlock(void);
 // sched/testhooks.c (MN_TEST only)
 size_t mn_test_sizeof_p(void);
 size_t mn_test_sizeof_g(void);
@@ -28,6 +30,21 @@ struct g *mn_test_globrunq_pop(void);
 }
 
 namespace {
+
+// mn_globrunqput / mn_globrunqget under sched.lock, as the runtime calls them.
+void globput(struct g *gp)
+{
+	mn_test_sched_lock();
+	mn_globrunqput(gp);
+	mn_test_sched_unlock();
+}
+struct g *globget(struct p *pp, int max)
+{
+	mn_test_sched_lock();
+	struct g *gp = mn_globrunqget(pp, max);
+	mn_test_sched_unlock();
+	return gp;
+}
 
 constexpr int kRunqSize = 256;  // RUNQ_SIZE in sched/runtime.h
 
@@ -282,24 +299,23 @@ TEST(Runq, OverflowViaRunnextKick)
 
 TEST(Runq, GlobrunqGetFairShare)
 {
-	// Single-threaded: nothing else can touch the global queue, so the
-	// test calls the "sched.lock held" functions without the lock.
+	// The "sched.lock held" functions, with the lock (debug builds check).
 	mn_test_sched_reset(4);
 	P pp;
 	Gs gs(10);
 	for (int i = 0; i < 10; i++)
-		mn_globrunqput(gs.at(i));
+		globput(gs.at(i));
 	EXPECT_EQ(mn_test_globrunq_size(), 10);
 	// 10 / 4 procs + 1 = 3: one to run, two into the local queue.
-	EXPECT_EQ(mn_globrunqget(pp.get(), 0), gs.at(0));
+	EXPECT_EQ(globget(pp.get(), 0), gs.at(0));
 	EXPECT_EQ(mn_test_globrunq_size(), 7);
 	EXPECT_EQ(drain(pp.get(), gs), iota(1, 3));
 	// max caps the share.
-	EXPECT_EQ(mn_globrunqget(pp.get(), 1), gs.at(3));
+	EXPECT_EQ(globget(pp.get(), 1), gs.at(3));
 	EXPECT_TRUE(mn_runqempty(pp.get()));
 	EXPECT_EQ(mn_test_globrunq_size(), 6);
 	EXPECT_EQ(drain_global(gs), iota(4, 10));
-	EXPECT_EQ(mn_globrunqget(pp.get(), 0), nullptr);
+	EXPECT_EQ(globget(pp.get(), 0), nullptr);
 }
 
 TEST(Runq, GlobrunqGetNeverOverflowsLocal)
@@ -310,9 +326,9 @@ TEST(Runq, GlobrunqGetNeverOverflowsLocal)
 	for (int i = 0; i < kRunqSize - 3; i++)
 		mn_runqput(pp.get(), gs.at(i), false);
 	for (int i = kRunqSize; i < kRunqSize + 200; i++)
-		mn_globrunqput(gs.at(i));
+		globput(gs.at(i));
 	// Room for 3: take at most 3 (one returned, two queued), never spill.
-	EXPECT_EQ(mn_globrunqget(pp.get(), 0), gs.at(kRunqSize));
+	EXPECT_EQ(globget(pp.get(), 0), gs.at(kRunqSize));
 	EXPECT_EQ(mn_test_globrunq_size(), 197);
 	std::vector<long> want = iota(0, kRunqSize - 3);
 	want.push_back(kRunqSize + 1);
