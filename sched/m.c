@@ -26,6 +26,11 @@
 #include "timer.h"
 #include "sys.h"
 
+/* How long startm waits for an M about to go idle before making a new
+ * one: 256 sched_yields, about 100 us (a yield with nothing else to run
+ * is ~0.4 us), longer than an M takes from releasing its P to mput. */
+#define STARTM_WAIT_YIELDS 256
+
 /* Context: sched.lock held. */
 struct p *mn_pidleget(void)
 {
@@ -225,7 +230,7 @@ void mn_startm(struct p *pp, bool spinning)
 		 * giving up its P and going idle.  Wait a little for it rather
 		 * than grow the thread count for a moment's race (up to about
 		 * 100 us: 256 yields). */
-		for (int i = 0; i < 256 && mp == NULL; i++) {
+		for (int i = 0; i < STARTM_WAIT_YIELDS && mp == NULL; i++) {
 			mn_unlock(&mn_sched.lock);
 			mn_sys3(SYS_sched_yield, 0, 0, 0);
 			mn_lock(&mn_sched.lock);

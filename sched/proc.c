@@ -584,8 +584,19 @@ void mn_schedule(void)
 	}
 }
 
-/* How long a spinning M that found nothing keeps looking, in ns. */
+/* How long a spinning M that found nothing keeps looking, in ns: about
+ * the cost of one futex sleep and wake-up, so spinning never costs more
+ * than the sleep it may save. */
 #define SPIN_POLL_NS 50000
+/* The nap between two looks at the queues (2 us: short against a hand-off,
+ * long enough that the busy Ps' cache lines are not pulled constantly). */
+#define SPIN_NAP_NS 2000
+/* How long a G must sit in a busy P's runnext before a spinning M counts it
+ * as work (3 us: longer than the owner's own hand-off to it takes). */
+#define RUNNEXT_STALE_NS 3000
+/* Steal rounds over every P before giving up (Go's 4); only the last one
+ * also takes runnext. */
+#define STEAL_ROUNDS 4
 
 /* Poll, for SPIN_POLL_NS, for work another M could take: the global
  * queue, a P's queue, a due timer, or a G that has sat in a busy P's
@@ -608,7 +619,7 @@ static bool spin_poll(struct p *self)
 		/* Sleep about 2 us between looks (with a 1 us timer slack:
 		 * spin_poll_slack): a pause loop here slows the busy CPUs down, which on
 		 * this kind of machine may be hyperthreads of ours. */
-		struct timespec nap = { 0, 2000 };
+		struct timespec nap = { 0, SPIN_NAP_NS };
 		mn_sys6(SYS_nanosleep, (long)&nap, 0, 0, 0, 0, 0);
 		now = mn_nanotime();
 		/* relaxed: a hint; the queue itself is read under sched.lock or by a steal */
@@ -628,7 +639,7 @@ static bool spin_poll(struct p *self)
 			if (next == NULL || gen != seen[i]) {
 				seen[i] = gen;
 				seen_at[i] = now;
-			} else if (now - seen_at[i] >= 3000) {
+			} else if (now - seen_at[i] >= RUNNEXT_STALE_NS) {
 				return true;
 			}
 		}
@@ -689,13 +700,13 @@ top:;
 			/* acq_rel: like every nmspinning RMW; pairs with wakep's CAS */
 			atomic_fetch_add_explicit(&mn_sched.nmspinning, 1, memory_order_acq_rel);
 		}
-		for (int round = 0; round < 4; round++) {
+		for (int round = 0; round < STEAL_ROUNDS; round++) {
 			uint32_t start = mn_fastrand();
 			for (int i = 0; i < nprocs; i++) {
 				struct p *victim = &mn_sched.allp[(start + (uint32_t)i) % (uint32_t)nprocs];
 				if (victim == pp)
 					continue;
-				gp = mn_runqsteal(pp, victim, round == 3);
+				gp = mn_runqsteal(pp, victim, round == STEAL_ROUNDS - 1);
 				if (gp) {
 					*inherit_time = false;
 					return gp;

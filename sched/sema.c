@@ -7,7 +7,7 @@
  * waiting thread's stack.  Who removes a waiter from its bucket decides
  * its outcome, under the bucket lock:
  * mn_sema_wake marks it WOKEN, the time-out path marks it TIMEDOUT.  The
- * waitsel protocol (proc.c) then decides who calls goready, so a wake-up
+ * waitsel protocol (park.c) then decides who calls goready, so a wake-up
  * that races a time-out is never lost: the waiter reports WOKEN.
  */
 #include "sema.h"
@@ -17,7 +17,13 @@
 #include "sys.h"
 #include "tcb.h"
 
-#define NBUCKET 256
+/* 256 buckets (2^NBUCKET_BITS) of one cache line each: 16 KiB, enough that
+ * unrelated waits rarely share a bucket lock. */
+#define NBUCKET_BITS 8
+#define NBUCKET (1 << NBUCKET_BITS)
+/* Waiters a broadcast takes off a bucket per lock hold: bounded, so a
+ * thousand waiters never hold the bucket lock for long; on the stack. */
+#define WAKE_BATCH 16
 
 enum { W_QUEUED, W_WOKEN, W_TIMEDOUT, W_HANDOFF, W_CANCELLED };
 
@@ -44,7 +50,10 @@ static struct bucket buckets[NBUCKET] = {
 
 static struct bucket *bucket_of(const void *addr)
 {
-	return &buckets[(uint32_t)((uintptr_t)addr >> 2) * 0x9e3779b1u >> 24];
+	/* Fibonacci hashing: the word's address (low 2 bits always 0)
+	 * times 2^32 / golden ratio; the top 8 bits pick one of the 256
+	 * buckets (NBUCKET), spreading neighbouring words apart. */
+	return &buckets[(uint32_t)((uintptr_t)addr >> 2) * 0x9e3779b1u >> (32 - NBUCKET_BITS)];
 }
 
 static void unlink_w(struct bucket *b, struct waiter *w)
@@ -247,13 +256,13 @@ static int wake_common(const void *addr, int n, uint32_t bitset,
 {
 	struct bucket *b = bucket_of(addr);
 	bool first = true;
-	struct waiter *woken[16];
+	struct waiter *woken[WAKE_BATCH];
 	int total = 0;
 	while (n > 0) {
 		int k = 0;
 		mn_slock(&b->lock);
 		struct waiter *w = b->head;
-		while (w && k < 16 && n > 0) {
+		while (w && k < WAKE_BATCH && n > 0) {
 			struct waiter *nx = w->next;
 			if (w->addr == addr && (w->bitset & bitset)) {
 				unlink_w(b, w);
@@ -269,7 +278,7 @@ static int wake_common(const void *addr, int n, uint32_t bitset,
 		first = false;
 		/* Read what we need before unlocking: a foreign waiter may return
 		 * as soon as its word is set, a G one when readied. */
-		struct g *gs[16];
+		struct g *gs[WAKE_BATCH];
 		for (int i = 0; i < k; i++)
 			gs[i] = woken[i]->g;
 		mn_sunlock(&b->lock);
@@ -284,7 +293,7 @@ static int wake_common(const void *addr, int n, uint32_t bitset,
 			}
 		}
 		total += k;
-		if (k < 16 || !more)
+		if (k < WAKE_BATCH || !more)
 			break;
 	}
 	return total;
