@@ -298,19 +298,22 @@ static inline bool mn_gstatus_legal(uint32_t from, uint32_t to)
 	}
 }
 
-/* Move gp from status `from` to `to` with a store of order mo (the
- * caller's comment says what it pairs with).  Debug builds check that gp
- * is in `from` and that the move is legal. */
-#define mn_gstatus(gp, from, to, mo)                                           \
+/* Move *word (a G's or P's status) from `from` to `to` with a store of
+ * order mo (the caller's comment says what it pairs with).  Debug builds
+ * check that it is in `from` and that legal(from, to) allows the move;
+ * what names the kind of status in the message. */
+#define mn_status_move(word, from, to, mo, legal, what)                        \
 	do {                                                                   \
 		if (config_debug) {                                            \
-			if (atomic_load_explicit(&(gp)->status, memory_order_relaxed) != (uint32_t)(from)) \
-				mn_throw("gstatus: G not in the state it leaves"); \
-			if (!mn_gstatus_legal((from), (to)))                   \
-				mn_throw("gstatus: illegal G status transition"); \
+			if (atomic_load_explicit((word), memory_order_relaxed) != (uint32_t)(from)) \
+				mn_throw(what ": not in the state it leaves"); \
+			if (!legal((from), (to)))                              \
+				mn_throw(what ": illegal status transition");  \
 		}                                                              \
-		atomic_store_explicit(&(gp)->status, (to), (mo));              \
+		atomic_store_explicit((word), (to), (mo));                     \
 	} while (0)
+#define mn_gstatus(gp, from, to, mo) \
+	mn_status_move(&(gp)->status, from, to, mo, mn_gstatus_legal, "gstatus")
 
 /* The legal moves of a P's status (see the table at P_IDLE):
  *   P_IDLE -> P_RUNNING (acquirep); P_RUNNING -> P_IDLE (releasep,
@@ -326,18 +329,10 @@ static inline bool mn_pstatus_legal(uint32_t from, uint32_t to)
 	}
 }
 
-/* Move pp from status `from` to `to` (a plain store; the CASes of
- * exitsyscall and retake check their own `from`).  Debug builds check. */
-#define mn_pstatus(pp, from, to, mo)                                           \
-	do {                                                                   \
-		if (config_debug) {                                            \
-			if (atomic_load_explicit(&(pp)->status, memory_order_relaxed) != (uint32_t)(from)) \
-				mn_throw("pstatus: P not in the state it leaves"); \
-			if (!mn_pstatus_legal((from), (to)))                   \
-				mn_throw("pstatus: illegal P status transition"); \
-		}                                                              \
-		atomic_store_explicit(&(pp)->status, (to), (mo));              \
-	} while (0)
+/* pp's status, a plain store (the CASes of exitsyscall and retake check
+ * their own `from`). */
+#define mn_pstatus(pp, from, to, mo) \
+	mn_status_move(&(pp)->status, from, to, mo, mn_pstatus_legal, "pstatus")
 
 /* ---------------------------------------------------------------- libc hooks */
 #include "sched/hooks.h"
