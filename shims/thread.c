@@ -153,7 +153,7 @@ int mn_thread_clockjoin(pthread_t t, void **res, clockid_t clock, const struct t
 	int64_t deadline;
 	int e = mn_abs_to_deadline(clock, abstime, &deadline);
 	if (e)
-		return -e;
+		return e;
 	return mn_gjoin(gp, res, JOIN_TIMED, deadline);
 }
 
