@@ -14,7 +14,7 @@ MN_EXPORT int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)
 	int e = mn_thread_create_int(&t, func, arg);
 	if (e == 0)
 		*thr = (thrd_t)t;
-	return mn_c11_err(e);
+	return mn_c11_err(-e);
 }
 
 MN_EXPORT int thrd_join(thrd_t thr, int *res)
@@ -25,14 +25,14 @@ MN_EXPORT int thrd_join(thrd_t thr, int *res)
 	int e = mn_thread_join((pthread_t)thr, &r);
 	if (e == 0 && res)
 		*res = (int)(intptr_t)r;
-	return mn_c11_err(e);
+	return mn_c11_err(-e);
 }
 
 MN_EXPORT int thrd_detach(thrd_t thr)
 {
 	if (!mn_shim_active() || !mn_thread_is_g((pthread_t)thr))
 		return REAL(thrd_detach)(thr);
-	return mn_c11_err(mn_thread_detach((pthread_t)thr));
+	return mn_c11_err(-mn_thread_detach((pthread_t)thr));
 }
 
 MN_EXPORT _Noreturn void thrd_exit(int res)

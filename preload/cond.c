@@ -15,7 +15,7 @@
 
 MN_EXPORT int mn_pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
-	return mn_cond_init(c, attr);
+	return -mn_cond_init(c, attr);
 }
 __asm__(".symver mn_pthread_cond_init, pthread_cond_init@@GLIBC_2.3.2");
 
@@ -35,21 +35,21 @@ MN_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_cond_destroy)(c);
-	return mn_cond_destroy(c);
+	return -mn_cond_destroy(c);
 }
 
 MN_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_cond_wait)(c, m);
-	return mn_cond_wait(c, m);
+	return -mn_cond_wait(c, m);
 }
 
 MN_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_cond_timedwait)(c, m, abstime);
-	return mn_cond_timedwait(c, m, abstime);
+	return -mn_cond_timedwait(c, m, abstime);
 }
 
 MN_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
@@ -57,21 +57,21 @@ MN_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 {
 	if (!mn_shim_active())
 		return REAL(pthread_cond_clockwait)(c, m, clock, abstime);
-	return mn_cond_clockwait(c, m, clock, abstime);
+	return -mn_cond_clockwait(c, m, clock, abstime);
 }
 
 MN_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_cond_signal)(c);
-	return mn_cond_signal(c);
+	return -mn_cond_signal(c);
 }
 
 MN_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_cond_broadcast)(c);
-	return mn_cond_broadcast(c);
+	return -mn_cond_broadcast(c);
 }
 
 /* C11: glibc's cnd_* call internal pthread functions; glibc's error map. */

@@ -10,7 +10,7 @@
 MN_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
 	mn_real_resolve(); /* mn_mutex_init runs glibc's init first */
-	return mn_mutex_init(m, attr);
+	return -mn_mutex_init(m, attr);
 }
 
 /* Lock and unlock: the uncontended case inline, the rest out of line, so
@@ -19,7 +19,7 @@ static __attribute__((noinline, cold)) int lock_slow(pthread_mutex_t *m)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_mutex_lock)(m);
-	return mn_mutex_lock(m);
+	return -mn_mutex_lock(m);
 }
 
 MN_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -33,14 +33,14 @@ MN_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_mutex_trylock)(m);
-	return mn_mutex_trylock(m);
+	return -mn_mutex_trylock(m);
 }
 
 static __attribute__((noinline, cold)) int unlock_slow(pthread_mutex_t *m)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_mutex_unlock)(m);
-	return mn_mutex_unlock(m);
+	return -mn_mutex_unlock(m);
 }
 
 MN_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
@@ -54,14 +54,14 @@ MN_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 {
 	if (!mn_shim_active())
 		return REAL(pthread_mutex_timedlock)(m, abstime);
-	return mn_mutex_clocklock(m, CLOCK_REALTIME, abstime);
+	return -mn_mutex_clocklock(m, CLOCK_REALTIME, abstime);
 }
 
 MN_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
 {
 	if (!mn_shim_active())
 		return REAL(pthread_mutex_clocklock)(m, clock, abstime);
-	return mn_mutex_clocklock(m, clock, abstime);
+	return -mn_mutex_clocklock(m, clock, abstime);
 }
 
 /* C11: glibc's mtx_* call internal pthread functions; glibc's error map. */

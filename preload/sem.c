@@ -6,10 +6,11 @@
 #include "shims/sem.h"
 #include "shims/blocking.h"
 
+/* errno style: a shim's -errno becomes errno and -1. */
 static int sem_ret(int e)
 {
 	if (e) {
-		errno = e;
+		errno = -e;
 		return -1;
 	}
 	return 0;

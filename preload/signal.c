@@ -14,7 +14,7 @@ MN_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	if (!mn_shim_active() || !mn_is_g())
 		return REAL(pthread_sigmask)(how, set, old);
-	return mn_sigmask(how, set, old);
+	return -mn_sigmask(how, set, old);
 }
 
 MN_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
@@ -23,7 +23,7 @@ MN_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 		return REAL(sigprocmask)(how, set, old);
 	int e = mn_sigmask(how, set, old);
 	if (e) {
-		errno = e;
+		errno = -e;
 		return -1;
 	}
 	return 0;
@@ -35,7 +35,7 @@ MN_EXPORT int sigpending(sigset_t *set)
 		return REAL(sigpending)(set);
 	int e = mn_sig_pending(set);
 	if (e) {
-		errno = e;
+		errno = -e;
 		return -1;
 	}
 	return 0;

@@ -9,42 +9,42 @@ MN_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 {
 	if (!mn_preload_start())
 		return REAL(pthread_create)(t, attr, fn, arg);
-	return mn_thread_create(t, attr, fn, arg);
+	return -mn_thread_create(t, attr, fn, arg);
 }
 
 MN_EXPORT int pthread_join(pthread_t t, void **res)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_join)(t, res);
-	return mn_thread_join(t, res);
+	return -mn_thread_join(t, res);
 }
 
 MN_EXPORT int pthread_tryjoin_np(pthread_t t, void **res)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_tryjoin_np)(t, res);
-	return mn_thread_tryjoin(t, res);
+	return -mn_thread_tryjoin(t, res);
 }
 
 MN_EXPORT int pthread_timedjoin_np(pthread_t t, void **res, const struct timespec *abstime)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_timedjoin_np)(t, res, abstime);
-	return mn_thread_clockjoin(t, res, CLOCK_REALTIME, abstime);
+	return -mn_thread_clockjoin(t, res, CLOCK_REALTIME, abstime);
 }
 
 MN_EXPORT int pthread_clockjoin_np(pthread_t t, void **res, clockid_t clock, const struct timespec *abstime)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_clockjoin_np)(t, res, clock, abstime);
-	return mn_thread_clockjoin(t, res, clock, abstime);
+	return -mn_thread_clockjoin(t, res, clock, abstime);
 }
 
 MN_EXPORT int pthread_detach(pthread_t t)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_detach)(t);
-	return mn_thread_detach(t);
+	return -mn_thread_detach(t);
 }
 
 MN_EXPORT void pthread_exit(void *res)
@@ -57,7 +57,8 @@ MN_EXPORT int sched_yield(void)
 {
 	if (!mn_shim_active() || !mn_is_g())
 		return REAL(sched_yield)();
-	return mn_thread_yield();
+	mn_thread_yield();
+	return 0;
 }
 
 /* <pthread.h> redirects pthread_yield to sched_yield; define the old
@@ -72,21 +73,21 @@ MN_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_getattr_np)(t, attr);
-	return mn_thread_getattr(t, attr);
+	return -mn_thread_getattr(t, attr);
 }
 
 MN_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_setname_np)(t, name);
-	return mn_thread_setname(t, name);
+	return -mn_thread_setname(t, name);
 }
 
 MN_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_getname_np)(t, buf, len);
-	return mn_thread_getname(t, buf, len);
+	return -mn_thread_getname(t, buf, len);
 }
 
 /* prctl's per-thread answers that name the calling thread: its name and
@@ -108,7 +109,7 @@ MN_EXPORT int prctl(int option, ...)
 			name[15] = 0;
 			int e = mn_thread_setname(pthread_self(), name);
 			if (e) {
-				errno = e;
+				errno = -e;
 				return -1;
 			}
 			return 0;
@@ -127,14 +128,14 @@ MN_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sched_
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_setschedparam)(t, policy, sp);
-	return mn_thread_setschedparam(t, policy, sp);
+	return -mn_thread_setschedparam(t, policy, sp);
 }
 
 MN_EXPORT int pthread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_getschedparam)(t, policy, sp);
-	return mn_thread_getschedparam(t, policy, sp);
+	return -mn_thread_getschedparam(t, policy, sp);
 }
 
 MN_EXPORT int pthread_setschedprio(pthread_t t, int prio)
@@ -145,7 +146,7 @@ MN_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 	struct sched_param sp;
 	mn_thread_getschedparam(t, &policy, &sp);
 	sp.sched_priority = prio;
-	return mn_thread_setschedparam(t, policy, &sp);
+	return -mn_thread_setschedparam(t, policy, &sp);
 }
 
 MN_EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
@@ -153,21 +154,21 @@ MN_EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 	/* Foreign threads too: they must see a G's init finish. */
 	if (!mn_shim_active())
 		return REAL(pthread_once)(once, init);
-	return mn_once(once, init);
+	return -mn_once(once, init);
 }
 
 MN_EXPORT int pthread_kill(pthread_t t, int sig)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_kill)(t, sig);
-	return mn_thread_kill(t, sig);
+	return -mn_thread_kill(t, sig);
 }
 
 MN_EXPORT int pthread_cancel(pthread_t t)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_cancel)(t);
-	return mn_thread_cancel(t);
+	return -mn_thread_cancel(t);
 }
 
 /* raise is pthread_kill of oneself (glibc's, which sends to the OS
@@ -178,7 +179,7 @@ MN_EXPORT int raise(int sig)
 		return REAL(raise)(sig);
 	int e = mn_thread_kill(pthread_self(), sig);
 	if (e) {
-		errno = e;
+		errno = -e;
 		return -1;
 	}
 	return 0;
@@ -188,14 +189,14 @@ MN_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_getaffinity_np)(t, size, set);
-	return mn_thread_getaffinity(t, size, set);
+	return -mn_thread_getaffinity(t, size, set);
 }
 
 MN_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *set)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_setaffinity_np)(t, size, set);
-	return mn_thread_setaffinity(t, size, set);
+	return -mn_thread_setaffinity(t, size, set);
 }
 
 /* A G has no CPU-time clock of its own (its M's counts every G it ran). */

@@ -37,8 +37,8 @@ void mn_cancel_act(void)
 
 int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t))
 {
-	int r = real_cancel(t);
-	if (r != 0 && r != ESRCH)
+	int r = -real_cancel(t); /* glibc's positive error number */
+	if (r != 0 && r != -ESRCH)
 		return r;
 	if (gp == mn_getg())
 		return r;

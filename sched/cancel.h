@@ -6,7 +6,8 @@
 #include "tcb.h"
 
 /* pthread_cancel(t) of G gp (not dead): glibc's real_cancel sets the
- * request, then a parked gp is woken to act on it.  glibc's codes. */
+ * request, then a parked gp is woken to act on it.  real_cancel returns
+ * glibc's positive error number; this returns 0 or -errno. */
 MN_HIDDEN int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t));
 /* Act on the calling thread's cancellation request, if cancellation is
  * enabled (glibc's pthread_testcancel: unwinds and never returns); returns

@@ -2,7 +2,9 @@
  * interposition layer.  The runtime must never call a name that preload/
  * interposes (it would call itself); preload/ resolves the next
  * definitions and fills this struct once at start-up, before the runtime
- * is initialised (preload/real.c).  Immutable after that. */
+ * is initialised (preload/real.c).  Immutable after that.   Each answers
+ * as glibc does (thread_create: 0 or a positive error number; sigaction:
+ * -1 and errno), not with our 0 or -errno. */
 #ifndef MN_SCHED_HOOKS_H
 #define MN_SCHED_HOOKS_H
 #include <pthread.h>

@@ -113,7 +113,7 @@ static int collect(struct g *gp, void **res)
 	uint64_t w = JS_EXITED;
 	if (!atomic_compare_exchange_strong_explicit(&gp->joinstate, &w, JS_FREE, memory_order_acq_rel,
 						     memory_order_relaxed))
-		return JS_STATE(w) == JS_FREE ? ESRCH : EINVAL;
+		return JS_STATE(w) == JS_FREE ? -ESRCH : -EINVAL;
 	if (res)
 		*res = gp->result;
 	if (!(gp->flags & G_MAIN))
@@ -169,20 +169,20 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 	 * else; then ESRCH, EINVAL (detached), EDEADLK (self, or a thread that
 	 * is joining us), EINVAL (another joiner). */
 	if (mode == JOIN_TRY && s != JS_EXITED && s != JS_FREE)
-		return EBUSY;
+		return -EBUSY;
 	if (s == JS_FREE)
-		return ESRCH;
+		return -ESRCH;
 	if (s == JS_DETACHED)
-		return EINVAL;
+		return -EINVAL;
 	if (gp == self || (self && self->joiner == gp &&
 			   JS_STATE(atomic_load_explicit(&self->joinstate, memory_order_acquire)) == JS_JOINWAIT))
-		return EDEADLK;
+		return -EDEADLK;
 	if (s == JS_JOINWAIT)
-		return EINVAL;
+		return -EINVAL;
 	if (s == JS_EXITED)
 		return collect(gp, res);
 	if (mode == JOIN_TIMED && deadline <= mn_nanotime())
-		return ETIMEDOUT;
+		return -ETIMEDOUT;
 	if (mn_is_g()) {
 		/* A cancellation point where it blocks, as in glibc: a pending
 		 * request is acted on here; one made while we wait withdraws
@@ -232,10 +232,10 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 		return mn_gjoin(gp, res, mode, deadline);
 	}
 	if (s == JS_JOINABLE && mode == JOIN_TIMED)
-		return ETIMEDOUT;
+		return -ETIMEDOUT;
 	if (s == JS_DETACHED || s == JS_JOINWAIT)
-		return EINVAL;
-	return ESRCH;
+		return -EINVAL;
+	return -ESRCH;
 }
 
 int mn_gdetach(struct g *gp)
@@ -244,13 +244,13 @@ int mn_gdetach(struct g *gp)
 		uint64_t w = atomic_load_explicit(&gp->joinstate, memory_order_acquire);
 		switch (JS_STATE(w)) {
 		case JS_DETACHED:
-			return EINVAL;
+			return -EINVAL;
 		case JS_FREE:
-			return ESRCH;
+			return -ESRCH;
 		case JS_JOINWAIT:
 			return 0; /* the joiner collects it, as in glibc */
 		case JS_EXITED:
-			return collect(gp, NULL) == 0 ? 0 : ESRCH;
+			return collect(gp, NULL) == 0 ? 0 : -ESRCH;
 		case JS_JOINABLE:
 			if (atomic_compare_exchange_weak_explicit(&gp->joinstate, &w, JS_DETACHED,
 								  memory_order_acq_rel, memory_order_relaxed))

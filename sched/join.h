@@ -11,9 +11,10 @@ static inline uint64_t JS_WAITBY(const struct g *j)
 	return j ? (uint64_t)j->goid << 8 | JS_JOINWAIT : (uint64_t)JS_JOINWAIT;
 }
 enum { JOIN_WAIT, JOIN_TRY, JOIN_TIMED };
-/* Returns 0 or an error number (EDEADLK, EINVAL, ESRCH, EBUSY, ETIMEDOUT).
+/* Returns 0 or -errno (-EDEADLK, -EINVAL, -ESRCH, -EBUSY, -ETIMEDOUT).
  * deadline: CLOCK_MONOTONIC ns for JOIN_TIMED. */
 MN_HIDDEN int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline);
+/* Returns 0 or -errno (-EINVAL: detached already, -ESRCH: collected). */
 MN_HIDDEN int mn_gdetach(struct g *gp);
 MN_HIDDEN void mn_gexit_finish(struct g *gp);
 /* The joiner to switch to straight from gp's exit, or NULL: a G parked in

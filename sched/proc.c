@@ -189,7 +189,7 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
 	struct g *gp = mn_gfget(pp, req);
 	if (!gp) {
-		*err = EAGAIN;
+		*err = -EAGAIN;
 		return NULL;
 	}
 	mn_sysmon_start();

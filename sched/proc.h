@@ -14,7 +14,7 @@ MN_HIDDEN struct g *mn_main_attach(void);
 MN_HIDDEN void mn_main_exited(void) __attribute__((noreturn));
 
 /* A G ready to be filled in (start routine, attributes), with its ids and
- * first context; NULL with *err = EAGAIN when no memory. */
+ * first context; NULL with *err = -EAGAIN when no memory. */
 MN_HIDDEN struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *req, int *err);
 /* Make a G from mn_newproc runnable, after the caller filled its fields. */
 MN_HIDDEN void mn_newproc_start(struct g *gp);

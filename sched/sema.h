@@ -23,7 +23,8 @@ enum mn_sema_result {
 MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
 			   int64_t deadline, int flags);
 /* Futex bitset forms: a waiter is woken only by a wake whose bitset
- * shares a bit with its own (the others use ~0). */
+ * shares a bit with its own (the others use ~0).  They return what
+ * mn_sema_park and mn_sema_wake return. */
 MN_HIDDEN int mn_sema_park_bitset(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
 				  int64_t deadline, int flags, uint32_t bitset);
 MN_HIDDEN int mn_sema_wake_bitset(const void *addr, int n, uint32_t bitset);

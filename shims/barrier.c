@@ -1,7 +1,7 @@
 /* shims/barrier.c: barriers that park the G.
  * The last of count arrivals resets arrived, bumps round and wakes the
  * others, which park on &round while it has not moved; it returns
- * PTHREAD_BARRIER_SERIAL_THREAD.  arrived/round change under a spin lock
+ * MN_BARRIER_SERIAL.  arrived/round change under a spin lock
  * held for a handful of instructions (a G is never switched out inside).
  * Process-shared barriers stay glibc's. */
 #include <errno.h>
@@ -33,7 +33,7 @@ static void bunlock(struct mn_barrier *b)
 int mn_barrier_init(pthread_barrier_t *bar, const pthread_barrierattr_t *attr, unsigned count)
 {
 	if (count == 0 || count >= BARRIER_MAX)
-		return EINVAL;
+		return -EINVAL;
 	int pshared = PTHREAD_PROCESS_PRIVATE;
 	if (attr)
 		pthread_barrierattr_getpshared(attr, &pshared);
@@ -54,7 +54,7 @@ static bool round_unchanged(const void *addr, void *arg)
 	return atomic_load_explicit((_Atomic uint32_t *)addr, memory_order_acquire) == (uint32_t)(uintptr_t)arg;
 }
 
-int mn_barrier_wait(pthread_barrier_t *bar)
+enum mn_barrier_result mn_barrier_wait(pthread_barrier_t *bar)
 {
 	struct mn_barrier *b = (struct mn_barrier *)bar;
 	blk(b);
@@ -65,13 +65,13 @@ int mn_barrier_wait(pthread_barrier_t *bar)
 		atomic_store_explicit(&b->round, r + 1, memory_order_release);
 		bunlock(b);
 		mn_sema_wake(&b->round, INT_MAX);
-		return PTHREAD_BARRIER_SERIAL_THREAD;
+		return MN_BARRIER_SERIAL;
 	}
 	atomic_store_explicit(&b->arrived, n, memory_order_relaxed);
 	bunlock(b);
 	while (atomic_load_explicit(&b->round, memory_order_acquire) == r)
 		mn_sema_park(&b->round, round_unchanged, (void *)(uintptr_t)r, 0, false);
-	return 0;
+	return MN_BARRIER_WAITED;
 }
 
 int mn_barrier_destroy(pthread_barrier_t *bar)
@@ -81,6 +81,6 @@ int mn_barrier_destroy(pthread_barrier_t *bar)
 	uint32_t n = atomic_load_explicit(&b->arrived, memory_order_relaxed);
 	bunlock(b);
 	if (n != 0)
-		return EBUSY;
+		return -EBUSY;
 	return 0;
 }

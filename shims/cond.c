@@ -61,11 +61,11 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 			     cancellable ? MN_SEMA_CANCEL : 0);
 	/* release: our last touch of c (pthread_cond_destroy's acquire) */
 	atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_release);
-	/* Re-acquire whatever happened; a timed-out waiter reports ETIMEDOUT. */
+	/* Re-acquire whatever happened; a timed-out waiter reports -ETIMEDOUT. */
 	int lr;
-	while ((lr = mn_mutex_lock(m)) == EAGAIN)
+	while ((lr = mn_mutex_lock(m)) == -EAGAIN)
 		;
-	if (lr == EOWNERDEAD)
+	if (lr == -EOWNERDEAD)
 		return lr;
 	/* Cancelled while waiting: act on it with the mutex held again.  A
 	 * cancelled waiter was off the list before any signal could pick it,
@@ -74,14 +74,14 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 	 * disabled, this is a spurious wake-up. */
 	if (w == -ECANCELED)
 		mn_cancel_act();
-	return w == -ETIMEDOUT ? ETIMEDOUT : 0;
+	return w == -ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
 int mn_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING_EAGER(mn_glibc.cond_wait(cv, m));
+		return -MN_BLOCKING_EAGER(mn_glibc.cond_wait(cv, m));
 	return wait_common(c, m, 0);
 }
 
@@ -96,9 +96,9 @@ int mn_cond_clockwait(pthread_cond_t *cv, pthread_mutex_t *m, clockid_t clock, c
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-		return EINVAL; /* glibc checks the clock first */
+		return -EINVAL; /* glibc checks the clock first */
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING_EAGER(mn_glibc.cond_clockwait(cv, m, clock, abstime));
+		return -MN_BLOCKING_EAGER(mn_glibc.cond_clockwait(cv, m, clock, abstime));
 	int64_t deadline;
 	int r = mn_abs_to_deadline(clock, abstime, &deadline);
 	if (r)
@@ -119,7 +119,7 @@ static int wake(pthread_cond_t *cv, int n)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return n == 1 ? mn_glibc.cond_signal(cv) : mn_glibc.cond_broadcast(cv);
+		return -(n == 1 ? mn_glibc.cond_signal(cv) : mn_glibc.cond_broadcast(cv));
 	if (atomic_load_explicit(&c->nwaiters, memory_order_relaxed) == 0)
 		return 0;
 	/* Under the bucket lock, so that a waiter's check (seq unchanged, also
@@ -135,7 +135,7 @@ int mn_cond_destroy(pthread_cond_t *cv)
 {
 	struct mn_cond *c = (struct mn_cond *)cv;
 	if (c->wrefs & COND_SHARED)
-		return MN_BLOCKING_EAGER(mn_glibc.cond_destroy(cv));
+		return -MN_BLOCKING_EAGER(mn_glibc.cond_destroy(cv));
 	/* acquire: pairs with the waiters' release decrement */
 	while (atomic_load_explicit(&c->nwaiters, memory_order_acquire) != 0) {
 		if (mn_is_g())

@@ -1,5 +1,5 @@
 /* shims/cond.h: condition variables that park the G (shims/cond.c).
- * Each returns 0 or an error number, as the pthread function. */
+ * Each returns 0 or -errno: minus the pthread function's error number. */
 #ifndef MN_SHIMS_COND_H
 #define MN_SHIMS_COND_H
 #include <pthread.h>

@@ -74,7 +74,7 @@ int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, u
 			clockid_t c = (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
 			int e = mn_abs_to_deadline(c, ts, &deadline);
 			if (e) {
-				*ret = -e;
+				*ret = e;
 				return 1;
 			}
 		}

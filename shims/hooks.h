@@ -3,7 +3,9 @@
  * main thread's stack, threads that are not Gs).  Shims must not call
  * these names directly: they are our interposers.  preload/ fills the
  * struct with the next definitions at start-up (preload/real.c), before
- * the runtime is active.  Immutable after that. */
+ * the runtime is active.  Immutable after that.  Each returns glibc's
+ * answer, 0 or a positive error number: a shim negates it where it takes
+ * it (our own functions return 0 or -errno). */
 #ifndef MN_SHIMS_HOOKS_H
 #define MN_SHIMS_HOOKS_H
 #include <pthread.h>

@@ -82,7 +82,7 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 	while (atomic_exchange_explicit(&mx->lock, 2, memory_order_acquire) != 0) {
 		int64_t now = mn_nanotime();
 		if (deadline && now >= deadline)
-			return ETIMEDOUT;
+			return -ETIMEDOUT;
 		if (start == 0)
 			start = now;
 		else if (now - start > STARVE_NS)
@@ -106,7 +106,7 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 			if (atomic_compare_exchange_strong_explicit(&mx->lock, &z, 2, memory_order_acquire,
 								    memory_order_relaxed))
 				return 0;
-			return ETIMEDOUT;
+			return -ETIMEDOUT;
 		}
 	}
 	return 0;
@@ -149,9 +149,9 @@ static int lock_common(struct mn_mutex *mx, int type, int64_t deadline, bool try
 		int tid = self_tid();
 		if (mx->owner == tid) {
 			if (type == PTHREAD_MUTEX_ERRORCHECK)
-				return try ? EBUSY : EDEADLK;
+				return try ? -EBUSY : -EDEADLK;
 			if (mx->count + 1 == 0)
-				return EAGAIN;
+				return -EAGAIN;
 			mx->count++;
 			return 0;
 		}
@@ -160,7 +160,7 @@ static int lock_common(struct mn_mutex *mx, int type, int64_t deadline, bool try
 	if (try) {
 		int z = 0;
 		r = atomic_compare_exchange_strong_explicit(&mx->lock, &z, 1, memory_order_acquire,
-							    memory_order_relaxed) ? 0 : EBUSY;
+							    memory_order_relaxed) ? 0 : -EBUSY;
 	} else {
 		r = acquire(mx, deadline);
 	}
@@ -188,28 +188,28 @@ static int glibc_lock(pthread_mutex_t *m, int64_t deadline)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	for (;;) {
-		int r = mn_glibc.mutex_trylock(m);
-		if (r == ENOTRECOVERABLE &&
+		int r = -mn_glibc.mutex_trylock(m);
+		if (r == -ENOTRECOVERABLE &&
 		    ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)self_tid()) {
 			/* glibc's trylock leaves the word taken here; its lock
 			 * releases it, as we must. */
 			atomic_store_explicit(&mx->lock, 0, memory_order_release);
 			mn_sema_wake(&mx->lock, 1);
 		}
-		if (r != EBUSY)
+		if (r != -EBUSY)
 			return r;
 		uint32_t v = (uint32_t)atomic_load_explicit(&mx->lock, memory_order_seq_cst);
 		if ((v & FUTEX_TID_MASK) == (uint32_t)self_tid() &&
 		    (atomic_load_explicit(&mx->kind, memory_order_relaxed) & MUTEX_KIND_MASK) ==
 			    PTHREAD_MUTEX_ERRORCHECK)
-			return EDEADLK;
+			return -EDEADLK;
 		if (deadline && mn_nanotime() >= deadline)
-			return ETIMEDOUT;
+			return -ETIMEDOUT;
 		r = mn_sema_park(&mx->lock, still_owned, (void *)(uintptr_t)v, deadline, async_cancel_flags());
 		if (r == -ECANCELED)
 			mn_cancel_act(); /* asynchronous cancellation: no return */
 		else if (r == -ETIMEDOUT)
-			return ETIMEDOUT;
+			return -ETIMEDOUT;
 	}
 }
 
@@ -237,7 +237,7 @@ static inline bool private_glibc(struct mn_mutex *mx)
 
 int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
-	int r = mn_glibc.mutex_init(m, attr);
+	int r = -mn_glibc.mutex_init(m, attr);
 	int robust = 0, pshared = PTHREAD_PROCESS_PRIVATE;
 	if (r == 0 && attr) {
 		pthread_mutexattr_getrobust(attr, &robust);
@@ -253,12 +253,12 @@ int mn_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
  * so they are blocking calls. */
 static int shared_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
 {
-	int r = mn_glibc.mutex_trylock(m);
-	if (r != EBUSY)
+	int r = -mn_glibc.mutex_trylock(m);
+	if (r != -EBUSY)
 		return r;
 	if (abstime)
-		return MN_BLOCKING_EAGER(mn_glibc.mutex_clocklock(m, clock, abstime));
-	return MN_BLOCKING_EAGER(mn_glibc.mutex_lock(m));
+		return -MN_BLOCKING_EAGER(mn_glibc.mutex_clocklock(m, clock, abstime));
+	return -MN_BLOCKING_EAGER(mn_glibc.mutex_lock(m));
 }
 
 int mn_mutex_lock(pthread_mutex_t *m)
@@ -268,7 +268,7 @@ int mn_mutex_lock(pthread_mutex_t *m)
 		return 0;
 	int type, c = classify(mx, &type);
 	if (c)
-		return c < 0 ? -c : private_glibc(mx) ? glibc_lock(m, 0) : shared_lock(m, CLOCK_REALTIME, NULL);
+		return c < 0 ? c : private_glibc(mx) ? glibc_lock(m, 0) : shared_lock(m, CLOCK_REALTIME, NULL);
 	return lock_common(mx, type, 0, false);
 }
 
@@ -277,7 +277,7 @@ int mn_mutex_trylock(pthread_mutex_t *m)
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
 	if (c)
-		return c < 0 ? -c : mn_glibc.mutex_trylock(m);
+		return c < 0 ? c : -mn_glibc.mutex_trylock(m);
 	return lock_common(mx, type, 0, true);
 }
 
@@ -287,9 +287,9 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 	int type, c = classify(mx, &type);
 	if (c > 0 && private_glibc(mx)) {
 		if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-			return EINVAL;
-		int r = mn_glibc.mutex_trylock(m);
-		if (r != EBUSY)
+			return -EINVAL;
+		int r = -mn_glibc.mutex_trylock(m);
+		if (r != -EBUSY)
 			return r;
 		int64_t deadline;
 		if ((r = mn_abs_to_deadline(clock, abstime, &deadline)) != 0)
@@ -297,13 +297,13 @@ int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespe
 		return glibc_lock(m, deadline);
 	}
 	if (c)
-		return c < 0 ? -c : shared_lock(m, clock, abstime);
+		return c < 0 ? c : shared_lock(m, clock, abstime);
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-		return EINVAL;
+		return -EINVAL;
 	/* glibc checks the time only when it has to wait. */
 	int r = lock_common(mx, type, 0, true);
-	if (r != EBUSY || (type == PTHREAD_MUTEX_ERRORCHECK && mx->owner == self_tid()))
-		return r == EBUSY ? EDEADLK : r;
+	if (r != -EBUSY || (type == PTHREAD_MUTEX_ERRORCHECK && mx->owner == self_tid()))
+		return r == -EBUSY ? -EDEADLK : r;
 	int64_t deadline;
 	if ((r = mn_abs_to_deadline(clock, abstime, &deadline)) != 0)
 		return r;
@@ -317,22 +317,22 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 		return 0;
 	int type, c = classify(mx, &type);
 	if (c > 0 && private_glibc(mx)) {
-		int r = mn_glibc.mutex_unlock(m);
+		int r = -mn_glibc.mutex_unlock(m);
 		if (r == 0)
 			mn_sema_wake(&mx->lock, 1);
 		return r;
 	}
 	if (c)
-		return c < 0 ? -c : mn_glibc.mutex_unlock(m);
+		return c < 0 ? c : -mn_glibc.mutex_unlock(m);
 	if (type == PTHREAD_MUTEX_RECURSIVE) {
 		if (mx->owner != self_tid())
-			return EPERM;
+			return -EPERM;
 		if (--mx->count != 0)
 			return 0;
 	} else if (type == PTHREAD_MUTEX_ERRORCHECK) {
 		if (mx->owner != self_tid() ||
 		    atomic_load_explicit(&mx->lock, memory_order_relaxed) == 0)
-			return EPERM;
+			return -EPERM;
 	}
 	mx->owner = 0;
 	mx->nusers--;
@@ -347,22 +347,22 @@ int mn_mutex_unlock(pthread_mutex_t *m)
 	return 0;
 }
 
-/* Whether the caller may wait on a condition variable with m: 0, or the
- * error glibc's unlock would give (EPERM for an errorcheck, recursive or
- * robust mutex it does not own, EINVAL for a destroyed one).  Then the
+/* Whether the caller may wait on a condition variable with m: 0, or minus
+ * the error glibc's unlock would give (-EPERM for an errorcheck, recursive
+ * or robust mutex it does not own, -EINVAL for a destroyed one).  Then the
  * caller holds m until its mn_mutex_unlock. */
 int mn_mutex_cond_check(pthread_mutex_t *m)
 {
 	struct mn_mutex *mx = (struct mn_mutex *)m;
 	int type, c = classify(mx, &type);
 	if (c < 0)
-		return -c;
+		return c;
 	int kind = atomic_load_explicit(&mx->kind, memory_order_relaxed);
 	int tid = self_tid();
 	if (c > 0 && (kind & (MUTEX_ROBUST | MUTEX_PRIO_INHERIT)))
-		return ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)tid ? 0 : EPERM;
+		return ((uint32_t)atomic_load(&mx->lock) & FUTEX_TID_MASK) == (uint32_t)tid ? 0 : -EPERM;
 	type = kind & MUTEX_KIND_MASK;
 	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
-		return mx->owner == tid && atomic_load_explicit(&mx->lock, memory_order_relaxed) ? 0 : EPERM;
+		return mx->owner == tid && atomic_load_explicit(&mx->lock, memory_order_relaxed) ? 0 : -EPERM;
 	return 0;
 }

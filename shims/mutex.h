@@ -1,5 +1,5 @@
 /* shims/mutex.h: pthread mutexes that park the G (shims/mutex.c).  Each
- * returns 0 or an error number, as the pthread function. */
+ * returns 0 or -errno: minus the pthread function's error number. */
 #ifndef MN_SHIMS_MUTEX_H
 #define MN_SHIMS_MUTEX_H
 #include <pthread.h>
@@ -12,6 +12,6 @@ MN_SHIM int mn_mutex_trylock(pthread_mutex_t *m);
 /* clock/abstime: NULL abstime waits forever. */
 MN_SHIM int mn_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime);
 MN_SHIM int mn_mutex_unlock(pthread_mutex_t *m);
-/* May the caller wait on a condvar with m?  0 or glibc's error. */
+/* May the caller wait on a condvar with m?  0 or minus glibc's error. */
 MN_SHIM int mn_mutex_cond_check(pthread_mutex_t *m);
 #endif

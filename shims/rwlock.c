@@ -74,15 +74,16 @@ static bool bad_time(clockid_t clock, const struct timespec *abstime)
 			   abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000);
 }
 
-/* The first try failed: EBUSY for a trylock, EDEADLK when the caller is
- * the writer, else 0 and the deadline to wait until (0: forever). */
+/* The first try failed: -EBUSY for a trylock, -EDEADLK when the caller is
+ * the writer, -EINVAL for a bad time, else 0 and the deadline to wait
+ * until (0: forever). */
 static int before_wait(struct mn_rwlock *rw, bool try, clockid_t clock, const struct timespec *abstime,
 		       int64_t *deadline)
 {
 	if (try)
-		return EBUSY;
+		return -EBUSY;
 	if (rw->cur_writer == self_tid() && (atomic_load(&rw->state) & RW_WRITER))
-		return EDEADLK;
+		return -EDEADLK;
 	*deadline = 0;
 	if (!abstime)
 		return 0;
@@ -110,7 +111,7 @@ int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 {
 	struct mn_rwlock *rw = (struct mn_rwlock *)l;
 	if (bad_time(clock, abstime))
-		return EINVAL;
+		return -EINVAL;
 	if (try_rd(rw))
 		return 0;
 	int64_t deadline;
@@ -124,7 +125,7 @@ int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 		if (try_rd(rw))
 			return 0;
 		if (r == -ETIMEDOUT || (deadline && mn_nanotime() >= deadline))
-			return ETIMEDOUT;
+			return -ETIMEDOUT;
 	}
 }
 
@@ -132,7 +133,7 @@ int mn_rwlock_wrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 {
 	struct mn_rwlock *rw = (struct mn_rwlock *)l;
 	if (bad_time(clock, abstime))
-		return EINVAL;
+		return -EINVAL;
 	int tid = self_tid();
 	if (try_wr(rw)) {
 		rw->cur_writer = tid;
@@ -154,7 +155,7 @@ int mn_rwlock_wrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 			/* Our leaving may unblock readers held back for us. */
 			if (prefer_writer(rw) && atomic_load(&rw->nrwait))
 				mn_sema_wake(&rw->state, INT_MAX);
-			return ETIMEDOUT;
+			return -ETIMEDOUT;
 		}
 	}
 }
@@ -165,7 +166,7 @@ int mn_rwlock_unlock(pthread_rwlock_t *l)
 	uint32_t s = atomic_load_explicit(&rw->state, memory_order_relaxed);
 	if (s & RW_WRITER) {
 		if (rw->cur_writer != self_tid())
-			return EPERM;
+			return -EPERM;
 		rw->cur_writer = 0;
 		atomic_store_explicit(&rw->state, 0, memory_order_seq_cst);
 		release_wake(rw);

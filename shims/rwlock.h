@@ -1,5 +1,5 @@
 /* shims/rwlock.h: process-private rwlocks that park the G
- * (shims/rwlock.c).  0 or an error number, as the pthread function. */
+ * (shims/rwlock.c).  0 or -errno: minus the pthread function's error. */
 #ifndef MN_SHIMS_RWLOCK_H
 #define MN_SHIMS_RWLOCK_H
 #include <pthread.h>

@@ -51,14 +51,14 @@ static bool still_zero(const void *addr, void *arg)
 	return atomic_load_explicit((_Atomic uint32_t *)addr, memory_order_seq_cst) == 0;
 }
 
-/* 0 or an error number (EAGAIN, ETIMEDOUT, EINVAL). */
+/* 0 or -errno (-EAGAIN, -ETIMEDOUT, -EINVAL, -EINTR). */
 int mn_sem_wait(sem_t *sem, bool try, clockid_t clock, const struct timespec *abstime)
 {
 	struct mn_sem *s = (struct mn_sem *)sem;
 	/* glibc checks the clock and the time before the value. */
 	if (abstime && ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
 			abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000))
-		return EINVAL;
+		return -EINVAL;
 	/* sem_wait and the timed waits are cancellation points even when the
 	 * value lets them through (glibc checks first, as POSIX asks). */
 	bool cancellable = try || mn_cancel_point();
@@ -66,7 +66,7 @@ restart:
 	if (try_dec(s))
 		return 0;
 	if (try)
-		return EAGAIN;
+		return -EAGAIN;
 	if (mn_is_g()) /* a flag left by an interrupted condvar wait */
 		atomic_store_explicit(&mn_getg()->interrupted, false, memory_order_relaxed);
 	int64_t deadline = 0;
@@ -107,7 +107,7 @@ restart:
 									  memory_order_relaxed)) {
 					if (mn_is_g() && atomic_exchange_explicit(&mn_getg()->interrupted, false,
 										  memory_order_relaxed))
-						return EINTR;
+						return -EINTR;
 					mn_cancel_act();
 					cancellable = false;
 					goto restart;
@@ -115,7 +115,7 @@ restart:
 			} else if (timedout) {
 				if (atomic_compare_exchange_weak_explicit(w, &v, v - SEM_WAITER, memory_order_relaxed,
 									  memory_order_relaxed))
-					return ETIMEDOUT;
+					return -ETIMEDOUT;
 			} else {
 				break; /* still zero: wait again, still counted */
 			}
@@ -130,7 +130,7 @@ int mn_sem_post(sem_t *sem)
 	uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
 	do {
 		if ((uint32_t)v >= (uint32_t)SEM_VALUE_MAX)
-			return EOVERFLOW;
+			return -EOVERFLOW;
 	} while (!atomic_compare_exchange_weak_explicit(w, &v, v + 1, memory_order_seq_cst,
 							 memory_order_relaxed));
 	if (v >> 32)

@@ -56,12 +56,12 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 		case SIG_BLOCK: nm = cur | s; break;
 		case SIG_UNBLOCK: nm = cur & ~s; break;
 		case SIG_SETMASK: nm = s; break;
-		default: return EINVAL;
+		default: return -EINVAL;
 		}
 		if (gp->flags & G_MAIN) {
 			long r = mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&nm, 0, 8, 0, 0);
 			if (r < 0)
-				return (int)-r;
+				return (int)r;
 		} else if (cur & ~nm) {
 			/* Unblocking: a signal this G raised while it blocked it
 			 * waits on the M; let the kernel deliver it now. */
@@ -93,7 +93,7 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 /* A signal the calling G sends itself (raise, pthread_kill of itself):
  * delivered before the call returns, as POSIX asks, unless the G blocks
  * it.  Its M blocks asynchronous signals (unless it is M0), so for the
- * moment of the send the M runs with the G's own mask.  0 or an errno. */
+ * moment of the send the M runs with the G's own mask.  0 or -errno. */
 int mn_sig_raise_self(int sig)
 {
 	struct g *gp = mn_getg();
@@ -112,7 +112,7 @@ int mn_sig_raise_self(int sig)
 	long r = mn_sys6(SYS_tgkill, pid, tid, sig, 0, 0, 0);
 	if (swap)
 		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
-	return r < 0 ? (int)-r : 0;
+	return r < 0 ? (int)r : 0;
 }
 
 /* sigpending for a G: the kernel's (the process's, and its M's) and its
@@ -123,7 +123,7 @@ int mn_sig_pending(sigset_t *set)
 	uint64_t k = 0;
 	long r = mn_sys6(SYS_rt_sigpending, (long)&k, 8, 0, 0, 0, 0);
 	if (r < 0)
-		return (int)-r;
+		return (int)r;
 	k |= gp->sigpending;
 	sigemptyset(set);
 	memcpy(set, &k, sizeof k);

@@ -78,9 +78,9 @@ int mn_sleep_abs(clockid_t clock, const struct timespec *abs)
 int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)
 {
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-		return EINVAL;
+		return -EINVAL;
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
-		return EINVAL;
+		return -EINVAL;
 	if (abs->tv_sec < 0) {
 		*out = 1;
 		return 0;

@@ -36,7 +36,7 @@ int mn_spin_trylock(pthread_spinlock_t *l)
 	_Atomic int *w = (_Atomic int *)(void *)l;
 	int z = SPIN_FREE;
 	return atomic_compare_exchange_strong_explicit(w, &z, SPIN_HELD, memory_order_acquire,
-						       memory_order_relaxed) ? 0 : EBUSY;
+						       memory_order_relaxed) ? 0 : -EBUSY;
 }
 
 int mn_spin_unlock(pthread_spinlock_t *l)

@@ -61,7 +61,7 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 		detached = a->flags & ATTR_FLAG_DETACHSTATE;
 		if (a->flags & ATTR_FLAG_STACKADDR) {
 			if (a->stacksize < (size_t)PTHREAD_STACK_MIN)
-				return EINVAL;
+				return -EINVAL;
 			req.userstack = (char *)a->stackaddr - a->stacksize;
 			req.usersize = a->stacksize;
 			req.guardsize = 0;
@@ -126,7 +126,7 @@ int mn_thread_join(pthread_t t, void **res)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	return mn_gjoin(gp, res, JOIN_WAIT, 0);
 }
 
@@ -134,7 +134,7 @@ int mn_thread_tryjoin(pthread_t t, void **res)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	return mn_gjoin(gp, res, JOIN_TRY, 0);
 }
 
@@ -142,9 +142,9 @@ int mn_thread_clockjoin(pthread_t t, void **res, clockid_t clock, const struct t
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-		return EINVAL;
+		return -EINVAL;
 	/* glibc never reports a bad tv_nsec here: its wait loop retries until
 	 * the thread exits.  Waiting without a time-out gives the same result
 	 * without the spinning. */
@@ -161,28 +161,27 @@ int mn_thread_detach(pthread_t t)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	return mn_gdetach(gp);
 }
 
-int mn_thread_yield(void)
+void mn_thread_yield(void)
 {
 	mn_gosched();
-	return 0;
 }
 
 int mn_thread_getattr(pthread_t t, pthread_attr_t *attr)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
-	int r = pthread_attr_init(attr);
+		return -ESRCH;
+	int r = -pthread_attr_init(attr); /* glibc's: a positive error number */
 	if (r)
 		return r;
 	if (gp->flags & G_MAIN) {
 		/* The process stack: glibc knows it (it reads no tid for it). */
 		pthread_attr_destroy(attr);
-		return mn_glibc.getattr_np(t, attr);
+		return -mn_glibc.getattr_np(t, attr);
 	}
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_relaxed));
 	pthread_attr_setdetachstate(attr, js == JS_DETACHED ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
@@ -208,15 +207,15 @@ int mn_thread_setname(pthread_t t, const char *name)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	size_t n = strlen(name);
 	if (n >= 16)
-		return ERANGE;
+		return -ERANGE;
 	if (gp->flags & G_MAIN) {
 		/* The main G's name is the process's comm, as natively. */
 		long r = mn_sys6(SYS_prctl, PR_SET_NAME, (long)name, 0, 0, 0, 0);
 		if (r < 0)
-			return (int)-r;
+			return (int)r;
 		memcpy(main_name, name, n + 1);
 	}
 	memcpy(gp->name, name, n + 1);
@@ -227,9 +226,9 @@ int mn_thread_getname(pthread_t t, char *buf, size_t len)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	if (len < 16)
-		return ERANGE;
+		return -ERANGE;
 	const char *src = gp->name[0] ? gp->name : main_name;
 	memcpy(buf, src, strnlen(src, 15));
 	buf[strnlen(src, 15)] = 0;
@@ -240,10 +239,10 @@ int mn_thread_setschedparam(pthread_t t, int policy, const struct sched_param *s
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
 	if (lo < 0 || sp->sched_priority < lo || sp->sched_priority > hi)
-		return EINVAL;
+		return -EINVAL;
 	/* TODO(locked threads): real-time policies should lock the G to its own
 	 * M and apply the policy there; for now they are recorded only. */
 	gp->schedpolicy = policy;
@@ -257,7 +256,7 @@ int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	*policy = gp->schedpolicy;
 	sp->sched_priority = gp->schedprio;
 	return 0;
@@ -321,7 +320,7 @@ int mn_thread_tgkill(long pid, long tid, int sig, long *ret)
 		*ret = -EINVAL;
 		return 1;
 	}
-	*ret = sig == 0 ? 0 : -mn_sig_raise_self(sig);
+	*ret = sig == 0 ? 0 : mn_sig_raise_self(sig);
 	return 1;
 }
 
@@ -334,20 +333,20 @@ int mn_thread_kill(pthread_t t, int sig)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	if (sig == MN_SIGCANCEL || sig == MN_SIGSETXID)
-		return EINVAL;
+		return -EINVAL;
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
 	if (sig < 0 || sig >= _NSIG) /* the kernel's EINVAL */
-		return EINVAL;
+		return -EINVAL;
 	if (sig == 0)
 		return 0;
 	if (gp == mn_getg())
 		return mn_sig_raise_self(sig);
 	long r = mn_sys6(SYS_kill, mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), sig, 0, 0, 0, 0);
-	return r < 0 ? (int)-r : 0;
+	return r < 0 ? (int)r : 0;
 }
 
 /* pthread_cancel on a G: glibc's answer for a thread that has exited (0,
@@ -356,7 +355,7 @@ int mn_thread_cancel(pthread_t t)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	int js = JS_STATE(atomic_load_explicit(&gp->joinstate, memory_order_acquire));
 	if (js == JS_EXITED || js == JS_FREE || atomic_load_explicit(&gp->status, memory_order_acquire) == G_DEAD)
 		return 0;
@@ -371,11 +370,11 @@ int mn_thread_getaffinity(pthread_t t, size_t size, cpu_set_t *set)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	/* The kernel's answer for this size (and the process's CPUs)... */
 	long n = mn_sys6(SYS_sched_getaffinity, 0, (long)size, (long)set, 0, 0, 0);
 	if (n < 0)
-		return (int)-n;
+		return (int)n;
 	/* ...or the mask recorded for the G; zeros past the kernel's size,
 	 * as glibc. */
 	if (gp->affinity)
@@ -388,21 +387,21 @@ int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
-		return ESRCH;
+		return -ESRCH;
 	cpu_set_t allowed, want;
 	long n = mn_sys6(SYS_sched_getaffinity, 0, sizeof allowed, (long)&allowed, 0, 0, 0);
 	if (n < 0)
-		return (int)-n;
+		return (int)n;
 	CPU_ZERO(&want);
 	memcpy(&want, set, size < sizeof want ? size : sizeof want);
 	cpu_set_t both;
 	CPU_AND(&both, &want, &allowed);
 	if (CPU_COUNT(&both) == 0)
-		return EINVAL;
+		return -EINVAL;
 	if (!gp->affinity) {
 		cpu_set_t *a = malloc(sizeof *a);
 		if (!a)
-			return ENOMEM;
+			return -ENOMEM;
 		gp->affinity = a;
 	}
 	memcpy(gp->affinity, &both, sizeof both);

@@ -1,5 +1,6 @@
-/* shims/thread.h: POSIX thread semantics on top of sched/.  Each function
- * returns 0 or an error number (pthread style); preload/ only forwards. */
+/* shims/thread.h: POSIX thread semantics on top of sched/.  Each int
+ * function returns 0 or -errno unless it says otherwise; preload/ converts
+ * (pthread functions return the error number, raise sets errno). */
 #ifndef MN_SHIMS_THREAD_H
 #define MN_SHIMS_THREAD_H
 #include <stdbool.h>
@@ -17,7 +18,7 @@ MN_SHIM int mn_thread_tryjoin(pthread_t t, void **res);
 /* clock: CLOCK_REALTIME or CLOCK_MONOTONIC; abstime NULL waits forever. */
 MN_SHIM int mn_thread_clockjoin(pthread_t t, void **res, clockid_t clock, const struct timespec *abstime);
 MN_SHIM int mn_thread_detach(pthread_t t);
-MN_SHIM int mn_thread_yield(void);
+MN_SHIM void mn_thread_yield(void);
 MN_SHIM int mn_thread_getattr(pthread_t t, pthread_attr_t *attr);
 MN_SHIM int mn_thread_setname(pthread_t t, const char *name);
 MN_SHIM int mn_thread_getname(pthread_t t, char *buf, size_t len);
