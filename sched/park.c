@@ -168,3 +168,11 @@ bool mn_goready_sel(struct g *gp)
 	mn_goready(gp);
 	return true;
 }
+
+#if defined(MN_TEST) && MN_TEST
+/* The steps of a timed park that run without a scheduler, for the unit
+ * tests (testhooks.c, tests/unit/park_test.cc). */
+bool (*const mn_test_sel_timeout)(struct g *, uint32_t) = sel_timeout;
+void (*const mn_test_parktimer_fire)(struct mn_timer *) = parktimer_fire;
+bool (*const mn_test_arm_timer)(struct g *, void *) = arm_timer;
+#endif

@@ -63,11 +63,7 @@ void mn_exitsyscall(void)
 	struct m *mp = gp->m;
 	struct p *pp = mp->oldp;
 	mp->oldp = NULL;
-	uint32_t s = P_SYSCALL;
-	/* acquire: pairs with the release of whoever held the P meanwhile */
-	if (__builtin_expect(pp != NULL, 1) &&
-	    __builtin_expect(atomic_compare_exchange_strong_explicit(&pp->status, &s, P_RUNNING, memory_order_acquire,
-								     memory_order_relaxed), 1)) {
+	if (__builtin_expect(pp != NULL, 1) && __builtin_expect(mn_syscall_takeback(pp), 1)) {
 		mp->p = pp;
 		pp->m = mp;
 		mn_gstatus(gp, G_SYSCALL, G_RUNNING, memory_order_relaxed);
@@ -94,9 +90,7 @@ void mn_exitsyscall(void)
 /* sysmon: take pp from an M in a system call.  True if it did. */
 bool mn_retake_syscall(struct p *pp)
 {
-	uint32_t s = P_SYSCALL;
-	if (!atomic_compare_exchange_strong_explicit(&pp->status, &s, P_IDLE, memory_order_acq_rel,
-						     memory_order_relaxed))
+	if (!mn_syscall_retake(pp))
 		return false;
 	atomic_fetch_add_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
 	mn_handoffp(pp);
