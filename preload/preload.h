@@ -37,10 +37,13 @@
 #pragma GCC poison dlsym dlvsym
 
 /* mn_shim_start for the interposers that create threads: the next
- * definitions first, which the runtime's start-up uses. */
+ * definitions first, which the runtime's start-up uses (its hooks).  A
+ * thread created from inside the resolution itself (an allocator's
+ * malloc under dlsym) is glibc's, like any made before start-up. */
 static inline bool mn_preload_start(void)
 {
-	mn_real_resolve();
+	if (!mn_real_resolve())
+		return false;
 	return mn_shim_start();
 }
 

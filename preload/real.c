@@ -50,23 +50,38 @@ static void *lookup(const struct entry *e)
 	return e->version ? dlvsym(RTLD_NEXT, e->name, e->version) : dlsym(RTLD_NEXT, e->name);
 }
 
+/* glibc's functions for shims/ (shims/hooks.h).  The mutex ones start as
+ * the bootstrap values, so that they are never NULL: a pthread_mutex_init
+ * or a robust mutex's lock that an allocator makes from inside malloc,
+ * nested in a dlsym below, goes to them before anything is resolved. */
+struct mn_glibc_hooks mn_glibc = {
+	.mutex_init = &boot_pthread_mutex_init,
+	.mutex_lock = &boot_pthread_mutex_lock,
+	.mutex_trylock = &boot_pthread_mutex_trylock,
+	.mutex_unlock = &boot_pthread_mutex_unlock,
+};
+
+/* Threads resolving at once store the same values: relaxed atomic
+ * stores, so that the concurrent writes are no data race; the release
+ * store of `resolved` publishes them. */
+#define HOOK(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
 static void fill_hooks(void)
 {
-	mn_os.thread_create = real_pthread_create;
-	mn_os.sigaction = real_sigaction;
-	mn_glibc.mutex_init = real_pthread_mutex_init;
-	mn_glibc.mutex_lock = real_pthread_mutex_lock;
-	mn_glibc.mutex_trylock = real_pthread_mutex_trylock;
-	mn_glibc.mutex_unlock = real_pthread_mutex_unlock;
-	mn_glibc.mutex_clocklock = real_pthread_mutex_clocklock;
-	mn_glibc.cond_wait = real_pthread_cond_wait;
-	mn_glibc.cond_clockwait = real_pthread_cond_clockwait;
-	mn_glibc.cond_signal = real_pthread_cond_signal;
-	mn_glibc.cond_broadcast = real_pthread_cond_broadcast;
-	mn_glibc.cond_destroy = real_pthread_cond_destroy;
-	mn_glibc.getattr_np = real_pthread_getattr_np;
-	mn_glibc.getschedparam = real_pthread_getschedparam;
-	mn_glibc.cancel = real_pthread_cancel;
+	HOOK(mn_os.thread_create, real_pthread_create);
+	HOOK(mn_os.sigaction, real_sigaction);
+	HOOK(mn_glibc.mutex_init, real_pthread_mutex_init);
+	HOOK(mn_glibc.mutex_lock, real_pthread_mutex_lock);
+	HOOK(mn_glibc.mutex_trylock, real_pthread_mutex_trylock);
+	HOOK(mn_glibc.mutex_unlock, real_pthread_mutex_unlock);
+	HOOK(mn_glibc.mutex_clocklock, real_pthread_mutex_clocklock);
+	HOOK(mn_glibc.cond_wait, real_pthread_cond_wait);
+	HOOK(mn_glibc.cond_clockwait, real_pthread_cond_clockwait);
+	HOOK(mn_glibc.cond_signal, real_pthread_cond_signal);
+	HOOK(mn_glibc.cond_broadcast, real_pthread_cond_broadcast);
+	HOOK(mn_glibc.cond_destroy, real_pthread_cond_destroy);
+	HOOK(mn_glibc.getattr_np, real_pthread_getattr_np);
+	HOOK(mn_glibc.getschedparam, real_pthread_getschedparam);
+	HOOK(mn_glibc.cancel, real_pthread_cancel);
 }
 
 /* Set once every entry was looked up (release: pairs with the acquire
@@ -76,20 +91,13 @@ static bool resolved;
  * (through an allocator) and must not start over. */
 static __thread bool resolving;
 
-void mn_real_resolve(void)
+bool mn_real_resolve(void)
 {
-	if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE) || resolving)
-		return;
+	if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE))
+		return true;
+	if (resolving)
+		return false; /* nested in our own dlsym: not yet */
 	resolving = true;
-	/* Calls nested in dlsym may reach glibc's mutex through the hooks
-	 * (an allocator initialising its mutex): the bootstrap values, unless
-	 * another thread's resolution has filled them already. */
-	if (!mn_glibc.mutex_lock) {
-		mn_glibc.mutex_init = real_pthread_mutex_init;
-		mn_glibc.mutex_trylock = real_pthread_mutex_trylock;
-		mn_glibc.mutex_unlock = real_pthread_mutex_unlock;
-		mn_glibc.mutex_lock = real_pthread_mutex_lock;
-	}
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		void *p = lookup(&table[i]);
 		if (p)
@@ -98,6 +106,7 @@ void mn_real_resolve(void)
 	fill_hooks();
 	__atomic_store_n(&resolved, true, __ATOMIC_RELEASE);
 	resolving = false;
+	return true;
 }
 
 void *mn_real_slow(void **slot)

@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -111,8 +112,9 @@ MN_REAL_NAMES(MN_REAL_DECLARE)
 #undef MN_REAL_DECLARE
 
 /* Resolve every real_<name> and fill the lower layers' hooks; idempotent,
- * any thread, any time (see "Re-entry" above). */
-void mn_real_resolve(void) __attribute__((visibility("hidden")));
+ * any thread, any time (see "Re-entry" above).  True once everything is
+ * resolved; false in a call nested inside the resolution on this thread. */
+bool mn_real_resolve(void) __attribute__((visibility("hidden")));
 /* real_<name> when it is still unresolved: *slot after mn_real_resolve,
  * or looked up alone when that is under way on this thread. */
 void *mn_real_slow(void **slot) __attribute__((visibility("hidden")));

@@ -15,9 +15,13 @@
  *   LOCKRANK_SCHED     sched.lock              global run queue, idle P and M lists, M list
  *   LOCKRANK_GFREE     sched.gflock            the global free-G list
  *
- * Why this order: a wake-up readies a G while it holds its sema bucket
- * (goready -> runqput may move half a queue to the global one, wakep may
- * start an M: sched.lock); the scheduler never calls back into sema.
+ * Why this order: a parking G holds its sema bucket until g0 (or the next
+ * G) runs its unlockf, and a timed park's unlockf then adds its timer
+ * (timers.lock) after releasing the bucket; the wakers take the waiter off
+ * under the bucket lock and ready it (runqput may move half a queue to
+ * the global one, wakep may start an M: sched.lock) after releasing it.
+ * The scheduler never calls back into sema; so sema below timers below
+ * sched is the order any future nesting must keep.
  * Timer callbacks run with timers.lock released, so they may take any
  * lock; under timers.lock nothing else is taken.  gfget and gfput move
  * batches between a P and the global free list under gflock and take

@@ -108,8 +108,7 @@ static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t dea
 	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
 	if (SEL_STATE(sel) == SEL_ARMED) {
 		/* unlockf refused to park: nobody readied us, no timer. */
-		/* relaxed: no CAS can match a word that is not armed; the next arming is a release
-		 * relaxed: no CAS can match a word that is not armed; the next arming is a release */
+		/* relaxed: no CAS can match a word that is not armed; the next arming is a release */
 		atomic_store_explicit(&gp->waitsel, 0, memory_order_relaxed);
 		return true;
 	}

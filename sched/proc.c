@@ -219,12 +219,10 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	return gp;
 }
 
-/* Make gp runnable: into the caller's runnext when it holds a P (gp runs
- * next), else onto the global queue; then make sure an M will look.
- * Context: any (G, g0 with or without P, foreign). */
-/* Queue a runnable G: in runnext when next (a hand-off from the running
- * G: it runs next, in the readier's time slice), else behind the local
- * queue.  Context: any (G, g0 with or without P, foreign). */
+/* Make gp runnable and make sure an M will look.  With a P, in its
+ * runnext when next (a hand-off from the running G: it runs next, in the
+ * readier's time slice), else behind its local queue; without a P, on the
+ * global queue.  Context: any (G, g0 with or without P, foreign). */
 static inline void ready(struct g *gp, uint32_t from, bool next)
 {
 	/* relaxed: published with gp by runqput's release store or sched.lock */
@@ -677,7 +675,6 @@ top:;
 	if (gp)
 		return gp;
 	/* relaxed: a hint; the queue itself is read under sched.lock */
-	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 		mn_lock(&mn_sched.lock);
 		gp = mn_globrunqget(pp, 0);
@@ -725,7 +722,6 @@ top:;
 	 * checks and pidleput would otherwise wait for the next wakep). */
 	mn_lock(&mn_sched.lock);
 	/* relaxed: a hint; the queue itself is read under sched.lock */
-	/* relaxed: a hint; the queue itself is read under sched.lock */
 	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 		gp = mn_globrunqget(pp, 0);
 		mn_unlock(&mn_sched.lock);
@@ -756,8 +752,7 @@ top:;
 			if (np) {
 				mn_acquirep(np);
 				if (was_spinning) {
-					/* relaxed: our own M's flag; nmspinning is the shared count
-					 * relaxed: our own M's flag; nmspinning is the shared count */
+					/* relaxed: our own M's flag; nmspinning is the shared count */
 					atomic_store_explicit(&mp->spinning, true, memory_order_relaxed);
 					/* acq_rel: like every nmspinning RMW; pairs with wakep's
 					 * CAS */

@@ -33,8 +33,6 @@
 #include "sched/sys.h"
 #include "shims/poison.h" /* last */
 
-struct mn_glibc_hooks mn_glibc;
-
 /* The calling thread's tid as its TCB says (fake for Gs, real otherwise). */
 #define self_tid() mn_tcb_self_tid()
 
