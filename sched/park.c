@@ -85,10 +85,11 @@ static bool arm_timer(struct g *gp, void *arg)
 	return true;
 }
 
-static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
-		     void (*ontimeout)(struct g *, void *), const char *reason, bool cancellable)
+/* Fill gp's park timer and arm waitsel for a new park; returns the armed
+ * word.  Context: gp itself, before it parks (or a unit test's fake G). */
+static uint32_t park_arm(struct g *gp, bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+			 void (*ontimeout)(struct g *, void *), bool cancellable)
 {
-	struct g *gp = mn_getg();
 	struct mn_parktimer *pt = &gp->ptimer;
 	uint32_t seq = ++gp->parkseq & 0x3fffffffu;
 	pt->t.when = deadline;
@@ -103,6 +104,15 @@ static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t dea
 	/* release: the ptimer fields before the arming; pairs with the acquire in mn_goready_sel,
 	 * mn_park_cancel and sel_timeout's CAS */
 	atomic_store_explicit(&gp->waitsel, seq << 2 | SEL_ARMED, memory_order_release);
+	return seq << 2 | SEL_ARMED;
+}
+
+static bool park_sel(bool (*unlockf)(struct g *, void *), void *arg, int64_t deadline,
+		     void (*ontimeout)(struct g *, void *), const char *reason, bool cancellable)
+{
+	struct g *gp = mn_getg();
+	struct mn_parktimer *pt = &gp->ptimer;
+	park_arm(gp, unlockf, arg, deadline, ontimeout, cancellable);
 	mn_gopark(arm_timer, pt, reason);
 	/* acquire: pairs with the release of the CAS that ended the park (ontimeout's writes) */
 	uint32_t sel = atomic_load_explicit(&gp->waitsel, memory_order_acquire);
@@ -174,4 +184,6 @@ bool mn_goready_sel(struct g *gp)
 bool (*const mn_test_sel_timeout)(struct g *, uint32_t) = sel_timeout;
 void (*const mn_test_parktimer_fire)(struct mn_timer *) = parktimer_fire;
 bool (*const mn_test_arm_timer)(struct g *, void *) = arm_timer;
+uint32_t (*const mn_test_park_arm_step)(struct g *, bool (*)(struct g *, void *), void *, int64_t,
+					 void (*)(struct g *, void *), bool) = park_arm;
 #endif

@@ -111,26 +111,18 @@ extern bool (*const mn_test_sel_timeout)(struct g *, uint32_t);
 extern void (*const mn_test_parktimer_fire)(struct mn_timer *);
 extern bool (*const mn_test_arm_timer)(struct g *, void *);
 
-/* Arm a timed park on gp as park_sel does before mn_gopark (without
- * unlockf: nothing to publish but the timer), and park it.  Returns the
- * armed waitsel word. */
+extern uint32_t (*const mn_test_park_arm_step)(struct g *, bool (*)(struct g *, void *), void *, int64_t,
+						void (*)(struct g *, void *), bool);
+
+/* Arm a timed park on gp with park_sel's own step (without unlockf:
+ * nothing to publish but the timer), and mark it parked as finish_switch
+ * does.  Returns the armed waitsel word. */
 uint32_t mn_test_park_arm(struct g *gp, int64_t deadline, void (*ontimeout)(struct g *, void *), void *arg,
 			  bool cancellable)
 {
-	struct mn_parktimer *pt = &gp->ptimer;
-	uint32_t seq = ++gp->parkseq & 0x3fffffffu;
-	pt->t.when = deadline;
-	pt->t.f = mn_test_parktimer_fire;
-	pt->t.arg = gp;
-	pt->t.idx = -1;
-	pt->unlockf = NULL;
-	pt->ontimeout = ontimeout;
-	pt->arg = arg;
-	pt->seq = seq;
-	pt->cancellable = cancellable;
-	atomic_store_explicit(&gp->waitsel, seq << 2 | 1u, memory_order_release);
+	uint32_t armed = mn_test_park_arm_step(gp, NULL, arg, deadline, ontimeout, cancellable);
 	atomic_store(&gp->status, G_WAITING);
-	return seq << 2 | 1u;
+	return armed;
 }
 
 /* The park's unlockf, after the switch: arm_timer itself for a plain

@@ -30,8 +30,11 @@ int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, u
 	int cmd = op & FUTEX_CMD_MASK;
 	if ((uintptr_t)uaddr & 3)
 		return 0; /* the kernel says EINVAL */
+	/* FUTEX_CLOCK_REALTIME with anything but the bitset wait: the kernel
+	 * says ENOSYS at once (futex_user checks it against native), except
+	 * for the priority-inheritance ops, which are the kernel's anyway. */
 	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT_BITSET)
-		return 0; /* not handled here: the kernel answers it (with ENOSYS) */
+		return 0;
 	if (!(op & FUTEX_PRIVATE_FLAG)) {
 		/* Shared: another process may wake it, so only the kernel can
 		 * wait; do it without the P.  Wakes also reach parked Gs. */
