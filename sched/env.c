@@ -3,6 +3,7 @@
  * one write(2) each (mn_printf). */
 #include "env.h"
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runtime.h"
@@ -51,6 +52,40 @@ static void get_int(const char *name, long lo, long hi, long dflt, int *dst)
 	*dst = (int)v;
 }
 
+/* A signal for preemption: a name (URG, SIGURG, USR2, RTMIN+3) or a
+ * number.  Not one the kernel or glibc keeps for itself (KILL, STOP, 32,
+ * 33), nor one that reports a fault (SEGV, BUS, ILL, FPE, TRAP) or that
+ * the runtime already handles.  0 when s is none of those. */
+static int parse_signal(const char *s)
+{
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	long v = 0;
+	if (!mn_env_parse_int(s, 1, 64, &v)) {
+		v = 0;
+		if (strncmp(s, "RTMIN+", 6) == 0) {
+			long k;
+			if (mn_env_parse_int(s + 6, 0, 30, &k))
+				v = SIGRTMIN + k;
+		} else if (strcmp(s, "RTMIN") == 0) {
+			v = SIGRTMIN;
+		} else {
+			for (int i = 1; i < 32 && !v; i++) {
+				const char *n = sigabbrev_np(i);
+				if (n && strcmp(n, s) == 0)
+					v = i;
+			}
+		}
+	}
+	switch (v) {
+	case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL:
+	case SIGFPE: case SIGTRAP: case SIGABRT: case 32: case 33:
+		return 0;
+	default:
+		return (int)v;
+	}
+}
+
 /* MN_DEBUG is a comma-separated list of key=value. */
 static void parse_debug(const char *s)
 {
@@ -80,8 +115,35 @@ static void parse_debug(const char *s)
 					mn_env.guardinfo = v;
 				else
 					mn_printf("mnthread: ignoring MN_DEBUG guardinfo=\"%s\": expected 0 or 1; using 0\n", val);
+			} else if (strcmp(key, "preemptms") == 0) {
+				if (mn_env_parse_int(val, 1, 1000, &v))
+					mn_env.preempt_ms = (int)v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG preemptms=\"%s\": expected milliseconds "
+						  "from 1 to 1000; using 10\n", val);
+			} else if (strcmp(key, "preemptsig") == 0) {
+				int sig = parse_signal(val);
+				if (sig)
+					mn_env.preempt_sig = sig;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG preemptsig=\"%s\": expected a signal name "
+						  "or number other than KILL, STOP, SEGV, BUS, ILL, FPE, TRAP, ABRT, 32, 33; "
+						  "using URG\n", val);
+			} else if (strcmp(key, "asyncpreemptoff") == 0) {
+				if (mn_env_parse_int(val, 0, 1, &v))
+					mn_env.asyncpreemptoff = v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG asyncpreemptoff=\"%s\": expected 0 or 1; "
+						  "using 0\n", val);
+			} else if (strcmp(key, "scavenge") == 0) {
+				if (mn_env_parse_int(val, 0, 86400, &v))
+					mn_env.scavenge_s = (int)v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG scavenge=\"%s\": expected seconds "
+						  "from 0 to 86400; using 300\n", val);
 			} else {
-				mn_printf("mnthread: ignoring unknown MN_DEBUG key \"%s\" (known: schedtrace, guardinfo)\n", key);
+				mn_printf("mnthread: ignoring unknown MN_DEBUG key \"%s\" (known: schedtrace, guardinfo, "
+					  "preemptms, preemptsig, asyncpreemptoff, scavenge)\n", key);
 			}
 		}
 		s = end ? end + 1 : NULL;
@@ -92,5 +154,8 @@ void mn_env_init(void)
 {
 	get_int("MN_PROCS", 1, 1024, ncpus(), &mn_env.procs);
 	get_int("MN_MAXTHREADS", 1, 1000000, 10000, &mn_env.maxthreads);
+	mn_env.preempt_ms = 10;
+	mn_env.preempt_sig = SIGURG;
+	mn_env.scavenge_s = 300;
 	parse_debug(getenv("MN_DEBUG"));
 }

@@ -9,6 +9,10 @@ struct mn_env {
 	int maxthreads;     /* MN_MAXTHREADS: 1..1000000, default 10000 */
 	int schedtrace_ms;  /* MN_DEBUG=schedtrace=MS: 0..3600000, default 0 (off) */
 	bool guardinfo;     /* MN_DEBUG=guardinfo=1 */
+	int preempt_ms;     /* MN_DEBUG=preemptms=N: 1..1000, default 10 (the quantum) */
+	int preempt_sig;    /* MN_DEBUG=preemptsig=NAME: default SIGURG */
+	bool asyncpreemptoff; /* MN_DEBUG=asyncpreemptoff=1: no preemption signals */
+	int scavenge_s;     /* MN_DEBUG=scavenge=SECONDS: 0..86400, default 300 (0: never) */
 };
 extern struct mn_env mn_env __attribute__((visibility("hidden")));
 void mn_env_init(void) __attribute__((visibility("hidden")));
