@@ -18,6 +18,7 @@
 #include <signal.h>
 #include "join.h"
 #include "sema.h"
+#include "preempt.h"
 #include "sysmon.h"
 #include "tcb.h"
 #include "timer.h"
@@ -79,5 +80,6 @@ void mn_fork_child(void)
 	if (self && !(self->flags & G_MAIN))
 		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&self->sigmask, 0, 8, 0, 0);
 
+	mn_preempt_fork_child();
 	mn_sysmon_fork_child();
 }

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
+#include "preempt.h"
 #include "proc.h"
 #include "runq.h"
 #include "signal.h"
@@ -160,6 +161,9 @@ static void newm(struct p *pp, bool spinning)
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGTRAP);
+	/* sysmon's preemption requests (preempt.c), when preemption is on. */
+	if (mn_preempt_signal())
+		sigdelset(&all, mn_preempt_signal());
 	/* raw: pthread_sigmask may be interposed; sigfillset left SIGCANCEL and SIGSETXID out. */
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	pthread_t th;

@@ -20,6 +20,7 @@
  * added sat on a dead frame in the heap.
  */
 #include "park.h"
+#include "sys.h"
 #include "proc.h"
 #include "tcb.h"
 #include "timer.h"
@@ -47,6 +48,10 @@ static bool sel_timeout(struct g *gp, uint32_t armed)
 	return true;
 }
 
+/* 100 us: far longer than a trip through the scheduler, so a G waking
+ * this seldom leaves the P to the others most of the time. */
+#define LONG_WAIT_NS 100000
+
 static void parktimer_fire(struct mn_timer *t)
 {
 	struct g *gp = t->arg;
@@ -54,8 +59,16 @@ static void parktimer_fire(struct mn_timer *t)
 	/* Queued timers belong to the current park (an earlier one was
 	 * deleted, or never added), and the G cannot start another while
 	 * this callback runs (mn_timer_del waits for it). */
-	if (sel_timeout(gp, pt->seq << 2 | SEL_ARMED))
-		mn_goready_tail(gp);
+	if (sel_timeout(gp, pt->seq << 2 | SEL_ARMED)) {
+		/* A wait of at least LONG_WAIT_NS (a sleep, a real time-out)
+		 * runs next, as a sleeper woken natively runs soon; a short
+		 * time-out that keeps expiring queues behind the runnable Gs,
+		 * which it would otherwise starve (mn_goready_tail). */
+		if (t->when - pt->armed_at >= LONG_WAIT_NS)
+			mn_goready(gp);
+		else
+			mn_goready_tail(gp);
+	}
 }
 
 /* The unlockf of a timed park (on g0 or the next G, after the switch). */
@@ -93,6 +106,7 @@ static uint32_t park_arm(struct g *gp, bool (*unlockf)(struct g *, void *), void
 	struct mn_parktimer *pt = &gp->ptimer;
 	uint32_t seq = ++gp->parkseq & 0x3fffffffu;
 	pt->t.when = deadline;
+	pt->armed_at = mn_nanotime();
 	pt->t.f = parktimer_fire;
 	pt->t.arg = gp;
 	pt->t.idx = -1;

@@ -230,6 +230,11 @@ static inline void ready(struct g *gp, uint32_t from, bool next)
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
 	if (pp) {
+		/* The slice is over (sysmon flagged it): a hand-off would keep
+		 * the P inside one chain of Gs; queue behind the others. */
+		/* relaxed: a hint */
+		if (next && atomic_load_explicit(&pp->preempt, memory_order_relaxed))
+			next = false;
 		mn_runqput(pp, gp, next);
 	} else {
 		mn_lock(&mn_sched.lock);
@@ -405,6 +410,12 @@ void mn_gosched(void)
 	gswitch(gp, PEND_YIELD);
 }
 
+void mn_gpreempt(void)
+{
+	struct g *gp = mn_getg();
+	gswitch(gp, PEND_PREEMPT);
+}
+
 void mn_goexit(void)
 {
 	struct g *gp = mn_getg();
@@ -475,6 +486,23 @@ static void finish_switch(struct m *mp)
 		/* relaxed: a hint; the queue itself is read under sched.lock (a stale value only
 		 * picks the other queue) */
 		if (gp->lockedm || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0) {
+			mn_runqput(mp->p, gp, false);
+		} else {
+			mn_lock(&mn_sched.lock);
+			mn_globrunqput(gp);
+			mn_unlock(&mn_sched.lock);
+		}
+		break;
+	case PEND_PREEMPT:
+		/* relaxed: published with gp by runqput's release store or sched.lock */
+		mn_gstatus(gp, G_RUNNING, G_RUNNABLE, memory_order_relaxed);
+		/* The slice is over: what the next G readies goes to runnext again. */
+		/* relaxed: the owner's flag */
+		atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
+		/* Behind every runnable G, as Go's preemption: the global queue,
+		 * which every P drains; a locked G behind its P's queue (g0 hands
+		 * it to its M). */
+		if (gp->lockedm) {
 			mn_runqput(mp->p, gp, false);
 		} else {
 			mn_lock(&mn_sched.lock);
@@ -561,8 +589,13 @@ void mn_schedule(void)
 		bool inherit_time = false;
 		if (mn_timers_next())
 			mn_timers_run(mn_nanotime());
-		/* relaxed: a hint; the queue itself is read under sched.lock */
-		if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0) {
+		/* Not before a G in runnext: that is a hand-off or a woken
+		 * sleeper, which runs in the current slice; a chain of them is
+		 * broken by sysmon's preempt flag once the slice is over (ready
+		 * then queues behind the others). */
+		/* relaxed: hints; the queue itself is read under sched.lock */
+		if (pp->schedtick % GLOBRUNQ_TICK == 0 && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) > 0 &&
+		    atomic_load_explicit(&pp->runnext, memory_order_relaxed) == NULL) {
 			mn_lock(&mn_sched.lock);
 			gp = mn_globrunqget(pp, 1);
 			mn_unlock(&mn_sched.lock);

@@ -30,6 +30,9 @@ MN_HIDDEN void mn_goready(struct g *gp);
 /* A time-out: the G queues behind the runnable ones, not in runnext. */
 MN_HIDDEN void mn_goready_tail(struct g *gp);
 MN_HIDDEN void mn_gosched(void);         /* yield */
+/* Yield because the slice is over (preemption): to the global queue.
+ * Context: a G, from the preemption trampoline. */
+MN_HIDDEN void mn_gpreempt(void);
 MN_HIDDEN void mn_goexit(void) __attribute__((noreturn));
 /* exitsyscall found no P: let g0 queue gp and wait for one. */
 MN_HIDDEN void mn_gswitch_exitsyscall(struct g *gp);

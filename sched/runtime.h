@@ -70,6 +70,7 @@ struct mn_parktimer {
 	void (*ontimeout)(struct g *, void *);
 	void *arg;
 	uint32_t seq;
+	int64_t armed_at;                 /* when the park was armed (CLOCK_MONOTONIC ns) */
 	/* A cancellable park (mn_gopark_cancel): pthread_cancel may end it
 	 * (mn_park_cancel) once the wait is published, which the park
 	 * announces by storing its seq in published. */
@@ -135,6 +136,8 @@ struct g {
 	void *affinity;            /* cpu_set_t recorded by pthread_setaffinity_np, malloc'd */
 	int schedpolicy;
 	int schedprio;
+	/* No-preemption sections (preempt.h); owner: the G. */
+	int nopreempt;
 };
 #define G_MAIN 1u
 #define G_G0   2u
@@ -207,7 +210,7 @@ struct m {
 	struct g *pendingg;
 	stack_t altstack;        /* per-M signal stack (stack overflow reports, preemption) */
 };
-enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
+enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_PREEMPT, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
 
 /* ---------------------------------------------------------------- sched */
 struct sched {

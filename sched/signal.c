@@ -35,16 +35,25 @@
 
 #define ALTSTACK_SIZE (64 * 1024)
 
-/* The program's dispositions of SIGSEGV (app[0]) and SIGBUS (app[1]).
- * Written under app_lock by mn_signal_app; read by fault, which copies the
- * one it needs (a program changing a disposition while that signal is
- * being delivered gets one or the other, as with the kernel). */
-static struct sigaction app[2];
+/* The program's dispositions of SIGSEGV (app[0]), SIGBUS (app[1]) and
+ * the preemption signal (app[2], once preemption is on: mn_signal_preempt).
+ * Written under app_lock by mn_signal_app; read by the handlers, which
+ * copy the one they need (a program changing a disposition while that
+ * signal is being delivered gets one or the other, as with the kernel). */
+static struct sigaction app[3];
 static struct mn_lock app_lock = MN_LOCK_INIT(LOCKRANK_SIGAPP);
+static _Atomic int preempt_sig; /* 0 until mn_signal_preempt */
 
 static struct sigaction *app_of(int sig)
 {
-	return sig == SIGSEGV ? &app[0] : sig == SIGBUS ? &app[1] : NULL;
+	if (sig == SIGSEGV)
+		return &app[0];
+	if (sig == SIGBUS)
+		return &app[1];
+	/* relaxed: set once, before any thread could use the slot */
+	if (sig != 0 && sig == atomic_load_explicit(&preempt_sig, memory_order_relaxed))
+		return &app[2];
+	return NULL;
 }
 
 void mn_signal_minit(struct m *mp)
@@ -74,32 +83,14 @@ static void die(int sig, const siginfo_t *si)
 		0, 0);
 }
 
-/* Context: signal handler (SIGSEGV, SIGBUS) on the M's sigaltstack. */
-static void fault(int sig, siginfo_t *si, void *ucv)
+/* Run the program's handler act for sig, as the kernel would have: with
+ * the mask it asked for, on the M and in the G's own mask (what
+ * pthread_sigmask reports); our return (sigreturn) restores the M's, and
+ * we the G's.  A handler that siglongjmps out sets the G's itself. */
+static void run_handler(int sig, siginfo_t *si, void *ucv, struct sigaction *slot, struct sigaction act)
 {
 	ucontext_t *uc = ucv;
 	struct g *gp = mn_tls_g;
-	uintptr_t a = (uintptr_t)si->si_addr;
-	bool overflow = false;
-	if (si->si_code > 0 && gp && !(gp->flags & (G_G0 | G_MAIN)) && gp->magic == G_MAGIC &&
-	    !gp->stack.user && gp->stack.guardsize && a >= (uintptr_t)gp->stack.map &&
-	    a < (uintptr_t)gp->stack.map + gp->stack.guardsize) {
-		mn_printf("mnthread: stack overflow in thread %lld (stack size %zu)\n",
-			  (long long)gp->goid, (size_t)(gp->stack.hi - gp->stack.lo));
-		overflow = true;
-	}
-	struct sigaction *slot = app_of(sig), act = *slot;
-	void (*h)(int) = act.sa_handler;
-	if (h == SIG_IGN && si->si_code <= 0)
-		return;
-	if (h == SIG_DFL || h == SIG_IGN || (overflow && !(act.sa_flags & SA_ONSTACK))) {
-		die(sig, si);
-		return;
-	}
-	/* The program's handler, with the mask the kernel would give it, on
-	 * the M and in the G's own mask (what pthread_sigmask reports); our
-	 * return (sigreturn) restores the M's, and we the G's.  A handler
-	 * that siglongjmps out sets the G's itself. */
 	uint64_t mask, extra;
 	memcpy(&mask, &uc->uc_sigmask, sizeof mask);
 	memcpy(&extra, &act.sa_mask, sizeof extra);
@@ -119,9 +110,55 @@ static void fault(int sig, siginfo_t *si, void *ucv)
 	if (act.sa_flags & SA_SIGINFO)
 		act.sa_sigaction(sig, si, ucv);
 	else
-		h(sig);
+		act.sa_handler(sig);
 	if (self)
 		self->sigmask = gmask;
+}
+
+/* Context: signal handler (SIGSEGV, SIGBUS) on the M's sigaltstack. */
+static void fault(int sig, siginfo_t *si, void *ucv)
+{
+	struct g *gp = mn_tls_g;
+	uintptr_t a = (uintptr_t)si->si_addr;
+	bool overflow = false;
+	if (si->si_code > 0 && gp && !(gp->flags & (G_G0 | G_MAIN)) && gp->magic == G_MAGIC &&
+	    !gp->stack.user && gp->stack.guardsize && a >= (uintptr_t)gp->stack.map &&
+	    a < (uintptr_t)gp->stack.map + gp->stack.guardsize) {
+		mn_printf("mnthread: stack overflow in thread %lld (stack size %zu)\n",
+			  (long long)gp->goid, (size_t)(gp->stack.hi - gp->stack.lo));
+		overflow = true;
+	}
+	struct sigaction *slot = app_of(sig), act = *slot;
+	void (*h)(int) = act.sa_handler;
+	if (h == SIG_IGN && si->si_code <= 0)
+		return;
+	if (h == SIG_DFL || h == SIG_IGN || (overflow && !(act.sa_flags & SA_ONSTACK))) {
+		die(sig, si);
+		return;
+	}
+	run_handler(sig, si, ucv, slot, act);
+}
+
+/* Signals whose default action is to do nothing. */
+static bool default_ignored(int sig)
+{
+	return sig == SIGURG || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT;
+}
+
+void mn_signal_app_run(int sig, siginfo_t *si, void *ucv)
+{
+	struct sigaction *slot = app_of(sig);
+	if (!slot)
+		return;
+	struct sigaction act = *slot;
+	if (act.sa_handler == SIG_IGN)
+		return;
+	if (act.sa_handler == SIG_DFL) {
+		if (!default_ignored(sig))
+			die(sig, si);
+		return;
+	}
+	run_handler(sig, si, ucv, slot, act);
 }
 
 /* Put our handler (fault) in the kernel for sig; *old gets what was there. */
@@ -135,6 +172,22 @@ static void install(int sig, struct sigaction *old)
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	mn_os.sigaction(sig, &sa, old);
+}
+
+void mn_signal_preempt(int sig, void (*handler)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = handler;
+	/* SA_RESTART: a system call our signal interrupts is restarted by the
+	 * kernel where it can be (read, write, futex, wait4, ...). */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	mn_lock(&app_lock);
+	mn_os.sigaction(sig, &sa, &app[2]);
+	/* relaxed: app_lock orders it with the program's sigaction calls */
+	atomic_store_explicit(&preempt_sig, sig, memory_order_relaxed);
+	mn_unlock(&app_lock);
 }
 
 /* Context: start-up, once, before any G runs. */
@@ -169,7 +222,9 @@ bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old)
 		 * while ignored still kills (the kernel's forced SIG_DFL); it is
 		 * only not reported as a stack overflow. */
 		bool ign = act->sa_handler == SIG_IGN, was_ign = prev.sa_handler == SIG_IGN;
-		if (ign)
+		if (sig != SIGSEGV && sig != SIGBUS)
+			; /* the preemption signal: our handler stays, whatever the program's */
+		else if (ign)
 			mn_os.sigaction(sig, act, NULL);
 		else if (was_ign)
 			install(sig, NULL);

@@ -14,4 +14,12 @@ MN_HIDDEN void mn_signal_minit(struct m *mp);
  * disposition is recorded and reported, ours stays installed.  Returns
  * false for any other signal (the caller uses the kernel's). */
 MN_HIDDEN bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old);
+/* Put handler in the kernel for the preemption signal sig (SA_RESTART,
+ * on the sigaltstack); the program's disposition of it is kept and
+ * reported as for SIGSEGV.  Context: before the first preemption. */
+MN_HIDDEN void mn_signal_preempt(int sig, void (*handler)(int, siginfo_t *, void *));
+/* Act on a signal the program (or the kernel) sent, with the program's
+ * disposition of it: its handler, or the default action.  Context: the
+ * runtime's handler for sig, in the context where the program's runs. */
+MN_HIDDEN void mn_signal_app_run(int sig, siginfo_t *si, void *ucv);
 #endif

@@ -5,14 +5,17 @@
  * (MN_DEBUG=schedtrace=MS).  It polls every 20 us while something happens,
  * doubling the pause after 50 quiet rounds up to 10 ms, and sleeps on a
  * note while every P is idle (acquirep wakes it), so an idle program
- * costs no wake-ups.  TODO(preemption capability): preempt Gs that ran
- * longer than the quantum; TODO(scavenger): return cold stacks.
+ * costs no wake-ups.  While a P runs a G it looks at least every 1 ms,
+ * and asks a G that has run a quantum (MN_DEBUG=preemptms, 10 ms) while
+ * other work waits to yield (look_running; preempt.c sends the signal).
+ * TODO(scavenger): return cold stacks.
  *
  * The line, one per period, on stderr:
  *   SCHED 1000ms: procs=2 idleprocs=1 threads=4 spinningthreads=0
- *   idlethreads=1 runqueue=0 gs=12 [3 0]
+ *   idlethreads=1 runqueue=0 gs=12 preempt=0 [3 0]
  * threads counts Ms (OS threads running the scheduler), runqueue is the
- * global queue, gs the live user threads, [...] each P's local queue.
+ * global queue, gs the live user threads, preempt the Gs switched out by
+ * a preemption signal so far, [...] each P's local queue.
  */
 #include "sysmon.h"
 #include <pthread.h>
@@ -22,7 +25,9 @@
 #include <sys/prctl.h>
 #include "env.h"
 #include "runq.h"
+#include "preempt.h"
 #include "syscall.h"
+#include "timer.h"
 #include "throw.h"
 #include "sys.h"
 
@@ -49,11 +54,12 @@ static void schedtrace(void)
 	char buf[1024];
 	int n = snprintf(buf, sizeof buf,
 			 "SCHED %lldms: procs=%d idleprocs=%d threads=%d spinningthreads=%d "
-			 "idlethreads=%d runqueue=%d gs=%lld [",
+			 "idlethreads=%d runqueue=%d gs=%lld preempt=%llu [",
 			 (long long)((mn_nanotime() - start_ns) / 1000000), mn_sched.nprocs,
 			 (int)atomic_load(&mn_sched.npidle), mn_sched.mcount,
 			 (int)atomic_load(&mn_sched.nmspinning), mn_sched.nmidle,
-			 (int)atomic_load(&mn_sched.runqsize), (long long)atomic_load(&mn_sched.ngalive));
+			 (int)atomic_load(&mn_sched.runqsize), (long long)atomic_load(&mn_sched.ngalive),
+			 (unsigned long long)atomic_load(&mn_preempt_count));
 	for (int i = 0; i < mn_sched.nprocs && n < (int)sizeof buf - 16; i++) {
 		struct p *pp = &mn_sched.allp[i];
 		uint32_t len = atomic_load(&pp->runqtail) - atomic_load(&pp->runqhead);
@@ -68,34 +74,79 @@ static void schedtrace(void)
  * P is idle and no M spins (someone may need it), or after 10 ms anyway.
  * Returns how many it took. */
 #define RETAKE_ALWAYS_NS 10000000
+/* While a P runs a G, sysmon looks at least this often: a G whose slice
+ * is over is asked to yield within this of the quantum's end. */
+#define SYSMON_RUNNING_NS 1000000
 
 static struct look {
 	uint32_t tick;      /* syscalltick last seen */
 	int64_t since;
 	uint32_t schedtick; /* schedtick last seen */
-	int64_t schedwhen;
+	int64_t schedwhen;  /* when it was first seen: the slice's start, within a tick */
+	struct m *cpum;     /* the M whose CPU clock cpu is */
+	int64_t cpu;
 } *looks;
 
-/* Go's forcePreemptNS: a G running this long is asked to yield. */
-#define PREEMPT_NS 10000000
+/* The thread CPU clock of an OS thread (the kernel's per-thread
+ * CPUCLOCK_SCHED clock id), in ns; -1 when it cannot be read. */
+static int64_t thread_cpu(int tid)
+{
+	struct timespec ts;
+	long id = (long)((~(unsigned long)tid) << 3) | 6;
+	if (mn_sys6(SYS_clock_gettime, id, (long)&ts, 0, 0, 0, 0) < 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
-static int retake(int64_t now)
+/* Is there anything for pp's M to run instead of its G? */
+static bool work_waiting(struct p *pp, int64_t now)
+{
+	if (!mn_runqempty(pp) || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
+		return true;
+	int64_t t = mn_timers_next();
+	return t != 0 && t <= now;
+}
+
+/* A P running the same G past the quantum while other work waits: flag it
+ * (the G yields at its next runtime call) and signal its M, every tick
+ * until the G is gone, but only while the M's CPU clock advances (an M
+ * blocked in the kernel would see EINTR). */
+static void look_running(struct p *pp, struct look *lk, int64_t now, int64_t quantum)
+{
+	/* schedtick and m: written by the owner M, read racily here */
+	uint32_t t = *(volatile uint32_t *)&pp->schedtick;
+	struct m *mp = *(struct m *volatile *)&pp->m;
+	if (lk->schedtick != t || lk->schedwhen == 0) {
+		lk->schedtick = t;
+		lk->schedwhen = now;
+		lk->cpum = NULL;
+		return;
+	}
+	if (now - lk->schedwhen < quantum || mp == NULL)
+		return;
+	int64_t cpu = thread_cpu(mp->tid);
+	bool advanced = lk->cpum != mp || cpu != lk->cpu;
+	lk->cpum = mp;
+	lk->cpu = cpu;
+	if (!work_waiting(pp, now))
+		return;
+	/* relaxed: a hint; a stale flag costs one early or late yield */
+	atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
+	if (advanced)
+		mn_preempt_send(mp, t);
+}
+
+static int retake(int64_t now, bool *running)
 {
 	int n = 0;
+	int64_t quantum = (int64_t)mn_env.preempt_ms * 1000000;
 	for (int i = 0; i < mn_sched.nprocs; i++) {
 		struct p *pp = &mn_sched.allp[i];
 		struct look *lk = &looks[i];
 		uint32_t st = atomic_load_explicit(&pp->status, memory_order_acquire);
 		if (st == P_RUNNING) {
-			/* schedtick: written by the owner M, read racily here. */
-			uint32_t t = *(volatile uint32_t *)&pp->schedtick;
-			if (lk->schedtick != t || lk->schedwhen == 0) {
-				lk->schedtick = t;
-				lk->schedwhen = now;
-			} else if (now - lk->schedwhen >= PREEMPT_NS &&
-				   !atomic_load_explicit(&pp->preempt, memory_order_relaxed)) {
-				atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
-			}
+			*running = true;
+			look_running(pp, lk, now, quantum);
 			continue;
 		}
 		if (st != P_SYSCALL)
@@ -150,12 +201,15 @@ static void *sysmon(void *arg)
 	int64_t next_trace = period ? start_ns + period : 0;
 	int64_t delay = SYSMON_MIN_NS;
 	int idle = 0;
+	int64_t next_second = mn_nanotime() + 1000000000;
+	bool running = false;
+	mn_preempt_sysmon_start();
 	for (;;) {
 		if (idle == 0)
 			delay = SYSMON_MIN_NS;
 		else if (idle > SYSMON_QUIET_ROUNDS && delay < SYSMON_MAX_NS)
-			delay *= 2;
-		struct timespec ts = { 0, delay };
+			delay = delay * 2 > SYSMON_MAX_NS ? SYSMON_MAX_NS : delay * 2;
+		struct timespec ts = { 0, running && delay > SYSMON_RUNNING_NS ? SYSMON_RUNNING_NS : delay };
 		mn_sys6(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 		int64_t now = mn_nanotime();
 		if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == mn_sched.nprocs &&
@@ -164,10 +218,15 @@ static void *sysmon(void *arg)
 			idle = 0;
 			now = mn_nanotime();
 		}
-		if (retake(now))
+		running = false;
+		if (retake(now, &running))
 			idle = 0;
 		else
 			idle++;
+		if (now >= next_second) {
+			mn_preempt_sysmon_tick();
+			next_second = now + 1000000000;
+		}
 		if (next_trace && now >= next_trace) {
 			schedtrace();
 			next_trace += period;
@@ -204,6 +263,7 @@ void mn_sysmon_start_slow(void)
 		return;
 	atomic_store(&mn_sysmon_sleeping, 0); /* a fork child's copy may say otherwise */
 	atomic_store(&sysmon_note.key, 0);
+	mn_preempt_init();
 	looks = calloc((size_t)mn_sched.nprocs, sizeof *looks);
 	if (!looks)
 		mn_throw("sysmon: out of memory");

@@ -15,6 +15,9 @@
 /* Bytes the switch frame occupies below the return address:
  * mxcsr+fpucw (8), r15, r14, r13, r12, rbx, rbp. */
 #define ARCH_SWITCH_FRAME 56
+/* The System V red zone: 128 bytes below rsp that a leaf function may use
+ * without moving rsp; preemption (preempt.S) never writes there. */
+#define PREEMPT_REDZONE 128
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -32,6 +35,30 @@ _Static_assert(offsetof(struct gctx, fsbase) == GCTX_FSBASE, "gctx.fsbase");
 /* Non-zero when the CPU and kernel allow wrfsbase/wrgsbase in user mode
  * (AT_HWCAP2 bit 1); set once by arch_init, read by switch.S. */
 extern int mn_arch_have_fsgsbase;
+/* Set by arch_init for preempt.S: whether the CPU and kernel have xsave
+ * (CPUID.1:ECX.OSXSAVE), and the bytes the state of the features the
+ * kernel enabled takes (CPUID.(0xD,0):EBX; 512 for fxsave without it). */
+extern int mn_arch_have_xsave;
+extern unsigned mn_arch_xsave_size;
+
+/* The preemption trampoline (preempt.S): resumed into by a signal context
+ * edited with arch_preempt_redirect. */
+void mn_arch_preempt(void);
+/* The bytes of the G's stack a preemption uses below the interrupted rsp,
+ * besides what mn_preempt_entry's C frames take. */
+static inline size_t arch_preempt_stack_need(void)
+{
+	return PREEMPT_REDZONE + 8 + 17 * 8 + mn_arch_xsave_size + 64;
+}
+/* Make the signal context (its rip and rsp slots) "call" mn_arch_preempt
+ * from the interrupted instruction, leaving the red zone alone. */
+static inline void arch_preempt_redirect(uint64_t *rip, uint64_t *rsp)
+{
+	uint64_t slot = *rsp - 8 - PREEMPT_REDZONE;
+	*(uint64_t *)(uintptr_t)slot = *rip;
+	*rsp = slot;
+	*rip = (uint64_t)(uintptr_t)mn_arch_preempt;
+}
 
 /* Save the current context into *from and resume *to.  Returns when some
  * other switch resumes *from.  Context: any stack; may run in a signal

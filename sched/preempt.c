@@ -1,0 +1,429 @@
+/* sched/preempt.c: asynchronous preemption (Go's asyncPreempt, with a C
+ * program's safe points).
+ *
+ * sysmon (sysmon.c) asks a G that has held its P for a quantum while
+ * other work waits to yield: it sends the preemption signal (SIGURG unless
+ * MN_DEBUG=preemptsig says otherwise) to the G's M with
+ * rt_tgsigqueueinfo, tagged with a cookie and the P's schedtick, so the
+ * handler tells our requests from the program's own uses of the signal
+ * and from a request that is stale (the G it meant has already gone).
+ *
+ * The handler (on the M's sigaltstack) switches the G out only at a safe
+ * point, and otherwise returns at once (sysmon asks again next tick):
+ *  - the interrupted instruction is the program's own code, not libc,
+ *    ld.so, libgcc_s, libstdc++, libunwind or mnthread, which may hold
+ *    locks of their own or of ours (the code map, below; an address in no
+ *    known module, JIT code, is not a safe point);
+ *  - no frame between it and the G's entry is in those either (a program
+ *    callback run by qsort, dl_iterate_phdr, a C++ unwinder or a signal
+ *    handler's trampoline is not a safe point): the signal context is
+ *    unwound with libunwind; only the outermost run of frames, the G's
+ *    entry (mn_gentry) or main's (__libc_start_main, then _start), may be
+ *    ours or libc's.  A walk that fails or does not reach such an end is
+ *    not a safe point;
+ *  - the G is running on this M with a P, is not in a no-preemption
+ *    section (g->nopreempt) and does not block the signal in its mask;
+ *  - its stack has room for the saved state.
+ * The common case costs no unwinding: an address inside a forbidden module
+ * (the G spinning inside malloc) is refused with one binary search.
+ *
+ * The switch: the handler edits the signal context so that sigreturn
+ * "calls" mn_arch_preempt (arch/x86_64/preempt.S) on the G's own stack,
+ * below the red zone; it saves the flags, every register and the extended
+ * state, and calls mn_preempt_entry, which yields the G (PEND_PREEMPT:
+ * the G goes to the global queue, as in Go, and its slice ends); when the
+ * G runs again, on any M, the trampoline restores everything and resumes
+ * it at the interrupted instruction.
+ *
+ * libunwind is opened with dlopen(RTLD_LOCAL | RTLD_DEEPBIND): its own
+ * _Unwind_* must not replace libgcc_s's for the program's C++
+ * exceptions, and its internal locks must be glibc's pthread_mutex_lock,
+ * not our interposed one (which could park a G inside a signal handler).
+ * Its caching is off (the global cache takes locks, the per-thread one
+ * uses dynamic TLS).  Without it (not installed) preemption is off and
+ * MN_DEBUG says so once.
+ *
+ * No extra EINTR: sysmon signals only an M whose thread CPU clock
+ * advances (not blocked in the kernel), the handler has SA_RESTART, and a
+ * wrapped blocking call that still fails with EINTR because of us
+ * (poll, epoll_wait, select, sleeps: mn_preempt_eintr) is made again with
+ * the time left.
+ */
+#include "preempt.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <ucontext.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "env.h"
+#include "proc.h"
+#include "signal.h"
+#include "throw.h"
+#include "sys.h"
+
+/* si_value of our requests: the cookie in the high half, the schedtick
+ * the request is for in the low half. */
+#define PREEMPT_COOKIE 0x6d6e5052ULL /* "mnPR" */
+/* Frames walked before giving up (a deeper stack is not preempted). */
+#define MAX_FRAMES 256
+/* Room below the saved state for mn_preempt_entry's frames (the yield
+ * path through gswitch). */
+#define ENTRY_STACK_NEED 4096
+
+_Atomic uint64_t mn_preempt_count;
+_Atomic uint64_t mn_preempt_sent;
+static int sig;         /* the preemption signal; 0: preemption is off */
+static _Atomic bool ready; /* libunwind and the code map are loaded */
+static long self_pid;
+
+/* ---------------------------------------------------------------- code map */
+/* The executable ranges of every loaded module, sorted, each marked as the
+ * program's (CODE_APP) or one that is never a safe point (CODE_RUNTIME).
+ * Built by sysmon (dl_iterate_phdr); read by handlers through an atomic
+ * pointer.  A replaced map is freed only when 8 newer ones exist (a
+ * handler reads one for microseconds; maps change only with dlopen). */
+enum { CODE_UNKNOWN, CODE_APP, CODE_RUNTIME };
+struct coderange {
+	uintptr_t lo, hi;
+	int kind;
+};
+struct codemap {
+	int n;
+	unsigned long long adds, subs;
+	struct coderange r[];
+};
+static struct codemap *_Atomic codemap;
+static _Atomic bool codemap_stale;
+#define CODEMAP_KEEP 8
+static struct codemap *retired[CODEMAP_KEEP];
+static int nretired;
+static uintptr_t entry_lo, entry_hi; /* the executable's _start */
+
+/* Libraries whose code is never a safe point: they take locks a preempted
+ * G would keep (malloc's, stdio's, the loader's, the unwinders'), or are
+ * the runtime itself (found by address). */
+static const char *const runtime_libs[] = {
+	"libc.so", "ld-linux", "libgcc_s.so", "libstdc++.so", "libunwind", "liblzma.so",
+	"libpthread.so", "libdl.so", "linux-vdso", "linux-gate",
+};
+
+static bool is_runtime_lib(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof runtime_libs / sizeof runtime_libs[0]; i++)
+		if (strncmp(base, runtime_libs[i], strlen(runtime_libs[i])) == 0)
+			return true;
+	return false;
+}
+
+struct build {
+	struct codemap *m;
+	int cap;
+};
+
+static int build_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct build *b = arg;
+	uintptr_t self = (uintptr_t)&mn_preempt_entry;
+	int kind = info->dlpi_name && is_runtime_lib(info->dlpi_name) ? CODE_RUNTIME : CODE_APP;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (self >= lo && self < hi)
+			kind = CODE_RUNTIME;
+	}
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (b->m->n == b->cap)
+			return 1;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		b->m->r[b->m->n++] = (struct coderange){ lo, lo + ph->p_memsz, kind };
+	}
+	b->m->adds = info->dlpi_adds;
+	b->m->subs = info->dlpi_subs;
+	return 0;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct coderange *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int count_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	int *n = arg;
+	*n += info->dlpi_phnum;
+	return 0;
+}
+
+static void codemap_build(void)
+{
+	int cap = 0;
+	dl_iterate_phdr(count_cb, &cap);
+	cap += 16;
+	struct build b = { calloc(1, sizeof(struct codemap) + (size_t)cap * sizeof(struct coderange)), cap };
+	if (!b.m)
+		return;
+	dl_iterate_phdr(build_cb, &b);
+	qsort(b.m->r, (size_t)b.m->n, sizeof b.m->r[0], range_cmp);
+	/* release: the filled map before its pointer; pairs with the handlers' acquire */
+	struct codemap *old = atomic_exchange_explicit(&codemap, b.m, memory_order_acq_rel);
+	if (old) {
+		int i = nretired++ % CODEMAP_KEEP;
+		free(retired[i]);
+		retired[i] = old;
+	}
+}
+
+static int lookup(const struct codemap *m, uintptr_t pc)
+{
+	int lo = 0, hi = m->n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (pc < m->r[mid].lo)
+			hi = mid - 1;
+		else if (pc >= m->r[mid].hi)
+			lo = mid + 1;
+		else
+			return m->r[mid].kind;
+	}
+	return CODE_UNKNOWN;
+}
+
+/* Is the map still that of the loaded modules?  dl_iterate_phdr reports
+ * the loader's counts of loads and unloads. */
+static int counts_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	unsigned long long *c = arg;
+	c[0] = info->dlpi_adds;
+	c[1] = info->dlpi_subs;
+	return 1;
+}
+
+/* ---------------------------------------------------------------- libunwind */
+static struct {
+	int (*init_local2)(unw_cursor_t *, unw_context_t *, int);
+	int (*step)(unw_cursor_t *);
+	int (*get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+} uw;
+
+static bool load_libunwind(void)
+{
+	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+	if (!h)
+		return false;
+	uw.init_local2 = (int (*)(unw_cursor_t *, unw_context_t *, int))dlsym(h, "_ULx86_64_init_local2");
+	uw.step = (int (*)(unw_cursor_t *))dlsym(h, "_ULx86_64_step");
+	uw.get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, "_ULx86_64_get_reg");
+	int (*set_caching)(unw_addr_space_t, unw_caching_policy_t) =
+		(int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(h, "_ULx86_64_set_caching_policy");
+	unw_addr_space_t *as = dlsym(h, "_ULx86_64_local_addr_space");
+	int (*getcontext)(unw_context_t *) = (int (*)(unw_context_t *))dlsym(h, "_Ux86_64_getcontext");
+	if (!uw.init_local2 || !uw.step || !uw.get_reg || !set_caching || !as || !getcontext)
+		return false;
+	set_caching(*as, UNW_CACHE_NONE);
+	/* One walk here, outside any handler: libunwind initialises itself
+	 * (under a lock) on its first use. */
+	unw_context_t ctx;
+	unw_cursor_t c;
+	getcontext(&ctx);
+	if (uw.init_local2(&c, &ctx, 0) == 0)
+		uw.step(&c);
+	return true;
+}
+
+/* ---------------------------------------------------------------- the handler */
+
+/* Is every frame of the interrupted context a safe one?  See the essay. */
+static bool walk_safe(ucontext_t *uc, const struct codemap *map)
+{
+	unw_cursor_t c;
+	if (uw.init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0)
+		return false;
+	bool tail = false; /* inside the outermost run of runtime frames */
+	for (int i = 0; i < MAX_FRAMES; i++) {
+		unw_word_t ip;
+		if (uw.get_reg(&c, UNW_REG_IP, &ip) < 0)
+			return false;
+		/* A return address points after its call: look up the call. */
+		uintptr_t pc = i == 0 ? (uintptr_t)ip : (uintptr_t)ip - 1;
+		int kind = lookup(map, pc);
+		if (kind == CODE_UNKNOWN)
+			return false;
+		if (kind == CODE_RUNTIME)
+			tail = true;
+		else if (tail && !(pc >= entry_lo && pc < entry_hi))
+			return false; /* program code called from a runtime frame */
+		int r = uw.step(&c);
+		if (r == 0)
+			return tail;
+		if (r < 0)
+			return false;
+	}
+	return false;
+}
+
+static void try_preempt(ucontext_t *uc, uint32_t tick)
+{
+	greg_t *gr = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)gr[REG_RIP], sp = (uintptr_t)gr[REG_RSP];
+	/* acquire: pairs with codemap_build's exchange */
+	const struct codemap *map = atomic_load_explicit(&codemap, memory_order_acquire);
+	int kind = lookup(map, pc);
+	if (kind != CODE_APP) {
+		if (kind == CODE_UNKNOWN)
+			/* relaxed: a hint for sysmon */
+			atomic_store_explicit(&codemap_stale, true, memory_order_relaxed);
+		return;
+	}
+	/* Program code: the TCB is the G's (the switch is runtime code). */
+	struct g *gp = mn_tls_g;
+	if (gp == NULL || (gp->flags & G_G0) || gp->magic != G_MAGIC)
+		return;
+	struct m *mp = gp->m;
+	if (mp == NULL || mp->curg != gp || mp->p == NULL || mp->p->schedtick != tick)
+		return;
+	/* relaxed: a running G's status is its M's */
+	if (atomic_load_explicit(&gp->status, memory_order_relaxed) != G_RUNNING || gp->nopreempt)
+		return;
+	if (gp->sigmask & (1ULL << (sig - 1)))
+		return;
+	size_t need = arch_preempt_stack_need() + ENTRY_STACK_NEED;
+	if (gp->stack.lo && (sp < gp->stack.lo || sp - gp->stack.lo < need))
+		return;
+	if (!walk_safe(uc, map))
+		return;
+	arch_preempt_redirect((uint64_t *)&gr[REG_RIP], (uint64_t *)&gr[REG_RSP]);
+}
+
+/* The program's own use of the signal: on the thread it was meant for.
+ * A signal raised by a G for itself (SI_TKILL from this process, on a G
+ * that does not block it) runs there; any other (kill, the kernel) runs
+ * on M0 as every process-directed signal does today, so it is sent on
+ * there when it landed on another M (where the preemption signal is
+ * unblocked only for us). */
+static void app_signal(int s, siginfo_t *si, void *ucv)
+{
+	struct g *gp = mn_tls_g;
+	struct m *mp = gp ? gp->m : NULL;
+	bool here = mp == NULL || mp->id == 0;
+	if (!here && si->si_code == SI_TKILL && si->si_pid == self_pid && !(gp->flags & G_G0) &&
+	    !(gp->sigmask & (1ULL << (s - 1))))
+		here = true;
+	if (here) {
+		mn_signal_app_run(s, si, ucv);
+		return;
+	}
+	struct m *m0p = mn_sched.allm;
+	while (m0p && m0p->id != 0)
+		m0p = m0p->alllink;
+	if (m0p == NULL) {
+		mn_signal_app_run(s, si, ucv);
+		return;
+	}
+	if (si->si_code < 0 && si->si_code != SI_TKILL)
+		mn_sys6(SYS_rt_tgsigqueueinfo, self_pid, m0p->tid, s, (long)si, 0, 0);
+	else
+		mn_sys6(SYS_tgkill, self_pid, m0p->tid, s, 0, 0, 0);
+}
+
+static void handler(int s, siginfo_t *si, void *ucv)
+{
+	int saved_errno = errno;
+	uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
+	if (si->si_code == SI_QUEUE && si->si_pid == self_pid && (v >> 32) == PREEMPT_COOKIE) {
+		/* acquire: libunwind and the map are loaded before sysmon sends */
+		if (atomic_load_explicit(&ready, memory_order_acquire))
+			try_preempt(ucv, (uint32_t)v);
+	} else {
+		app_signal(s, si, ucv);
+	}
+	errno = saved_errno;
+}
+
+/* Called by mn_arch_preempt on the G's stack, every register saved. */
+void mn_preempt_entry(void)
+{
+	int saved_errno = errno;
+	/* relaxed: a statistic */
+	atomic_fetch_add_explicit(&mn_preempt_count, 1, memory_order_relaxed);
+	mn_gpreempt();
+	errno = saved_errno;
+}
+
+/* ---------------------------------------------------------------- sysmon's side */
+
+int mn_preempt_signal(void) { return sig; }
+
+void mn_preempt_init(void)
+{
+	self_pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	if (mn_env.asyncpreemptoff)
+		return;
+	sig = mn_env.preempt_sig;
+	mn_signal_preempt(sig, handler);
+}
+
+void mn_preempt_fork_child(void)
+{
+	self_pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+}
+
+bool mn_preempt_sysmon_start(void)
+{
+	if (!sig)
+		return false;
+	uintptr_t e = getauxval(AT_ENTRY);
+	entry_lo = e;
+	entry_hi = e + 256;
+	if (!load_libunwind()) {
+		mn_printf("mnthread: libunwind.so.8 not found: threads are not preempted\n");
+		return false;
+	}
+	codemap_build();
+	/* release: the map and libunwind before a handler acts on a request */
+	atomic_store_explicit(&ready, true, memory_order_release);
+	return true;
+}
+
+void mn_preempt_sysmon_tick(void)
+{
+	if (!atomic_load_explicit(&ready, memory_order_relaxed))
+		return;
+	unsigned long long c[2] = { 0, 0 };
+	dl_iterate_phdr(counts_cb, c);
+	/* relaxed: the map pointer and this flag are only hints to rebuild */
+	const struct codemap *m = atomic_load_explicit(&codemap, memory_order_relaxed);
+	if (atomic_exchange_explicit(&codemap_stale, false, memory_order_relaxed) || !m || m->adds != c[0] ||
+	    m->subs != c[1])
+		codemap_build();
+}
+
+bool mn_preempt_send(struct m *mp, uint32_t tick)
+{
+	if (!atomic_load_explicit(&ready, memory_order_relaxed) || mp == NULL)
+		return false;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = (pid_t)self_pid;
+	si.si_uid = (uid_t)mn_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
+	si.si_value.sival_ptr = (void *)(uintptr_t)((PREEMPT_COOKIE << 32) | tick);
+	/* relaxed: a statistic */
+	atomic_fetch_add_explicit(&mn_preempt_sent, 1, memory_order_relaxed);
+	return mn_sys6(SYS_rt_tgsigqueueinfo, self_pid, mp->tid, sig, (long)&si, 0, 0) == 0;
+}

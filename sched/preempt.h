@@ -1,0 +1,38 @@
+/* sched/preempt.h: asynchronous preemption (preempt.c). */
+#ifndef MN_PREEMPT_H
+#define MN_PREEMPT_H
+#include "runtime.h"
+
+/* Install the handler for the preemption signal (unless
+ * MN_DEBUG=asyncpreemptoff=1).  Context: the first thread creation, before
+ * sysmon starts. */
+MN_HIDDEN void mn_preempt_init(void);
+MN_HIDDEN void mn_preempt_fork_child(void);
+/* The preemption signal, 0 when preemption is off. */
+MN_HIDDEN int mn_preempt_signal(void);
+/* sysmon: load libunwind and the code map (false: preemption stays off);
+ * each tick, rebuild the map when modules came or went; and ask mp to
+ * preempt the G running for schedtick tick (true if the signal went). */
+MN_HIDDEN bool mn_preempt_sysmon_start(void);
+MN_HIDDEN void mn_preempt_sysmon_tick(void);
+MN_HIDDEN bool mn_preempt_send(struct m *mp, uint32_t tick);
+/* Called by the trampoline (arch/x86_64/preempt.S). */
+MN_HIDDEN void mn_preempt_entry(void);
+/* Statistics: Gs switched out by a signal, and signals sent. */
+extern _Atomic uint64_t mn_preempt_count MN_HIDDEN;
+extern _Atomic uint64_t mn_preempt_sent MN_HIDDEN;
+
+/* A section the signal must not switch out of, for runtime code that runs
+ * program callbacks under an invariant the stack walk cannot see.  Per G;
+ * nests. */
+static inline void mn_nopreempt_begin(struct g *gp)
+{
+	gp->nopreempt++;
+	__asm__ volatile("" ::: "memory"); /* the handler runs on this thread */
+}
+static inline void mn_nopreempt_end(struct g *gp)
+{
+	__asm__ volatile("" ::: "memory");
+	gp->nopreempt--;
+}
+#endif
