@@ -56,8 +56,17 @@ void mn_fork_child(void)
 	}
 	s->pidle = NULL;
 	atomic_store_explicit(&s->npidle, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->nretaken, 0, memory_order_relaxed);
+	/* An orphan we forked from (sysmon had given its place away) is the
+	 * child's P again: the child has no sysmon state, and no other M. */
+	if (mine && atomic_load_explicit(&mine->orphaned, memory_order_relaxed) == P_ORPHANED)
+		atomic_store_explicit(&s->allp[mine->id], mine, memory_order_relaxed);
+	if (mine)
+		atomic_store_explicit(&mine->orphaned, P_OWNED, memory_order_relaxed);
 	for (int i = s->nprocs - 1; i >= 0; i--) {
-		struct p *pp = &s->allp[i];
+		struct p *pp = mn_allp(i);
+		atomic_store_explicit(&pp->orphaned, pp == mine ? P_OWNED : P_RELEASED, memory_order_relaxed);
+		atomic_store_explicit(&pp->preempt, false, memory_order_relaxed);
 		atomic_store_explicit(&pp->runqhead, 0, memory_order_relaxed);
 		atomic_store_explicit(&pp->runqtail, 0, memory_order_relaxed);
 		atomic_store_explicit(&pp->runnext, NULL, memory_order_relaxed);

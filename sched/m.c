@@ -87,20 +87,55 @@ void mn_acquirep(struct p *pp)
 	mp->p = pp;
 	pp->m = mp;
 	mn_pstatus(pp, P_IDLE, P_RUNNING, memory_order_relaxed);
+	/* relaxed: nobody else can move it from P_RELEASED */
+	atomic_store_explicit(&pp->orphaned, P_OWNED, memory_order_relaxed);
 	mn_sysmon_wake();
 }
 
-struct p *mn_releasep(void)
+/* pp, the M's P, is an orphan: its queued Gs go to the global queue, sysmon
+ * may reuse it, and the M has no P.  locked: the caller holds sched.lock. */
+static void orphan_retire(struct m *mp, struct p *pp, bool locked)
+{
+	struct g *head, *tail;
+	int n = mn_runqdrain(pp, &head, &tail);
+	if (n) {
+		if (!locked)
+			mn_lock(&mn_sched.lock);
+		mn_globrunqputbatch(head, tail, n);
+		if (!locked)
+			mn_unlock(&mn_sched.lock);
+	}
+	mp->p = NULL;
+	pp->m = NULL;
+	atomic_store_explicit(&pp->preempt, false, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
+	/* release: our last use of pp before sysmon's reuse (its acquire load) */
+	atomic_store_explicit(&pp->orphaned, P_RETIRED, memory_order_release);
+	if (n && !locked)
+		mn_wakep();
+}
+
+static struct p *releasep(bool locked)
 {
 	struct m *mp = mn_getm();
 	struct p *pp = mp->p;
 	if (pp == NULL || pp->m != mp)
 		mn_throw("releasep: invalid p state");
+	int own = P_OWNED;
+	/* acq_rel: against sysmon's CAS to P_ORPHANED (one of us gives pp away) */
+	if (!atomic_compare_exchange_strong_explicit(&pp->orphaned, &own, P_RELEASED, memory_order_acq_rel,
+						     memory_order_relaxed)) {
+		orphan_retire(mp, pp, locked);
+		return NULL;
+	}
 	mp->p = NULL;
 	pp->m = NULL;
 	mn_pstatus(pp, P_RUNNING, P_IDLE, memory_order_relaxed);
 	return pp;
 }
+
+struct p *mn_releasep(void) { return releasep(false); }
+struct p *mn_releasep_locked(void) { return releasep(true); }
 
 uint32_t mn_fastrand(void)
 {
@@ -185,6 +220,7 @@ static void minit(struct m *mp)
 	mp->g0.ctx.fsbase = mp->tcb;
 	mn_tls_g = &mp->g0;
 	mn_signal_minit(mp);
+	mn_preempt_minit(mp);
 	/* The program's threads' timer slack, whichever thread made this M
 	 * (proc.c: spin_poll_slack). */
 	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, mn_sched.timerslack, 0, 0, 0, 0);

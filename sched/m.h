@@ -18,7 +18,10 @@ MN_HIDDEN void mn_pidleput(struct p *pp); /* sched.lock held */
 MN_HIDDEN struct m *mn_mget(void);       /* sched.lock held */
 MN_HIDDEN void mn_mput(struct m *mp);    /* sched.lock held */
 MN_HIDDEN void mn_acquirep(struct p *pp);
+/* Give up the M's P; NULL when it was an orphan (see struct p), which is
+ * then retired (its Gs queued globally).  _locked: sched.lock held. */
 MN_HIDDEN struct p *mn_releasep(void);
+MN_HIDDEN struct p *mn_releasep_locked(void);
 MN_HIDDEN uint32_t mn_fastrand(void);
 MN_HIDDEN struct m *mn_m0_setup(void);
 #endif

@@ -276,10 +276,15 @@ static bool walk_safe(ucontext_t *uc, const struct codemap *map)
 	return false;
 }
 
-static void try_preempt(ucontext_t *uc, uint32_t tick)
+enum { PREEMPT_DONE, PREEMPT_NOT_NOW, PREEMPT_STALE };
+
+static int try_preempt(ucontext_t *uc, struct m *mp, uint32_t tick)
 {
 	greg_t *gr = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)gr[REG_RIP], sp = (uintptr_t)gr[REG_RSP];
+	struct g *gp = mp->curg;
+	if (gp == NULL || mp->p == NULL || mp->p->schedtick != tick)
+		return PREEMPT_STALE;
 	/* acquire: pairs with codemap_build's exchange */
 	const struct codemap *map = atomic_load_explicit(&codemap, memory_order_acquire);
 	int kind = lookup(map, pc);
@@ -287,26 +292,54 @@ static void try_preempt(ucontext_t *uc, uint32_t tick)
 		if (kind == CODE_UNKNOWN)
 			/* relaxed: a hint for sysmon */
 			atomic_store_explicit(&codemap_stale, true, memory_order_relaxed);
-		return;
+		return PREEMPT_NOT_NOW;
 	}
 	/* Program code: the TCB is the G's (the switch is runtime code). */
-	struct g *gp = mn_tls_g;
-	if (gp == NULL || (gp->flags & G_G0) || gp->magic != G_MAGIC)
-		return;
-	struct m *mp = gp->m;
-	if (mp == NULL || mp->curg != gp || mp->p == NULL || mp->p->schedtick != tick)
-		return;
+	if (gp != mn_tls_g || gp->magic != G_MAGIC)
+		return PREEMPT_NOT_NOW;
 	/* relaxed: a running G's status is its M's */
 	if (atomic_load_explicit(&gp->status, memory_order_relaxed) != G_RUNNING || gp->nopreempt)
-		return;
+		return PREEMPT_NOT_NOW;
 	if (gp->sigmask & (1ULL << (sig - 1)))
-		return;
+		return PREEMPT_STALE; /* it blocks the signal: never */
 	size_t need = arch_preempt_stack_need() + ENTRY_STACK_NEED;
 	if (gp->stack.lo && (sp < gp->stack.lo || sp - gp->stack.lo < need))
-		return;
+		return PREEMPT_STALE;
 	if (!walk_safe(uc, map))
-		return;
+		return PREEMPT_NOT_NOW;
 	arch_preempt_redirect((uint64_t *)&gr[REG_RIP], (uint64_t *)&gr[REG_RSP]);
+	return PREEMPT_DONE;
+}
+
+/* A request found the G at an unsafe point (inside malloc, say): ask again
+ * in RETRY_NS on this M's timer, up to RETRY_MAX times, rather than wait
+ * for sysmon's next tick (a loop that spends most of its time in libc
+ * would otherwise be caught once in many ticks). */
+#define RETRY_NS 20000
+#define RETRY_MAX 100
+
+static void retry_later(struct m *mp, uint32_t tick)
+{
+	if (mp->preempt_timer < 0 || mp->preempt_retries >= RETRY_MAX)
+		return;
+	mp->preempt_retries++;
+	mp->preempt_tick = tick;
+	struct itimerspec its = { { 0, 0 }, { 0, RETRY_NS } };
+	mn_sys6(SYS_timer_settime, mp->preempt_timer, 0, (long)&its, 0, 0, 0);
+}
+
+static void preempt_request(ucontext_t *uc, uint32_t tick, bool retry)
+{
+	struct g *cur = mn_tls_g;
+	struct m *mp = cur ? cur->m : NULL;
+	if (mp == NULL || mp->self != mp)
+		return;
+	if (retry)
+		tick = mp->preempt_tick;
+	else
+		mp->preempt_retries = 0;
+	if (try_preempt(uc, mp, tick) == PREEMPT_NOT_NOW)
+		retry_later(mp, tick);
 }
 
 /* The program's own use of the signal: on the thread it was meant for.
@@ -344,10 +377,11 @@ static void handler(int s, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
 	uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
-	if (si->si_code == SI_QUEUE && si->si_pid == self_pid && (v >> 32) == PREEMPT_COOKIE) {
+	bool queued = si->si_code == SI_QUEUE && si->si_pid == self_pid;
+	if ((queued || si->si_code == SI_TIMER) && (v >> 32) == PREEMPT_COOKIE) {
 		/* acquire: libunwind and the map are loaded before sysmon sends */
 		if (atomic_load_explicit(&ready, memory_order_acquire))
-			try_preempt(ucv, (uint32_t)v);
+			preempt_request(ucv, (uint32_t)v, !queued);
 	} else {
 		app_signal(s, si, ucv);
 	}
@@ -375,11 +409,38 @@ void mn_preempt_init(void)
 		return;
 	sig = mn_env.preempt_sig;
 	mn_signal_preempt(sig, handler);
+	/* The Ms that exist already (M0) get their retry timers; later ones
+	 * at their start. */
+	mn_lock(&mn_sched.lock);
+	for (struct m *mp = mn_sched.allm; mp; mp = mp->alllink)
+		if (mp->preempt_timer < 0)
+			mn_preempt_minit(mp);
+	mn_unlock(&mn_sched.lock);
+}
+
+void mn_preempt_minit(struct m *mp)
+{
+	mp->preempt_timer = -1;
+	if (!sig)
+		return;
+	struct sigevent sev;
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = sig;
+	sev._sigev_un._tid = mp->tid;
+	sev.sigev_value.sival_ptr = (void *)(uintptr_t)(PREEMPT_COOKIE << 32);
+	int id;
+	if (mn_sys6(SYS_timer_create, CLOCK_MONOTONIC, (long)&sev, (long)&id, 0, 0, 0) == 0)
+		mp->preempt_timer = id;
 }
 
 void mn_preempt_fork_child(void)
 {
 	self_pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	/* POSIX timers are not inherited: the forking M makes its own. */
+	struct g *gp = mn_tls_g;
+	if (gp && gp->m)
+		mn_preempt_minit(gp->m);
 }
 
 bool mn_preempt_sysmon_start(void)

@@ -8,6 +8,8 @@
  * sysmon starts. */
 MN_HIDDEN void mn_preempt_init(void);
 MN_HIDDEN void mn_preempt_fork_child(void);
+/* Per M: the timer of its preemption retries.  Context: mp's thread. */
+MN_HIDDEN void mn_preempt_minit(struct m *mp);
 /* The preemption signal, 0 when preemption is off. */
 MN_HIDDEN int mn_preempt_signal(void);
 /* sysmon: load libunwind and the code map (false: preemption stays off);

@@ -104,12 +104,15 @@ int mn_schedinit(void)
 	mn_sched.maxmcount = mn_env.maxthreads;
 	/* seq_cst default, but nothing to order: start-up, no other thread yet */
 	atomic_store(&mn_sched.tidgen, FAKE_TID_MIN);
-	mn_sched.allp = calloc((size_t)mn_sched.nprocs, sizeof(struct p));
-	if (!mn_sched.allp)
+	mn_sched.allp = calloc((size_t)mn_sched.nprocs, sizeof *mn_sched.allp);
+	struct p *ps = calloc((size_t)mn_sched.nprocs, sizeof(struct p));
+	if (!mn_sched.allp || !ps)
 		return -ENOMEM;
 	mn_lock(&mn_sched.lock); /* alone here, but pidleput's contract */
 	for (int i = mn_sched.nprocs - 1; i >= 0; i--) {
-		struct p *pp = &mn_sched.allp[i];
+		struct p *pp = &ps[i];
+		/* relaxed: start-up, no other thread yet */
+		atomic_store_explicit(&mn_sched.allp[i], pp, memory_order_relaxed);
 		pp->id = i;
 		mn_pidleput(pp);
 	}
@@ -229,7 +232,7 @@ static inline void ready(struct g *gp, uint32_t from, bool next)
 	mn_gstatus(gp, from, G_RUNNABLE, memory_order_relaxed);
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
-	if (pp) {
+	if (pp && !mn_p_orphaned(pp)) {
 		/* The slice is over (sysmon flagged it): a hand-off would keep
 		 * the P inside one chain of Gs; queue behind the others. */
 		/* relaxed: a hint */
@@ -237,6 +240,7 @@ static inline void ready(struct g *gp, uint32_t from, bool next)
 			next = false;
 		mn_runqput(pp, gp, next);
 	} else {
+		/* No P, or an orphan nobody else looks at: the global queue. */
 		mn_lock(&mn_sched.lock);
 		mn_globrunqput(gp);
 		mn_unlock(&mn_sched.lock);
@@ -298,7 +302,7 @@ void mn_gentry(struct g *gp)
 static bool may_switch_direct(struct m *mp, struct g *gp)
 {
 	struct p *pp = mp->p;
-	if (mp->lockedg || gp->lockedm || pp == NULL)
+	if (mp->lockedg || gp->lockedm || pp == NULL || mn_p_orphaned(pp))
 		return false;
 	/* The global-queue fairness tick is schedule()'s: let it see it. */
 	/* relaxed: a hint; the queue itself is read under sched.lock */
@@ -585,6 +589,13 @@ void mn_schedule(void)
 			continue;
 		}
 		struct p *pp = mp->p;
+		if (mn_p_orphaned(pp)) {
+			/* sysmon gave our P's place away while we were blocked:
+			 * retire the orphan, wait for a real P. */
+			mn_releasep();
+			mn_stopm();
+			continue;
+		}
 		struct g *gp = NULL;
 		bool inherit_time = false;
 		if (mn_timers_next())
@@ -643,7 +654,7 @@ static bool spin_poll(struct p *self)
 	int64_t now = mn_nanotime(), until = now + SPIN_POLL_NS;
 	for (int i = 0; i < n; i++) {
 		/* relaxed: hints; a steal re-reads with acquire */
-		seen[i] = atomic_load_explicit(&mn_sched.allp[i].runnextgen, memory_order_relaxed);
+		seen[i] = atomic_load_explicit(&mn_allp(i)->runnextgen, memory_order_relaxed);
 		seen_at[i] = now;
 	}
 	do {
@@ -657,7 +668,7 @@ static bool spin_poll(struct p *self)
 		if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
 			return true;
 		for (int i = 0; i < n; i++) {
-			struct p *pp = &mn_sched.allp[i];
+			struct p *pp = mn_allp(i);
 			if (pp == self)
 				continue;
 			/* relaxed: hints; runqsteal re-reads head and tail with acquire */
@@ -733,7 +744,7 @@ top:;
 		for (int round = 0; round < STEAL_ROUNDS; round++) {
 			uint32_t start = mn_fastrand();
 			for (int i = 0; i < nprocs; i++) {
-				struct p *victim = &mn_sched.allp[(start + (uint32_t)i) % (uint32_t)nprocs];
+				struct p *victim = mn_allp((int)((start + (uint32_t)i) % (uint32_t)nprocs));
 				if (victim == pp)
 					continue;
 				gp = mn_runqsteal(pp, victim, round == STEAL_ROUNDS - 1);
@@ -761,8 +772,8 @@ top:;
 		*inherit_time = false;
 		return gp;
 	}
-	mn_releasep();
-	mn_pidleput(pp);
+	if (mn_releasep_locked()) /* NULL: an orphan, retired */
+		mn_pidleput(pp);
 	mn_unlock(&mn_sched.lock);
 	/* relaxed: our own M's flag */
 	bool was_spinning = atomic_load_explicit(&mp->spinning, memory_order_relaxed);
@@ -777,7 +788,7 @@ top:;
 	}
 	for (int i = 0; i < nprocs; i++) {
 		/* relaxed: a hint; the queue itself is read under sched.lock */
-		if (!mn_runqempty(&mn_sched.allp[i]) ||
+		if (!mn_runqempty(mn_allp(i)) ||
 		    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0) {
 			mn_lock(&mn_sched.lock);
 			struct p *np = mn_pidleget();
@@ -841,7 +852,8 @@ static void stoplockedm(void)
 	MN_ASSERT(mn_on_g0() && mp->lockedg != NULL, "stoplockedm: not on the g0 of a locked M");
 	if (mp->p) {
 		struct p *pp = mn_releasep();
-		mn_handoffp(pp);
+		if (pp)
+			mn_handoffp(pp);
 	}
 	/* The process's signals arrive here (M0).  Natively a handler that
 	 * runs while main waits in sem_wait makes it fail with EINTR: end
@@ -869,6 +881,15 @@ static void startlockedm(struct g *gp)
 {
 	struct m *lm = gp->lockedm;
 	struct p *pp = mn_releasep();
+	if (pp == NULL) {
+		/* Ours was an orphan: an M with a P will hand gp over. */
+		mn_lock(&mn_sched.lock);
+		mn_globrunqput(gp);
+		mn_unlock(&mn_sched.lock);
+		mn_wakep();
+		mn_stopm();
+		return;
+	}
 	if (lm->nextp)
 		mn_throw("startlockedm: locked M already has a P");
 	lm->nextp = pp;

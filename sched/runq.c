@@ -214,6 +214,29 @@ struct g *mn_runqsteal(struct p *pp, struct p *victim, bool steal_runnext)
 	return gp;
 }
 
+/* Take every G of victim's queue and runnext (as a thief), linked by
+ * schedlink; returns the count. */
+int mn_runqdrain(struct p *victim, struct g **head, struct g **tail)
+{
+	struct g *batch[RUNQ_SIZE / 2];
+	int total = 0;
+	*head = *tail = NULL;
+	for (;;) {
+		uint32_t n = runqgrab(victim, batch, true);
+		if (n == 0)
+			return total;
+		for (uint32_t i = 0; i < n; i++) {
+			batch[i]->schedlink = NULL;
+			if (*tail)
+				(*tail)->schedlink = batch[i];
+			else
+				*head = batch[i];
+			*tail = batch[i];
+		}
+		total += (int)n;
+	}
+}
+
 /* Context: sched.lock held. */
 void mn_globrunqput(struct g *gp)
 {

@@ -13,6 +13,9 @@ MN_HIDDEN struct g *mn_runqget(struct p *pp, bool *inherit_time);
  * runnext.  Returns a G to run, or NULL.  Context: pp's owner. */
 MN_HIDDEN struct g *mn_runqsteal(struct p *pp, struct p *victim, bool steal_runnext);
 MN_HIDDEN bool mn_runqempty(struct p *pp);
+/* Every G of victim's queue and runnext, taken as a thief, linked by
+ * schedlink; returns how many. */
+MN_HIDDEN int mn_runqdrain(struct p *victim, struct g **head, struct g **tail);
 MN_HIDDEN void mn_globrunqput(struct g *gp);      /* sched.lock held */
 MN_HIDDEN void mn_globrunqputbatch(struct g *head, struct g *tail, int n); /* sched.lock held */
 MN_HIDDEN struct g *mn_globrunqget(struct p *pp, int max); /* sched.lock held */

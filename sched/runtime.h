@@ -153,6 +153,7 @@ struct g {
  *             sysmon took it first (CAS to P_IDLE, then handoffp).
  */
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
+enum { P_RELEASED, P_OWNED, P_ORPHANED, P_RETIRED }; /* p->orphaned */
 
 /* 256 slots like Go: big enough that a burst of creates stays local,
  * small enough that half a queue moves to the global list in one lock. */
@@ -168,6 +169,17 @@ struct p {
 	/* Set by sysmon when the same G has run on this P for 10 ms; the G
 	 * yields at its next safe point (exitsyscall).  Cleared by execute. */
 	_Atomic bool preempt;
+	/* Who may give this P away (silent blocking, sysmon.c):
+	 *  P_OWNED     held by p->m (acquirep);
+	 *  P_RELEASED  given back (releasep), idle or being handed over;
+	 *  P_ORPHANED  sysmon gave its place in allp to a fresh P because its
+	 *              M sat blocked in the kernel without telling us;
+	 *  P_RETIRED   its M left it (mn_releasep) and sysmon may reuse it.
+	 * The M's releasep (OWNED -> RELEASED) and sysmon (OWNED -> ORPHANED)
+	 * race by CAS: exactly one gives the P away.  An orphan is its M's
+	 * alone; the M keeps using it until its next scheduling point, then
+	 * retires it and goes on as an M without a P. */
+	_Atomic int orphaned;
 	/* Lock-free ring: head advanced by the owner (runqget) and thieves
 	 * (runqsteal) with CAS; tail written only by the owner (release),
 	 * read by thieves (acquire). */
@@ -209,6 +221,12 @@ struct m {
 	int pending;             /* PEND_* */
 	struct g *pendingg;
 	stack_t altstack;        /* per-M signal stack (stack overflow reports, preemption) */
+	/* Preemption retries (preempt.c), owner: this M's signal handler: a
+	 * one-shot POSIX timer that signals this thread again a little later
+	 * when a request found the G at an unsafe point. */
+	int preempt_timer;        /* kernel timer id, -1 when none */
+	uint32_t preempt_tick;    /* the request being retried */
+	int preempt_retries;
 };
 enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_PREEMPT, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
 
@@ -226,7 +244,9 @@ struct sched {
 	struct m *allm;            /* all Ms, prepend-only */
 	int mcount;
 	int nprocs;                /* immutable after init */
-	struct p *allp;            /* array of nprocs; immutable after init */
+	/* nprocs Ps; an entry is replaced only by sysmon's silent-blocking
+	 * retake (the old P is then an orphan), so read it with mn_allp. */
+	struct p *_Atomic *allp;
 	int maxmcount;             /* MN_MAXTHREADS */
 	long timerslack;           /* immutable after init: the program's threads' timer slack (ns) */
 	/* free Gs moved from Ps in batches; gflock */
@@ -241,6 +261,18 @@ struct sched {
 	char pad_end[64];
 };
 extern struct sched mn_sched MN_HIDDEN;
+
+static inline struct p *mn_allp(int i)
+{
+	/* acquire: pairs with sysmon's release store of a fresh P */
+	return atomic_load_explicit(&mn_sched.allp[i], memory_order_acquire);
+}
+/* The M's P was orphaned by sysmon (see struct p). */
+static inline bool mn_p_orphaned(const struct p *pp)
+{
+	/* relaxed: a hint checked at scheduling points; the orphan is the M's alone either way */
+	return __builtin_expect(atomic_load_explicit(&pp->orphaned, memory_order_relaxed) == P_ORPHANED, 0);
+}
 extern bool mn_inited MN_HIDDEN;
 
 /* The current G: each TCB's static TLS holds its own G (our library's

@@ -53,7 +53,9 @@ bool mn_entersyscallblock(void)
 		return false;
 	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
 	mp->oldp = NULL;
-	mn_handoffp(mn_releasep());
+	struct p *pp = mn_releasep();
+	if (pp)
+		mn_handoffp(pp);
 	return true;
 }
 
@@ -92,6 +94,9 @@ bool mn_retake_syscall(struct p *pp)
 {
 	if (!mn_syscall_retake(pp))
 		return false;
+	/* The M in the call no longer owns it (it finds out by its CAS). */
+	/* relaxed: nobody else moves it while it is not P_RUNNING with an owner */
+	atomic_store_explicit(&pp->orphaned, P_RELEASED, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
 	mn_handoffp(pp);
 	return true;

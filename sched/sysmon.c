@@ -8,6 +8,8 @@
  * costs no wake-ups.  While a P runs a G it looks at least every 1 ms,
  * and asks a G that has run a quantum (MN_DEBUG=preemptms, 10 ms) while
  * other work waits to yield (look_running; preempt.c sends the signal).
+ * An M blocked in the kernel in a call nobody announced loses its P the
+ * same way a syscall's does (look_running, orphan_p).
  * TODO(scavenger): return cold stacks.
  *
  * The line, one per period, on stderr:
@@ -22,9 +24,11 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include "env.h"
 #include "runq.h"
+#include "m.h"
 #include "preempt.h"
 #include "syscall.h"
 #include "timer.h"
@@ -61,7 +65,7 @@ static void schedtrace(void)
 			 (int)atomic_load(&mn_sched.runqsize), (long long)atomic_load(&mn_sched.ngalive),
 			 (unsigned long long)atomic_load(&mn_preempt_count));
 	for (int i = 0; i < mn_sched.nprocs && n < (int)sizeof buf - 16; i++) {
-		struct p *pp = &mn_sched.allp[i];
+		struct p *pp = mn_allp(i);
 		uint32_t len = atomic_load(&pp->runqtail) - atomic_load(&pp->runqhead);
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%u", i ? " " : "", len);
 	}
@@ -85,6 +89,7 @@ static struct look {
 	int64_t schedwhen;  /* when it was first seen: the slice's start, within a tick */
 	struct m *cpum;     /* the M whose CPU clock cpu is */
 	int64_t cpu;
+	int64_t still;      /* since when cpu has not moved */
 } *looks;
 
 /* The thread CPU clock of an OS thread (the kernel's per-thread
@@ -107,11 +112,138 @@ static bool work_waiting(struct p *pp, int64_t now)
 	return t != 0 && t <= now;
 }
 
-/* A P running the same G past the quantum while other work waits: flag it
- * (the G yields at its next runtime call) and signal its M, every tick
+/* ---------------------------------------------------------------- silent blocking */
+/* An M whose thread CPU clock stood still this long while its P says it
+ * runs a G (and the kernel says the thread sleeps) is blocked in a call
+ * nobody announced: glibc's own read inside fgets, a raw futex. */
+#define SILENT_NS 1000000
+
+/* Orphans (see struct p) whose M has not retired them yet, and retired
+ * ones kept for reuse: never freed, since a thief may still hold a
+ * pointer read from allp before the swap (its CASes on the drained queue
+ * then fail harmlessly). */
+static struct orphan {
+	struct p *p;
+	int64_t cpu; /* its M's CPU clock at the last look */
+} *orphans;
+static int norphans, orphcap;
+static struct p *spare;
+
+/* The kernel's state letter of thread tid (R, S, D, ...), '?' if unknown. */
+static char thread_state(int tid)
+{
+	char path[48], buf[512];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+	long fd = mn_sys6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return '?';
+	long n = mn_sys6(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+	mn_sys6(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	char *r = strrchr(buf, ')');
+	return r && r[1] == ' ' && r[2] ? r[2] : '?';
+}
+
+/* The P to put in allp[i] in place of an orphan: a retired orphan (its
+ * free-G cache and counters kept), or a new one. */
+static struct p *fresh_p(int id)
+{
+	struct p *np = spare;
+	if (np)
+		spare = np->link;
+	else if ((np = calloc(1, sizeof *np)) == NULL)
+		return NULL;
+	np->id = id;
+	np->m = NULL;
+	np->link = NULL;
+	/* relaxed: published by the release store into allp */
+	atomic_store_explicit(&np->status, P_IDLE, memory_order_relaxed);
+	atomic_store_explicit(&np->preempt, false, memory_order_relaxed);
+	atomic_store_explicit(&np->orphaned, P_RELEASED, memory_order_relaxed);
+	return np;
+}
+
+static void drain_to_global(struct p *pp)
+{
+	struct g *head, *tail;
+	int n = mn_runqdrain(pp, &head, &tail);
+	if (n == 0)
+		return;
+	mn_lock(&mn_sched.lock);
+	mn_globrunqputbatch(head, tail, n);
+	mn_unlock(&mn_sched.lock);
+}
+
+/* Give allp[i]'s place to a fresh P and run it on another M; pp becomes
+ * its M's orphan.  False if its M gave it up first. */
+static bool orphan_p(int i, struct p *pp)
+{
+	if (norphans == orphcap) {
+		int cap = orphcap ? 2 * orphcap : 16;
+		struct orphan *o = realloc(orphans, (size_t)cap * sizeof *o);
+		if (!o)
+			return false;
+		orphans = o;
+		orphcap = cap;
+	}
+	struct p *np = fresh_p(i);
+	if (!np)
+		return false;
+	int own = P_OWNED;
+	/* acq_rel: against the M's releasep CAS; one of us gives pp away */
+	if (!atomic_compare_exchange_strong_explicit(&pp->orphaned, &own, P_ORPHANED, memory_order_acq_rel,
+						     memory_order_relaxed)) {
+		np->link = spare;
+		spare = np;
+		return false;
+	}
+	/* relaxed: a count startm reads as a hint */
+	atomic_fetch_add_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
+	/* release: np's fields before thieves and acquirers see it */
+	atomic_store_explicit(&mn_sched.allp[i], np, memory_order_release);
+	drain_to_global(pp);
+	orphans[norphans++] = (struct orphan){ pp, -1 };
+	mn_handoffp(np);
+	return true;
+}
+
+/* Each tick: retired orphans go to the spare list; a live one's queued
+ * Gs (its M readied them before it noticed) go to the global queue, and
+ * its M, once running again (its CPU clock moves), is asked to yield so
+ * that its G waits for a real P like everyone else. */
+static void look_orphans(void)
+{
+	for (int k = 0; k < norphans;) {
+		struct orphan *o = &orphans[k];
+		struct p *pp = o->p;
+		/* acquire: pairs with the M's release store of P_RETIRED (its last use) */
+		if (atomic_load_explicit(&pp->orphaned, memory_order_acquire) == P_RETIRED) {
+			pp->link = spare;
+			spare = pp;
+			orphans[k] = orphans[--norphans];
+			continue;
+		}
+		drain_to_global(pp);
+		struct m *mp = *(struct m *volatile *)&pp->m;
+		if (mp) {
+			int64_t cpu = thread_cpu(mp->tid);
+			if (o->cpu >= 0 && cpu != o->cpu)
+				mn_preempt_send(mp, *(volatile uint32_t *)&pp->schedtick);
+			o->cpu = cpu;
+		}
+		k++;
+	}
+}
+
+/* A P running the same G: after the quantum, while other work waits, flag
+ * it (the G yields at its next runtime call) and signal its M, every tick
  * until the G is gone, but only while the M's CPU clock advances (an M
- * blocked in the kernel would see EINTR). */
-static void look_running(struct p *pp, struct look *lk, int64_t now, int64_t quantum)
+ * blocked in the kernel would see EINTR).  An M whose clock stands still
+ * for SILENT_NS in a sleeping thread is blocked silently: its P is given
+ * to another M (orphan_p) on the same terms as a syscall retake. */
+static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int64_t quantum)
 {
 	/* schedtick and m: written by the owner M, read racily here */
 	uint32_t t = *(volatile uint32_t *)&pp->schedtick;
@@ -122,31 +254,48 @@ static void look_running(struct p *pp, struct look *lk, int64_t now, int64_t qua
 		lk->cpum = NULL;
 		return;
 	}
-	if (now - lk->schedwhen < quantum || mp == NULL)
+	if (mp == NULL)
 		return;
 	int64_t cpu = thread_cpu(mp->tid);
-	bool advanced = lk->cpum != mp || cpu != lk->cpu;
-	lk->cpum = mp;
-	lk->cpu = cpu;
-	if (!work_waiting(pp, now))
+	bool advanced = lk->cpum != mp || cpu != lk->cpu || cpu < 0;
+	if (advanced) {
+		lk->cpum = mp;
+		lk->cpu = cpu;
+		lk->still = now;
+	} else if (now - lk->still >= SILENT_NS && *(struct g *volatile *)&mp->curg != NULL &&
+		   !atomic_load_explicit(&mp->spinning, memory_order_relaxed) &&
+		   (!mn_runqempty(pp) || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0 ||
+		    atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) +
+				    atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == 0 ||
+		    now - lk->still >= RETAKE_ALWAYS_NS)) {
+		char st = thread_state(mp->tid);
+		if ((st == 'S' || st == 'D') && orphan_p(i, pp)) {
+			lk->schedwhen = 0;
+			return;
+		}
+	}
+	if (now - lk->schedwhen < quantum || !advanced || !work_waiting(pp, now))
 		return;
 	/* relaxed: a hint; a stale flag costs one early or late yield */
 	atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
-	if (advanced)
-		mn_preempt_send(mp, t);
+	mn_preempt_send(mp, t);
 }
 
 static int retake(int64_t now, bool *running)
 {
 	int n = 0;
+	if (norphans) {
+		*running = true;
+		look_orphans();
+	}
 	int64_t quantum = (int64_t)mn_env.preempt_ms * 1000000;
 	for (int i = 0; i < mn_sched.nprocs; i++) {
-		struct p *pp = &mn_sched.allp[i];
+		struct p *pp = mn_allp(i);
 		struct look *lk = &looks[i];
 		uint32_t st = atomic_load_explicit(&pp->status, memory_order_acquire);
 		if (st == P_RUNNING) {
 			*running = true;
-			look_running(pp, lk, now, quantum);
+			look_running(i, pp, lk, now, quantum);
 			continue;
 		}
 		if (st != P_SYSCALL)
