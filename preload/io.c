@@ -4,6 +4,8 @@
  * sysmon when it blocks, so the program's other threads keep running.
  * Semantics, errno and cancellation points are glibc's own: each
  * interposer calls the next definition.
+ * Waits that SA_RESTART does not restart are made again when only our
+ * preemption signal ended them (RESTARTED).
  * TODO(blocking capability): sockets and pipes through the netpoller. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -36,6 +39,54 @@
  * signal handlers make). */
 #define WAITING(name, ...) \
 	(mn_shim_active() ? MN_BLOCKING_WAIT(REAL(name)(__VA_ARGS__)) : REAL(name)(__VA_ARGS__))
+
+/* A waiting call made again while only our preemption signal ended it
+ * with EINTR (shims/blocking.h); update, between tries, sets the time
+ * left. */
+#define RESTARTED(call, update)                                                \
+	({                                                                     \
+		__typeof__(call) r_;                                           \
+		for (;;) {                                                     \
+			uint32_t mark_ = mn_intr_mark();                       \
+			r_ = (call);                                           \
+			if (!mn_intr_ours(mark_, (long)r_, errno))             \
+				break;                                         \
+			update;                                                \
+		}                                                              \
+		r_;                                                            \
+	})
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+/* A time-out in ms (negative: none) as a deadline, and back. */
+static int64_t ms_deadline(int ms) { return ms < 0 ? -1 : mono_ns() + (int64_t)ms * 1000000; }
+static int ms_left(int64_t dl)
+{
+	if (dl < 0)
+		return -1;
+	int64_t l = dl - mono_ns();
+	return l <= 0 ? 0 : (int)((l + 999999) / 1000000);
+}
+/* The same for a timespec time-out (NULL: none). */
+static int64_t ts_deadline(const struct timespec *ts)
+{
+	return ts ? mono_ns() + (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec : -1;
+}
+static const struct timespec *ts_left(int64_t dl, struct timespec *buf)
+{
+	if (dl < 0)
+		return NULL;
+	int64_t l = dl - mono_ns();
+	if (l < 0)
+		l = 0;
+	buf->tv_sec = l / 1000000000;
+	buf->tv_nsec = l % 1000000000;
+	return buf;
+}
 
 MN_EXPORT ssize_t read(int fd, void *buf, size_t n) { return WAITING(read, fd, buf, n); }
 MN_EXPORT ssize_t write(int fd, const void *buf, size_t n) { return BLOCKING(write, fd, buf, n); }
@@ -88,26 +139,37 @@ MN_EXPORT int getnameinfo(const struct sockaddr *a, socklen_t al, char *host, so
 	return BLOCKING(getnameinfo, a, al, host, hl, serv, sl, flags);
 }
 
-MN_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) { return WAITING(poll, fds, n, timeout); }
+MN_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	int64_t dl = ms_deadline(timeout);
+	return RESTARTED(WAITING(poll, fds, n, timeout), timeout = ms_left(dl));
+}
 MN_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
-	return WAITING(ppoll, fds, n, ts, mask);
+	int64_t dl = ts_deadline(ts);
+	struct timespec left;
+	return RESTARTED(WAITING(ppoll, fds, n, ts, mask), ts = ts_left(dl, &left));
 }
 MN_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
-	return WAITING(select, n, r, w, e, tv);
+	/* Linux leaves the time not slept in *tv. */
+	return RESTARTED(WAITING(select, n, r, w, e, tv), (void)0);
 }
 MN_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts, const sigset_t *mask)
 {
-	return WAITING(pselect, n, r, w, e, ts, mask);
+	int64_t dl = ts_deadline(ts);
+	struct timespec left;
+	return RESTARTED(WAITING(pselect, n, r, w, e, ts, mask), ts = ts_left(dl, &left));
 }
 MN_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 {
-	return WAITING(epoll_wait, epfd, ev, n, timeout);
+	int64_t dl = ms_deadline(timeout);
+	return RESTARTED(WAITING(epoll_wait, epfd, ev, n, timeout), timeout = ms_left(dl));
 }
 MN_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout, const sigset_t *mask)
 {
-	return WAITING(epoll_pwait, epfd, ev, n, timeout, mask);
+	int64_t dl = ms_deadline(timeout);
+	return RESTARTED(WAITING(epoll_pwait, epfd, ev, n, timeout, mask), timeout = ms_left(dl));
 }
 
 MN_EXPORT pid_t wait(int *status) { return WAITING(wait, status); }
@@ -124,8 +186,8 @@ MN_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 MN_EXPORT int system(const char *cmd) { return BLOCKING(system, cmd); }
 MN_EXPORT int pclose(FILE *f) { return BLOCKING(pclose, f); }
 
-MN_EXPORT int pause(void) { return BLOCKING(pause); }
-MN_EXPORT int sigsuspend(const sigset_t *mask) { return BLOCKING(sigsuspend, mask); }
+MN_EXPORT int pause(void) { return RESTARTED(BLOCKING(pause), (void)0); }
+MN_EXPORT int sigsuspend(const sigset_t *mask) { return RESTARTED(BLOCKING(sigsuspend, mask), (void)0); }
 /* A signal the thread sent itself while blocking it is pending for it
  * alone (shims/sigmask.c): sigwait takes it first. */
 static int own_pending(const sigset_t *set, siginfo_t *info)
@@ -154,23 +216,32 @@ MN_EXPORT int sigwait(const sigset_t *set, int *sig)
 MN_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
 {
 	int own = own_pending(set, info);
-	return own ? own : BLOCKING(sigwaitinfo, set, info);
+	return own ? own : RESTARTED(BLOCKING(sigwaitinfo, set, info), (void)0);
 }
 MN_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
 	int own = own_pending(set, info);
-	return own ? own : BLOCKING(sigtimedwait, set, info, ts);
+	if (own)
+		return own;
+	int64_t dl = ts_deadline(ts);
+	struct timespec left;
+	return RESTARTED(BLOCKING(sigtimedwait, set, info, ts), ts = ts_left(dl, &left));
 }
 
 MN_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)
 {
-	return WAITING(msgrcv, id, msg, n, type, flags);
+	return RESTARTED(WAITING(msgrcv, id, msg, n, type, flags), (void)0);
 }
-MN_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags) { return BLOCKING(msgsnd, id, msg, n, flags); }
-MN_EXPORT int semop(int id, struct sembuf *ops, size_t n) { return WAITING(semop, id, ops, n); }
+MN_EXPORT int msgsnd(int id, const void *msg, size_t n, int flags)
+{
+	return RESTARTED(BLOCKING(msgsnd, id, msg, n, flags), (void)0);
+}
+MN_EXPORT int semop(int id, struct sembuf *ops, size_t n) { return RESTARTED(WAITING(semop, id, ops, n), (void)0); }
 MN_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n, const struct timespec *ts)
 {
-	return WAITING(semtimedop, id, ops, n, ts);
+	int64_t dl = ts_deadline(ts);
+	struct timespec left;
+	return RESTARTED(WAITING(semtimedop, id, ops, n, ts), ts = ts_left(dl, &left));
 }
 MN_EXPORT int flock(int fd, int op) { return BLOCKING(flock, fd, op); }
 MN_EXPORT int lockf(int fd, int cmd, off_t len) { return BLOCKING(lockf, fd, cmd, len); }

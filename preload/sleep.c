@@ -1,4 +1,5 @@
 /* preload/sleep.c: sleeping calls that park the G (shims/sleep.c). */
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 #include "preload/preload.h"
@@ -13,12 +14,27 @@ static inline bool sleeps_in_kernel(void)
 	return (mn_getg()->flags & G_MAIN) != 0;
 }
 
+/* The main thread's kernel sleep, made again with the time left when only
+ * our preemption signal ended it (shims/blocking.h). */
+static int main_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	struct timespec left;
+	struct timespec *out = rem ? rem : &left;
+	for (;;) {
+		uint32_t mark = mn_intr_mark();
+		int r = MN_BLOCKING_EAGER(REAL(nanosleep)(req, out));
+		if (!mn_intr_ours(mark, r, errno))
+			return r;
+		req = out;
+	}
+}
+
 MN_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	if (!mn_sleep_is_g())
 		return REAL(nanosleep)(req, rem);
 	if (sleeps_in_kernel())
-		return MN_BLOCKING_EAGER(REAL(nanosleep)(req, rem));
+		return main_nanosleep(req, rem);
 	int r = mn_sleep_rel(CLOCK_REALTIME, req, rem);
 	if (r < 0) {
 		errno = -r;
@@ -31,8 +47,19 @@ MN_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec 
 {
 	if (!mn_sleep_is_g())
 		return REAL(clock_nanosleep)(clock, flags, req, rem);
-	if (sleeps_in_kernel())
-		return MN_BLOCKING_EAGER(REAL(clock_nanosleep)(clock, flags, req, rem));
+	if (sleeps_in_kernel()) {
+		struct timespec left;
+		struct timespec *out = rem ? rem : &left;
+		for (;;) {
+			uint32_t mark = mn_intr_mark();
+			int r = MN_BLOCKING_EAGER(REAL(clock_nanosleep)(clock, flags, req, out));
+			/* clock_nanosleep returns the error number itself */
+			if (!mn_intr_ours(mark, r == EINTR ? -1 : 0, r))
+				return r;
+			if (!(flags & TIMER_ABSTIME))
+				req = out;
+		}
+	}
 	int r = (flags & TIMER_ABSTIME) ? mn_sleep_abs(clock, req) : mn_sleep_rel(clock, req, rem);
 	if (r == -EOPNOTSUPP)
 		return REAL(clock_nanosleep)(clock, flags, req, rem);
@@ -43,8 +70,10 @@ MN_EXPORT int usleep(useconds_t us)
 {
 	if (!mn_sleep_is_g())
 		return REAL(usleep)(us);
-	if (sleeps_in_kernel())
-		return MN_BLOCKING_EAGER(REAL(usleep)(us));
+	if (sleeps_in_kernel()) {
+		struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+		return main_nanosleep(&ts, NULL);
+	}
 	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
 	int r = mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
 	if (r < 0) {
@@ -58,8 +87,16 @@ MN_EXPORT unsigned int sleep(unsigned int s)
 {
 	if (!mn_sleep_is_g())
 		return REAL(sleep)(s);
-	if (sleeps_in_kernel())
-		return MN_BLOCKING_EAGER(REAL(sleep)(s));
+	if (sleeps_in_kernel()) {
+		/* glibc's sleep: the whole seconds not slept when interrupted,
+		 * errno kept otherwise. */
+		int saved = errno;
+		struct timespec ts = { s, 0 };
+		if (main_nanosleep(&ts, &ts) < 0)
+			return (unsigned int)ts.tv_sec;
+		errno = saved;
+		return 0;
+	}
 	struct timespec ts = { s, 0 };
 	mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
 	return 0;

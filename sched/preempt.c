@@ -379,6 +379,16 @@ static void handler(int s, siginfo_t *si, void *ucv)
 	uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 	bool queued = si->si_code == SI_QUEUE && si->si_pid == self_pid;
 	if ((queued || si->si_code == SI_TIMER) && (v >> 32) == PREEMPT_COOKIE) {
+		/* Did we end a system call with EINTR (one SA_RESTART does not
+		 * restart: poll, epoll_wait, nanosleep, ...)?  Then rax says so
+		 * and rip is just past the syscall instruction.  The wrappers
+		 * of such calls make them again (shims/blocking.h). */
+		greg_t *gr = ((ucontext_t *)ucv)->uc_mcontext.gregs;
+		uintptr_t rip = (uintptr_t)gr[REG_RIP];
+		struct g *gp = mn_tls_g;
+		if (gr[REG_RAX] == -EINTR && (rip & 4095) >= 2 && *(const uint16_t *)(rip - 2) == 0x050f && gp &&
+		    gp->magic == G_MAGIC)
+			gp->preempt_intr++;
 		/* acquire: libunwind and the map are loaded before sysmon sends */
 		if (atomic_load_explicit(&ready, memory_order_acquire))
 			preempt_request(ucv, (uint32_t)v, !queued);

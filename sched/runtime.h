@@ -138,6 +138,9 @@ struct g {
 	int schedprio;
 	/* No-preemption sections (preempt.h); owner: the G. */
 	int nopreempt;
+	/* Waits our preemption signal ended with EINTR (the handler on the
+	 * G's own thread counts them; shims/blocking.h restarts those). */
+	uint32_t preempt_intr;
 };
 #define G_MAIN 1u
 #define G_G0   2u

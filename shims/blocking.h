@@ -7,6 +7,7 @@
  * way out too (the library is built with -fexceptions for it). */
 #ifndef MN_SHIMS_BLOCKING_H
 #define MN_SHIMS_BLOCKING_H
+#include <errno.h>
 #include "sched/runtime.h"
 #include "sched/syscall.h"
 
@@ -39,4 +40,23 @@ static inline void mn_blocking_end(const bool *entered)
 			mn_preempt_point();                                    \
 		w_;                                                            \
 	})
+
+/* Our preemption signal (sched/preempt.c) may end a wait with EINTR where
+ * SA_RESTART does not restart it (poll, select, epoll_wait, pause,
+ * sigsuspend, sigtimedwait, the main thread's sleeps, System V IPC
+ * waits): sysmon signals only threads whose CPU clock moves, but a thread
+ * may enter the call just then.  The handler counts such interruptions in
+ * the G (preempt_intr).  A wrapper takes mn_intr_mark() before the call;
+ * mn_intr_ours says the EINTR it got came from us, and the wrapper makes
+ * the call again with the time left. */
+static inline uint32_t mn_intr_mark(void)
+{
+	struct g *gp = mn_getg();
+	return gp ? *(volatile uint32_t *)&gp->preempt_intr : 0;
+}
+static inline bool mn_intr_ours(uint32_t mark, long r, int err)
+{
+	struct g *gp = mn_getg();
+	return r == -1 && err == EINTR && gp && *(volatile uint32_t *)&gp->preempt_intr != mark;
+}
 #endif
