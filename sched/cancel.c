@@ -15,8 +15,9 @@
  *    goes nowhere (ESRCH).  The request is then marked here, as that
  *    signal's handler would have, and acted on at the G's next
  *    cancellation point.
- * TODO(preemption capability): interrupt a running G with asynchronous
- * cancellation enabled; TODO(signals capability): a G blocked in a system
+ * A running G with asynchronous cancellation enabled is interrupted by
+ * the preemption signal at its next safe point (preempt.c: sysmon and
+ * mn_cancel_g ask for it).  TODO(signals capability): a G blocked in a system
  * call (read, a process-shared condvar...) is cancelled when the call
  * returns, not during it.
  */
@@ -26,6 +27,7 @@
 #include <pthread.h>
 #include "join.h"
 #include "park.h"
+#include "preempt.h"
 #include "sema.h"
 #include "sys.h"
 #include "tcb.h"
@@ -58,5 +60,9 @@ int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t))
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!mn_sema_cancel(gp) && !mn_join_cancel(gp))
 		mn_park_cancel(gp);
+	/* Running with asynchronous cancellation: interrupted by the
+	 * preemption signal at its next safe point (preempt.c). */
+	if (mn_tcb_async_cancel_pending(gp->tcb))
+		mn_preempt_kick(gp);
 	return 0;
 }

@@ -61,7 +61,9 @@
 #include <libunwind.h>
 #include "env.h"
 #include "proc.h"
+#include "cancel.h"
 #include "signal.h"
+#include "tcb.h"
 #include "throw.h"
 #include "sys.h"
 
@@ -404,6 +406,11 @@ void mn_preempt_entry(void)
 	int saved_errno = errno;
 	/* relaxed: a statistic */
 	atomic_fetch_add_explicit(&mn_preempt_count, 1, memory_order_relaxed);
+	/* Asynchronous cancellation (pthread_cancel of a running G that set
+	 * PTHREAD_CANCEL_ASYNCHRONOUS): act on it here, unwinding through
+	 * the trampoline's frame into the interrupted code's cleanups. */
+	if (mn_tcb_self_cancel_pending() && mn_tcb_self_async_cancel())
+		mn_cancel_act();
 	mn_gpreempt();
 	errno = saved_errno;
 }
@@ -481,6 +488,18 @@ void mn_preempt_sysmon_tick(void)
 	if (atomic_exchange_explicit(&codemap_stale, false, memory_order_relaxed) || !m || m->adds != c[0] ||
 	    m->subs != c[1])
 		codemap_build();
+}
+
+void mn_preempt_kick(struct g *gp)
+{
+	/* Racy reads: at worst the request is stale and refused, and sysmon
+	 * sends another next tick (look_running). */
+	struct m *mp = *(struct m *volatile *)&gp->m;
+	if (mp == NULL || *(struct g *volatile *)&mp->curg != gp)
+		return;
+	struct p *pp = *(struct p *volatile *)&mp->p;
+	if (pp)
+		mn_preempt_send(mp, *(volatile uint32_t *)&pp->schedtick);
 }
 
 bool mn_preempt_send(struct m *mp, uint32_t tick)

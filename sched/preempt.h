@@ -18,6 +18,9 @@ MN_HIDDEN int mn_preempt_signal(void);
 MN_HIDDEN bool mn_preempt_sysmon_start(void);
 MN_HIDDEN void mn_preempt_sysmon_tick(void);
 MN_HIDDEN bool mn_preempt_send(struct m *mp, uint32_t tick);
+/* Ask the M running gp, if any, to interrupt it now (an asynchronous
+ * cancellation).  Context: any. */
+MN_HIDDEN void mn_preempt_kick(struct g *gp);
 /* Called by the trampoline (arch/x86_64/preempt.S). */
 MN_HIDDEN void mn_preempt_entry(void);
 /* Statistics: Gs switched out by a signal, and signals sent. */

@@ -31,6 +31,7 @@
 #include "m.h"
 #include "preempt.h"
 #include "syscall.h"
+#include "tcb.h"
 #include "timer.h"
 #include "throw.h"
 #include "sys.h"
@@ -248,14 +249,19 @@ static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int6
 	/* schedtick and m: written by the owner M, read racily here */
 	uint32_t t = *(volatile uint32_t *)&pp->schedtick;
 	struct m *mp = *(struct m *volatile *)&pp->m;
+	if (mp == NULL)
+		return;
+	/* A pending asynchronous cancellation is delivered by the same
+	 * signal, at once (Gs are never freed: a stale pointer is safe). */
+	struct g *cg = *(struct g *volatile *)&mp->curg;
+	if (cg && cg->magic == G_MAGIC && !(cg->flags & G_G0) && cg->tcb && mn_tcb_async_cancel_pending(cg->tcb))
+		mn_preempt_send(mp, t);
 	if (lk->schedtick != t || lk->schedwhen == 0) {
 		lk->schedtick = t;
 		lk->schedwhen = now;
 		lk->cpum = NULL;
 		return;
 	}
-	if (mp == NULL)
-		return;
 	int64_t cpu = thread_cpu(mp->tid);
 	bool advanced = lk->cpum != mp || cpu != lk->cpu || cpu < 0;
 	if (advanced) {

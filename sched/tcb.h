@@ -63,6 +63,14 @@ static inline bool mn_tcb_self_async_cancel(void)
 	int ch = arch_tcb_load32(MN_TCB_OFF_CANCELHANDLING);
 	return (ch & (MN_CANCELSTATE_BITMASK | MN_CANCELTYPE_BITMASK)) == MN_CANCELTYPE_BITMASK;
 }
+/* A request pending that acts at once (enabled, asynchronous) for the
+ * thread of tcb: what sysmon looks for to deliver it by signal. */
+static inline bool mn_tcb_async_cancel_pending(uintptr_t tcb)
+{
+	int ch = __atomic_load_n((int *)(tcb + MN_TCB_OFF_CANCELHANDLING), __ATOMIC_RELAXED);
+	return (ch & (MN_CANCELSTATE_BITMASK | MN_CANCELTYPE_BITMASK | MN_CANCELED_BITMASK | MN_EXITING_BITMASK |
+		      MN_TERMINATED_BITMASK)) == (MN_CANCELTYPE_BITMASK | MN_CANCELED_BITMASK);
+}
 /* Bytes a G mapping needs above its stack for struct g, TLS and TCB. */
 size_t mn_tcb_header_bytes(void) __attribute__((visibility("hidden")));
 /* Place the TCB at the top of [.., top), allocate its DTV and initialise
