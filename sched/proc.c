@@ -33,6 +33,22 @@
  * wakes it (startlockedm).  Rejected: letting M0 run other Gs while main
  * is parked (a G blocking in a syscall on M0 would then stall main).
 
+ * Preemption (preempt.c): sysmon flags a P whose G ran a quantum while
+ * work waits (p->preempt) and signals its M; at a safe point the handler
+ * makes the G "call" mn_gpreempt (PEND_PREEMPT), which puts it on the
+ * global queue and ends the slice.  While the flag is up, ready() queues
+ * behind the others instead of using runnext, so a chain of hand-offs
+ * cannot keep the P past the quantum either.
+ *
+ * Silent blocking (sysmon.c): an M blocked in the kernel in a call nobody
+ * announced keeps its P struct as an orphan, alone, while a fresh P takes
+ * its place in allp and runs on another M; every scheduling point that
+ * hands a P on (releasep) or picks the next G (schedule, ready,
+ * may_switch_direct) notices the orphan and retires it.  Rejected: taking
+ * the very P from under the M (the M may be inside the scheduler with it
+ * when the kernel lets it go, and would need a fence on every runtime
+ * entry to find out).
+ *
  * Timed parks (the waitsel protocol) are in park.c.
  */
 #include "proc.h"
