@@ -498,7 +498,7 @@ void mn_preempt_kick(struct g *gp)
 	if (mp == NULL || *(struct g *volatile *)&mp->curg != gp)
 		return;
 	struct p *pp = *(struct p *volatile *)&mp->p;
-	if (pp)
+	if (pp && sig && !(gp->sigmask & (1ULL << (sig - 1))))
 		mn_preempt_send(mp, *(volatile uint32_t *)&pp->schedtick);
 }
 

@@ -83,6 +83,9 @@ static void schedtrace(void)
  * is over is asked to yield within this of the quantum's end. */
 #define SYSMON_RUNNING_NS 1000000
 
+/* When the previous retake looked (0 after a sleep on the note). */
+static int64_t prev_look;
+
 static struct look {
 	uint32_t tick;      /* syscalltick last seen */
 	int64_t since;
@@ -254,11 +257,15 @@ static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int6
 	/* A pending asynchronous cancellation is delivered by the same
 	 * signal, at once (Gs are never freed: a stale pointer is safe). */
 	struct g *cg = *(struct g *volatile *)&mp->curg;
-	if (cg && cg->magic == G_MAGIC && !(cg->flags & G_G0) && cg->tcb && mn_tcb_async_cancel_pending(cg->tcb))
+	if (cg && cg->magic == G_MAGIC && !(cg->flags & G_G0) && cg->tcb && mn_tcb_async_cancel_pending(cg->tcb) &&
+	    mn_preempt_signal() && !(cg->sigmask & (1ULL << (mn_preempt_signal() - 1))))
 		mn_preempt_send(mp, t);
 	if (lk->schedtick != t || lk->schedwhen == 0) {
+		/* The slice began after our previous look: count from that
+		 * look, so it ends at most a quantum after it began (a little
+		 * early rather than a tick late). */
 		lk->schedtick = t;
-		lk->schedwhen = now;
+		lk->schedwhen = prev_look && prev_look < now ? prev_look : now;
 		lk->cpum = NULL;
 		return;
 	}
@@ -282,14 +289,24 @@ static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int6
 	}
 	if (now - lk->schedwhen < quantum || !advanced || !work_waiting(pp, now))
 		return;
+	/* A G that blocks the signal is never preempted: do not leave ours
+	 * pending on its thread for sigpending or sigwait to see. */
+	if (cg && cg->magic == G_MAGIC && (cg->sigmask & (1ULL << (mn_preempt_signal() - 1))))
+		return;
 	/* relaxed: a hint; a stale flag costs one early or late yield */
 	atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
 	mn_preempt_send(mp, t);
 }
 
+/* The earliest end of a running slice seen by the last retake (0: none):
+ * sysmon wakes for it, so a G is asked to yield within a few microseconds
+ * of its quantum, not up to a tick later. */
+static int64_t next_slice_end;
+
 static int retake(int64_t now, bool *running)
 {
 	int n = 0;
+	next_slice_end = 0;
 	if (norphans) {
 		*running = true;
 		look_orphans();
@@ -302,6 +319,9 @@ static int retake(int64_t now, bool *running)
 		if (st == P_RUNNING) {
 			*running = true;
 			look_running(i, pp, lk, now, quantum);
+			int64_t end = lk->schedwhen + quantum;
+			if (lk->schedwhen && end > now && (next_slice_end == 0 || end < next_slice_end))
+				next_slice_end = end;
 			continue;
 		}
 		if (st != P_SYSCALL)
@@ -364,13 +384,20 @@ static void *sysmon(void *arg)
 			delay = SYSMON_MIN_NS;
 		else if (idle > SYSMON_QUIET_ROUNDS && delay < SYSMON_MAX_NS)
 			delay = delay * 2 > SYSMON_MAX_NS ? SYSMON_MAX_NS : delay * 2;
-		struct timespec ts = { 0, running && delay > SYSMON_RUNNING_NS ? SYSMON_RUNNING_NS : delay };
+		int64_t nap = running && delay > SYSMON_RUNNING_NS ? SYSMON_RUNNING_NS : delay;
+		if (next_slice_end) {
+			int64_t left = next_slice_end - mn_nanotime();
+			if (left < nap)
+				nap = left > SYSMON_MIN_NS ? left : SYSMON_MIN_NS;
+		}
+		struct timespec ts = { 0, nap };
 		mn_sys6(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 		int64_t now = mn_nanotime();
 		if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == mn_sched.nprocs &&
 		    delay >= SYSMON_MAX_NS) {
 			sleep_while_idle(next_trace);
 			idle = 0;
+			prev_look = 0;
 			now = mn_nanotime();
 		}
 		running = false;
@@ -378,6 +405,7 @@ static void *sysmon(void *arg)
 			idle = 0;
 		else
 			idle++;
+		prev_look = now;
 		if (now >= next_second) {
 			mn_preempt_sysmon_tick();
 			next_second = now + 1000000000;
@@ -405,6 +433,11 @@ void mn_sysmon_init(void)
 /* The child of fork: a new sysmon if the parent had one. */
 void mn_sysmon_fork_child(void)
 {
+	/* The parent's orphans belong to Ms the child does not have: forgotten
+	 * (the forking M's own P is the child's again: fork.c). */
+	norphans = 0;
+	prev_look = 0;
+	next_slice_end = 0;
 	if (!atomic_load(&mn_sysmon_started))
 		return;
 	atomic_store(&mn_sysmon_started, 0);
