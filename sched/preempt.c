@@ -40,7 +40,9 @@
  * exceptions, and its internal locks must be glibc's pthread_mutex_lock,
  * not our interposed one (which could park a G inside a signal handler).
  * Its caching is off (the global cache takes locks, the per-thread one
- * uses dynamic TLS).  Without it (not installed) preemption is off and
+ * uses dynamic TLS).  A program that loaded libunwind itself shares it with
+ * us, its calls bound to our interposers: the walk runs with the thread
+ * marked as no G (mn_tls_g NULL), so any lock it takes waits in the kernel.  Without it (not installed) preemption is off and
  * MN_DEBUG says so once.
  *
  * No extra EINTR: sysmon signals only an M whose thread CPU clock
@@ -307,7 +309,14 @@ static int try_preempt(ucontext_t *uc, struct m *mp, uint32_t tick)
 	size_t need = arch_preempt_stack_need() + ENTRY_STACK_NEED;
 	if (gp->stack.lo && (sp < gp->stack.lo || sp - gp->stack.lo < need))
 		return PREEMPT_STALE;
-	if (!walk_safe(uc, map))
+	/* While libunwind runs, this thread is no G to the library's own
+	 * interposers: a lock libunwind takes (its memory pool's, when a
+	 * program loaded libunwind itself and its calls bind to ours) then
+	 * waits in the kernel instead of parking a G inside a signal handler. */
+	mn_tls_g = NULL;
+	bool safe = walk_safe(uc, map);
+	mn_tls_g = gp;
+	if (!safe)
 		return PREEMPT_NOT_NOW;
 	arch_preempt_redirect((uint64_t *)&gr[REG_RIP], (uint64_t *)&gr[REG_RSP]);
 	return PREEMPT_DONE;
