@@ -28,7 +28,7 @@
  * Proves: every thread did at least one round and every round gave the
  * right answer; the file holds exactly the lines written.
  *
- * Expects: exit 0 and a fixed list of lines.  A watchdog (SIGALRM, 5 s to
+ * Expects: exit 0 and a fixed list of lines.  A watchdog (SIGALRM, 4 s to
  * the end of the rounds, 15 s for the rest) prints "FAIL: watchdog: stuck
  * in PHASE".
  */
@@ -267,7 +267,7 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
-	alarm(5);
+	alarm(4);
 
 	phase = "the known answers";
 	for (int i = 0; i < NDOUBLES; i++) {

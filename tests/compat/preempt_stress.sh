@@ -7,7 +7,7 @@
 #
 # tests/compat/compare runs tests/compat/preempt_stress natively and under
 # mnthread at MN_PROCS 1, 2 and 4 (each run about 1.5 s; the program's
-# watchdog ends it after 5 s), with
+# watchdog ends one that hangs after 4 s), with
 #   MN_DEBUG=schedtrace=250,preemptms=1[,$MN_DEBUG]
 # a 1 ms quantum, so that the threads are preempted as often as the
 # runtime can, and a scheduler line on stderr every 250 ms.  Every run's
