@@ -1,6 +1,6 @@
 /* preload/signal.c: per-G signal masks (shims/sigmask.c); sigaction and
  * the signal() family, for the signals the runtime keeps a handler for
- * (SIGSEGV, SIGBUS: sched/signal.c).  The program's disposition of those is recorded and reported back as its own;
+ * (SIGSEGV, SIGBUS and, once preemption is on, its signal: sched/signal.c).  The program's disposition of those is recorded and reported back as its own;
  * every other signal goes to glibc.  glibc's signal(), bsd_signal() and
  * sysv_signal() call its sigaction internally, where no interposer sees
  * it, so they are here too, with glibc's flags. */
@@ -43,7 +43,7 @@ MN_EXPORT int sigpending(sigset_t *set)
 
 static bool owned(int sig)
 {
-	return (sig == SIGSEGV || sig == SIGBUS) && mn_shim_active();
+	return mn_shim_active() && mn_signal_owned(sig);
 }
 
 MN_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)

@@ -56,6 +56,8 @@ static struct sigaction *app_of(int sig)
 	return NULL;
 }
 
+bool mn_signal_owned(int sig) { return app_of(sig) != NULL; }
+
 void mn_signal_minit(struct m *mp)
 {
 	void *p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

@@ -14,6 +14,9 @@ MN_HIDDEN void mn_signal_minit(struct m *mp);
  * disposition is recorded and reported, ours stays installed.  Returns
  * false for any other signal (the caller uses the kernel's). */
 MN_HIDDEN bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old);
+/* The runtime keeps its handler for sig (SIGSEGV, SIGBUS, the preemption
+ * signal once preemption is on): sigaction goes to mn_signal_app. */
+MN_HIDDEN bool mn_signal_owned(int sig);
 /* Put handler in the kernel for the preemption signal sig (SA_RESTART,
  * on the sigaltstack); the program's disposition of it is kept and
  * reported as for SIGSEGV.  Context: before the first preemption. */

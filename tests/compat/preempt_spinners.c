@@ -10,8 +10,10 @@
  * more than the quantum + 10 ms (the quantum is 10 ms, or MN_DEBUG's
  * preemptms), and both spinners ran.  The worst and average lateness go to
  * stderr.  The native run only reports its lateness: the kernel gives no
- * such bound on a busy machine (make check runs tests side by side), and
- * the run under mnthread assumes the machine is not overloaded.
+ * such bound on a busy machine (make check runs tests side by side).  The
+ * bound under mnthread grows by the machine's own noise, measured over the
+ * same period by a forked single-threaded probe sleeping 1 ms at a time
+ * (the kernel wakes that one late too when the CPUs are overloaded).
  *
  * Expects: exit 0 and a fixed list of lines.  A watchdog (SIGALRM, 6 s
  * for the sleeper's part, 10 s more to stop the spinners) prints "FAIL:
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include "compat.h"
 #include "preempt.h"
 
@@ -107,6 +110,29 @@ int main(int argc, char **argv)
 	}
 	int bound_ms = quantum_ms() + 10;
 
+	/* The machine's own noise: a separate single-threaded process sleeping
+	 * 1 ms at a time over the same period.  When the kernel itself wakes
+	 * a sleeper late (make check runs tests side by side on 2 CPUs), the
+	 * bound grows by what the probe saw; on a quiet machine it is ~0. */
+	int probe_pipe[2] = { -1, -1 };
+	pid_t probe = -1;
+	if (!starve_mode && pipe(probe_pipe) == 0 && (probe = fork()) == 0) {
+		close(probe_pipe[0]);
+		uint64_t worst = 0, start = now_ns();
+		while (now_ns() - start < (uint64_t)(RUN_MS + 300) * 1000000) {
+			uint64_t t0 = now_ns();
+			struct timespec ms = {0, 1000000};
+			nanosleep(&ms, NULL);
+			uint64_t d = now_ns() - t0;
+			if (d > 1000000 && d - 1000000 > worst)
+				worst = d - 1000000;
+		}
+		ssize_t w = write(probe_pipe[1], &worst, sizeof worst);
+		_exit(w == sizeof worst ? 0 : 1);
+	}
+	if (probe_pipe[1] >= 0)
+		close(probe_pipe[1]);
+
 	phase = "starting the threads";
 	pthread_t sp[2], sl;
 	for (int i = 0; i < 2; i++)
@@ -120,6 +146,16 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		must(pthread_join(sp[i], NULL), "pthread_join spinner");
 
+	if (probe > 0) {
+		phase = "waiting for the noise probe";
+		uint64_t noise = 0;
+		if (read(probe_pipe[0], &noise, sizeof noise) == sizeof noise) {
+			fprintf(stderr, "preempt_spinners: a lone process's 1 ms sleeps were late by up to %.3f ms\n",
+				noise / 1e6);
+			bound_ms += (int)((noise + 999999) / 1000000);
+		}
+		waitpid(probe, NULL, 0);
+	}
 	fprintf(stderr, "preempt_spinners: %ld sleeps of 1 ms: lateness max %.3f ms, avg %.3f ms (bound %d ms)\n",
 		sleeps, worst_ns / 1e6, sleeps ? total_late_ns / 1e6 / sleeps : 0.0, bound_ms);
 	if (starve_mode) {
@@ -133,7 +169,7 @@ int main(int argc, char **argv)
 	printf("2 spinners and a sleeper sleeping 1 ms at a time for %d ms\n", RUN_MS);
 	if (worst_ns > (uint64_t)bound_ms * 1000000) {
 		if (getenv("MN_COMPAT_UNDER")) {
-			printf("FAIL: a wake-up %.1f ms late: more than the quantum + 10 ms (%d ms)\n",
+			printf("FAIL: a wake-up %.1f ms late: more than the quantum + 10 ms + the machine's noise (%d ms)\n",
 			       worst_ns / 1e6, bound_ms);
 			failures++;
 		} else {
