@@ -345,6 +345,19 @@ static void retry_later(struct m *mp, uint32_t tick)
 	mn_sys6(SYS_timer_settime, mp->preempt_timer, 0, (long)&its, 0, 0, 0);
 }
 
+/* Did the signal find the thread in a system call (blocked in the kernel,
+ * now to be restarted: rip is back on the syscall instruction; or ended
+ * with EINTR: just past it)?  Then it is not running code to preempt, and
+ * asking again soon would only keep it busy in this handler. */
+static bool in_syscall(const ucontext_t *uc)
+{
+	const greg_t *gr = uc->uc_mcontext.gregs;
+	uintptr_t rip = (uintptr_t)gr[REG_RIP];
+	if ((rip & 4095) <= 4094 && *(const uint16_t *)rip == 0x050f)
+		return true;
+	return gr[REG_RAX] == -EINTR && (rip & 4095) >= 2 && *(const uint16_t *)(rip - 2) == 0x050f;
+}
+
 static void preempt_request(ucontext_t *uc, uint32_t tick, bool retry)
 {
 	struct g *cur = mn_tls_g;
@@ -355,7 +368,7 @@ static void preempt_request(ucontext_t *uc, uint32_t tick, bool retry)
 		tick = mp->preempt_tick;
 	else
 		mp->preempt_retries = 0;
-	if (try_preempt(uc, mp, tick) == PREEMPT_NOT_NOW)
+	if (try_preempt(uc, mp, tick) == PREEMPT_NOT_NOW && !in_syscall(uc))
 		retry_later(mp, tick);
 }
 

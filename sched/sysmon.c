@@ -93,7 +93,8 @@ static struct look {
 	int64_t schedwhen;  /* when it was first seen: the slice's start, within a tick */
 	struct m *cpum;     /* the M whose CPU clock cpu is */
 	int64_t cpu;
-	int64_t still;      /* since when cpu has not moved */
+	int64_t cpuwhen;    /* when cpu was read */
+	int64_t still;      /* since when the M has not been running */
 } *looks;
 
 /* The thread CPU clock of an OS thread (the kernel's per-thread
@@ -105,6 +106,16 @@ static int64_t thread_cpu(int tid)
 	if (mn_sys6(SYS_clock_gettime, id, (long)&ts, 0, 0, 0, 0) < 0)
 		return -1;
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Did a thread whose CPU clock read cpu0 at wall time t0 and cpu1 at t1
+ * run in between?  Running means a quarter of the time or more: a thread
+ * blocked in the kernel still spends a few microseconds in our signal
+ * handler when a preemption request reaches it (its system call then
+ * restarts), which must not make it look busy. */
+static bool running_since(int64_t cpu0, int64_t t0, int64_t cpu1, int64_t t1)
+{
+	return cpu0 < 0 || (cpu1 - cpu0) * 4 > t1 - t0;
 }
 
 /* Is there anything for pp's M to run instead of its G? */
@@ -129,6 +140,7 @@ static bool work_waiting(struct p *pp, int64_t now)
 static struct orphan {
 	struct p *p;
 	int64_t cpu; /* its M's CPU clock at the last look */
+	int64_t when;
 } *orphans;
 static int norphans, orphcap;
 static struct p *spare;
@@ -208,7 +220,7 @@ static bool orphan_p(int i, struct p *pp)
 	/* release: np's fields before thieves and acquirers see it */
 	atomic_store_explicit(&mn_sched.allp[i], np, memory_order_release);
 	drain_to_global(pp);
-	orphans[norphans++] = (struct orphan){ pp, -1 };
+	orphans[norphans++] = (struct orphan){ pp, -1, 0 };
 	mn_handoffp(np);
 	return true;
 }
@@ -232,10 +244,11 @@ static void look_orphans(void)
 		drain_to_global(pp);
 		struct m *mp = *(struct m *volatile *)&pp->m;
 		if (mp) {
-			int64_t cpu = thread_cpu(mp->tid);
-			if (o->cpu >= 0 && cpu != o->cpu)
+			int64_t cpu = thread_cpu(mp->tid), now = mn_nanotime();
+			if (o->cpu >= 0 && cpu >= 0 && running_since(o->cpu, o->when, cpu, now))
 				mn_preempt_send(mp, *(volatile uint32_t *)&pp->schedtick);
 			o->cpu = cpu;
+			o->when = now;
 		}
 		k++;
 	}
@@ -270,12 +283,13 @@ static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int6
 		return;
 	}
 	int64_t cpu = thread_cpu(mp->tid);
-	bool advanced = lk->cpum != mp || cpu != lk->cpu || cpu < 0;
-	if (advanced) {
-		lk->cpum = mp;
-		lk->cpu = cpu;
+	bool advanced = lk->cpum != mp || cpu < 0 || running_since(lk->cpu, lk->cpuwhen, cpu, now);
+	lk->cpum = mp;
+	lk->cpu = cpu;
+	lk->cpuwhen = now;
+	if (advanced)
 		lk->still = now;
-	} else if (now - lk->still >= SILENT_NS && *(struct g *volatile *)&mp->curg != NULL &&
+	else if (now - lk->still >= SILENT_NS && *(struct g *volatile *)&mp->curg != NULL &&
 		   !atomic_load_explicit(&mp->spinning, memory_order_relaxed) &&
 		   (!mn_runqempty(pp) || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0 ||
 		    atomic_load_explicit(&mn_sched.nmspinning, memory_order_relaxed) +
