@@ -393,7 +393,7 @@ static void release(struct g *list, int n)
 			nk++;
 		}
 		free(gp->affinity);
-		mn_tcb_destroy(gp->tcb);
+		mn_tcb_release(gp->tcb);
 		st[i++] = gp->stack;
 	}
 	mn_stack_free_many(st, i);

@@ -50,8 +50,8 @@
  *  - recycle: free the DTV's dynamic blocks, save libc's static block
  *    (tcache, arena), re-copy all init images, put libc's block back.
  *  - release (gfree.c's scavenger unmaps a G unused for a while): free
- *    the DTV and its dynamic blocks (mn_tcb_destroy); libc's block lives
- *    on in a new G's TCB (mn_tcb_libc_save/adopt, below).
+ *    the DTV's dynamic blocks and a malloc'd DTV (mn_tcb_release); libc's
+ *    block lives on in a new G's TCB (mn_tcb_libc_save/adopt, below).
  * Rejected: swapping errno/TLS values in and out on each switch (compilers
  * cache TLS addresses), and freeing TCBs with libc's block in them
  * (malloc's per-thread state leaks).
@@ -525,6 +525,21 @@ void mn_tcb_destroy(uintptr_t tcb)
 {
 	dtv_to_malloc(tcb);
 	p_dl_deallocate_tls((void *)tcb, false);
+}
+
+void mn_tcb_release(uintptr_t tcb)
+{
+	if (!dtv_in_mapping(tcb)) {
+		p_dl_deallocate_tls((void *)tcb, false);
+		return;
+	}
+	/* What _dl_deallocate_tls does, but for the DTV itself, which goes
+	 * with the mapping (no copy to malloc'd memory first: this runs to
+	 * give memory back, and must not need any). */
+	uintptr_t *dtv = dtv_of(tcb);
+	size_t n = dtv[-2];
+	for (size_t i = 1; i <= n; i++)
+		free((void *)dtv[2 * i + 1]);
 }
 
 void mn_tcb_setup(uintptr_t tcb, struct g *gp)

@@ -75,6 +75,9 @@ size_t mn_tcb_dtv_bytes(void) __attribute__((visibility("hidden")));
  * (malloc's tcache and arena). */
 void mn_tcb_recycle(uintptr_t tcb) __attribute__((visibility("hidden")));
 void mn_tcb_destroy(uintptr_t tcb) __attribute__((visibility("hidden")));
+/* Free what tcb holds outside its mapping (dynamic TLS, a malloc'd DTV),
+ * allocating nothing, before the mapping goes. */
+void mn_tcb_release(uintptr_t tcb) __attribute__((visibility("hidden")));
 /* Fill the struct pthread fields for gp (tid, self, guards, stack...). */
 void mn_tcb_setup(uintptr_t tcb, struct g *gp) __attribute__((visibility("hidden")));
 /* At G start, with fs on the G's TCB: per-thread libc state. */

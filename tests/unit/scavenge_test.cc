@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -336,6 +337,31 @@ TEST_F(Scavenge, PCacheHandsItsColdGsToTheGlobalCache)
 	EXPECT_EQ(gone, kN - 1);
 	mn_gfput_p(nullptr, mn_gfget(pp, &req));
 	free(pp);
+}
+
+// A released G's dynamic TLS blocks (what __tls_get_addr allocated for
+// modules dlopen'ed with dynamic TLS) are freed: one of 1 MiB, which
+// malloc maps on its own, is put in the G's last DTV slot.
+TEST_F(Scavenge, ReleaseFreesDynamicTls)
+{
+	mn_stack_req req = default_req();
+	struct g *gp = mn_gfget(nullptr, &req);
+	ASSERT_NE(gp, nullptr);
+	uintptr_t tcb = info(gp).tcb;
+	auto *dtv = *reinterpret_cast<uintptr_t **>(tcb + 8);  // tcbhead_t.dtv
+	size_t n = dtv[-2];                                    // its slot count
+	ASSERT_GT(n, 1u);
+	ASSERT_EQ(dtv[2 * n + 1], 0u) << "the last slot is in use";
+	size_t before = mallinfo2().hblkhd;
+	void *blk = malloc(1 << 20);
+	ASSERT_NE(blk, nullptr);
+	ASSERT_GT(mallinfo2().hblkhd, before);
+	dtv[2 * n] = dtv[2 * n + 1] = uintptr_t(blk);
+	mn_gfput_p(nullptr, gp);
+	mn_scavenge(t0_);
+	scavenge_all(t0_ + kPeriod);
+	EXPECT_EQ(mn_test_gfree_released(), 1u);
+	EXPECT_EQ(mallinfo2().hblkhd, before) << "the dynamic TLS block was not freed";
 }
 
 TEST_F(Scavenge, UserStacksStayTheProgramsOwn)
