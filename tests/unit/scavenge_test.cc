@@ -170,7 +170,7 @@ protected:
 	void TearDown() override
 	{
 		mn_env.scavenge_s = kPeriodS;
-		int64_t far = t0_ + 1000 * kPeriod;
+		int64_t far = t0_ + 100000 * kPeriod;  // beyond every test's clock
 		scavenge_all(far);            // the young list becomes a bucket
 		scavenge_all(far + kPeriod);  // which is released
 		Counts c = counts();
@@ -340,8 +340,9 @@ TEST_F(Scavenge, PCacheHandsItsColdGsToTheGlobalCache)
 }
 
 // A released G's dynamic TLS blocks (what __tls_get_addr allocated for
-// modules dlopen'ed with dynamic TLS) are freed: one of 1 MiB, which
-// malloc maps on its own, is put in the G's last DTV slot.
+// modules dlopen'ed with dynamic TLS) are freed: one of 64 MiB, which
+// malloc always maps on its own (above its largest mmap threshold, 32
+// MiB), is put in the G's last DTV slot.
 TEST_F(Scavenge, ReleaseFreesDynamicTls)
 {
 	mn_stack_req req = default_req();
@@ -353,7 +354,7 @@ TEST_F(Scavenge, ReleaseFreesDynamicTls)
 	ASSERT_GT(n, 1u);
 	ASSERT_EQ(dtv[2 * n + 1], 0u) << "the last slot is in use";
 	size_t before = mallinfo2().hblkhd;
-	void *blk = malloc(1 << 20);
+	void *blk = malloc(64 << 20);
 	ASSERT_NE(blk, nullptr);
 	ASSERT_GT(mallinfo2().hblkhd, before);
 	dtv[2 * n] = dtv[2 * n + 1] = uintptr_t(blk);
@@ -396,24 +397,34 @@ TEST_F(Scavenge, ZeroMeansNever)
 }
 
 // The owner of a P gets and frees Gs (and odd shapes through the global
-// cache) while another thread scavenges with a clock running 2 periods a
-// round: nothing is released twice or while in use (in use, a G's stack
-// and TCB are written; a released one would fault).
+// cache) while another thread scavenges with a clock that follows the
+// rounds: nothing is released twice or while in use (in
+// use, a G's stack and TCB are written and read back; a released one
+// would fault, a reused one would read wrong).
 TEST_F(Scavenge, RacesWithGetAndPut)
 {
 	constexpr int kRounds = 3000;
 	struct p *pp = mn_test_p_new(0);
 	std::atomic<bool> done{false};
+	std::atomic<int64_t> round{0};
 	std::thread sysmon([&] {
-		// The clock stops short of TearDown's.
-		for (int64_t t = t0_; !done.load(); t += t < t0_ + 500 * kPeriod ? kInterval : 0)
-			mn_scavenge(t);
+		// An eighth of the period every 4 rounds: Gs freed to the global
+		// cache are released some 32 rounds later.
+		while (!done.load()) {
+			mn_scavenge(t0_ + round.load() * (kInterval / 4));
+			struct timespec pause = {0, 20000};  // sysmon's own tick
+			nanosleep(&pause, nullptr);
+		}
 	});
 	mn_stack_req dflt = default_req();
 	mn_stack_req odd{128 * 1024, page(), nullptr, 0};
 	std::vector<std::pair<G, int>> held;
 	unsigned seed = 1;
-	for (int i = 0; i < kRounds; i++) {
+	// kRounds, and on until the other thread has released some (it may
+	// get little CPU on a loaded machine), for 20 s at most.
+	int64_t give_up = now_ns() + 20 * kSec;
+	for (int i = 0; i < kRounds || (mn_test_gfree_released() < 100 && now_ns() < give_up); i++) {
+		round.store(i);
 		seed = seed * 1103515245 + 12345;
 		bool get = held.size() < 8 && (held.empty() || (seed >> 16) % 2);
 		struct p *mine = (seed >> 20) % 4 ? pp : nullptr;
