@@ -15,8 +15,9 @@
  * Per-P caches: the rule.  The scavenger (sysmon) never touches a P's
  * cache (owner M only, no lock).  Each is bounded (GFREE_LOCAL_MAX), and
  * its owner, at its first gfget or gfput after a rotation of the buckets
- * (mn_scav_gen), moves the Gs it has not touched since the rotation
- * before to the young list, where they age like the rest.  A P's cache is
+ * (mn_scav_gen), moves the Gs it has not touched since its first call
+ * after the rotation before to the young list, where they age like the
+ * rest (a whole period: the clock starts there).  A P's cache is
  * a stack (push and pop at the head), so the Gs untouched since time T
  * are exactly the bottom k, k being the least depth it had since T
  * (tcmalloc's low-water mark): one int per P (pcold, by p->id), nothing
@@ -116,8 +117,9 @@ static bool global_nonempty(void)
 }
 
 /* The owner's side of the per-P rule (top of file): at its first call
- * after a rotation, the Gs pp's cache has not touched since the rotation
- * before go to the young list.  Context: pp's owner M. */
+ * after a rotation, the Gs pp's cache has not touched since its first
+ * call after the rotation before go to the young list.  Context: pp's
+ * owner M. */
 static void age_p(struct p *pp)
 {
 	MN_ASSERT(pp->id >= 0 && pp->id < GFREE_MAXPROCS, "gfree: P id out of range");

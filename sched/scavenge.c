@@ -22,7 +22,9 @@
  *    mn_scav_adopt), as recycling would have kept it.  A block with
  *    nothing in it (the thread never used malloc) is dropped.  So a
  *    released G costs nothing, or 144 bytes next to the tcache (and the
- *    chunks cached in it) that malloc keeps for it.
+ *    chunks cached in it: up to tens of KiB) that malloc keeps for it
+ *    until a new thread takes it over: glibc exports no way to flush
+ *    another thread's tcache.
  *
  * Age without timestamps.  A G of the global cache is either young
  * (mn_sched.gfree: freed, or moved from a P, since the last rotation) or
