@@ -15,6 +15,7 @@
  * Runs as the first of the program's atfork child handlers (registered at
  * init), on the forking thread. */
 #include "fork.h"
+#include "gfree.h"
 #include <signal.h>
 #include "join.h"
 #include "sema.h"
@@ -40,8 +41,7 @@ void mn_fork_child(void)
 	atomic_store_explicit(&s->gflock.key, 0, memory_order_relaxed);
 	s->runqhead = s->runqtail = NULL;
 	atomic_store_explicit(&s->runqsize, 0, memory_order_relaxed);
-	s->gfree = NULL;
-	s->ngfree = 0;
+	mn_gfree_fork_child();
 	s->midle = NULL;
 	s->nmidle = 0;
 	atomic_store_explicit(&s->nmspinning, 0, memory_order_relaxed);

@@ -4,21 +4,46 @@
  * reused whole: its TLS is re-initialised (mn_tcb_recycle) but libc's own
  * TLS block, with malloc's tcache, survives, which keeps RSS flat however
  * many threads a program creates.  Each P caches up to 64 Gs of the
- * default shape; beyond that, batches of 32 go to the global list under
+ * default shape; beyond that, batches of 32 go to the global cache under
  * sched.gflock (Go's gfput/gfget), which also holds the odd shapes.
- * TODO(scavenger): return cold stacks' pages (MADV_DONTNEED) from sysmon.
+ *
+ * The global cache is the young list (mn_sched.gfree: Gs freed, or moved
+ * from a P, lately) and the aging buckets of the scavenger (scavenge.c),
+ * which unmaps the Gs nobody used for MN_DEBUG=scavenge seconds.  gfget
+ * takes young Gs first (warm), then aging ones, newest first.
+ *
+ * Per-P caches: the rule.  The scavenger (sysmon) never touches a P's
+ * cache (owner M only, no lock).  Each is bounded (GFREE_LOCAL_MAX), and
+ * its owner, at its first gfget or gfput after a rotation of the buckets
+ * (mn_scav_gen), moves the Gs it has not touched since its first call
+ * after the rotation before to the young list, where they age like the
+ * rest (a whole period: the clock starts there).  A P's cache is
+ * a stack (push and pop at the head), so the Gs untouched since time T
+ * are exactly the bottom k, k being the least depth it had since T
+ * (tcmalloc's low-water mark): one int per P (pcold, by p->id), nothing
+ * per G.  A P that never creates or ends a thread again keeps at most
+ * GFREE_LOCAL_MAX Gs.
  */
 #include "gfree.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "join.h"
+#include "scavenge.h"
 #include "tcb.h"
 
 #define GFREE_LOCAL_MAX 64
 #define GFREE_BATCH 32
+#define GFREE_MAXPROCS 1024 /* MN_PROCS' upper bound (env.c) */
 
-static bool same_shape(const struct g *gp, const struct mn_stack_req *req)
+/* Per P, by p->id: the mn_scav_gen its owner last acted on, and the least
+ * depth its cache had since then.  Owner M only; a line each. */
+static struct pcold {
+	uint32_t gen;
+	int lw;
+} __attribute__((aligned(64))) pcold[GFREE_MAXPROCS];
+
+bool mn_gfree_same_shape(const struct g *gp, const struct mn_stack_req *req)
 {
 	if (req->userstack)
 		return gp->stack.user;
@@ -52,47 +77,105 @@ static struct g *galloc(const struct mn_stack_req *req)
 		st.hi = dtv & ~(uintptr_t)15;
 	gp->stack = st;
 	gp->tcb = tcb;
+	mn_scav_adopt(gp);
 	return gp;
+}
+
+int mn_gfree_take_shape(struct g **link, int *n, const struct mn_stack_req *req, int max, struct g **out)
+{
+	int k = 0;
+	while (*link && k < max) {
+		struct g *g1 = *link;
+		if (mn_gfree_same_shape(g1, req)) {
+			*link = g1->schedlink;
+			(*n)--;
+			g1->schedlink = *out;
+			*out = g1;
+			k++;
+		} else {
+			link = &g1->schedlink;
+		}
+	}
+	return k;
+}
+
+/* Up to max Gs of req's shape from the global cache onto *out: young
+ * ones first, then aging ones.  Context: gflock held. */
+static int global_take(const struct mn_stack_req *req, int max, struct g **out)
+{
+	MN_ASSERT_LOCKED(LOCKRANK_GFREE, "global_take");
+	int k = mn_gfree_take_shape(&mn_sched.gfree, &mn_sched.ngfree, req, max, out);
+	if (k < max)
+		k += mn_scav_take(req, max - k, out);
+	return k;
+}
+
+static bool global_nonempty(void)
+{
+	/* Racy hints: gflock is taken only when worth it. */
+	return *(struct g *volatile *)&mn_sched.gfree != NULL || mn_scav_nonempty();
+}
+
+/* The owner's side of the per-P rule (top of file): at its first call
+ * after a rotation, the Gs pp's cache has not touched since its first
+ * call after the rotation before go to the young list.  Context: pp's
+ * owner M. */
+static void age_p(struct p *pp)
+{
+	MN_ASSERT(pp->id >= 0 && pp->id < GFREE_MAXPROCS, "gfree: P id out of range");
+	struct pcold *pc = &pcold[pp->id];
+	uint32_t gen = atomic_load_explicit(&mn_scav_gen, memory_order_relaxed);
+	if (pc->gen == gen)
+		return;
+	pc->gen = gen;
+	int cold = pc->lw < pp->ngfree ? pc->lw : pp->ngfree;
+	if (cold > 0) {
+		struct g **link = &pp->gfree;
+		for (int i = pp->ngfree - cold; i > 0; i--)
+			link = &(*link)->schedlink;
+		struct g *first = *link, *last = first;
+		while (last->schedlink)
+			last = last->schedlink;
+		*link = NULL;
+		pp->ngfree -= cold;
+		mn_lock(&mn_sched.gflock);
+		last->schedlink = mn_sched.gfree;
+		mn_sched.gfree = first;
+		mn_sched.ngfree += cold;
+		mn_unlock(&mn_sched.gflock);
+	}
+	pc->lw = pp->ngfree;
+}
+
+/* pp's cache got shallower: keep its low-water mark.  Context: owner M. */
+static void note_depth(struct p *pp)
+{
+	struct pcold *pc = &pcold[pp->id];
+	if (pp->ngfree < pc->lw)
+		pc->lw = pp->ngfree;
 }
 
 /* A G of the requested shape, reset, with its TLS initialised. */
 struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req)
 {
 	struct g *gp = NULL;
-	bool dflt = default_shape(req);
-	if (pp && dflt) {
-		if (pp->gfree == NULL && mn_sched.gfree) {
+	if (pp && default_shape(req)) {
+		MN_ASSERT_OWNS_P(pp, "gfget");
+		age_p(pp);
+		if (pp->gfree == NULL && global_nonempty()) {
 			mn_lock(&mn_sched.gflock);
-			struct g **link = &mn_sched.gfree;
-			while (*link && pp->ngfree < GFREE_BATCH) {
-				struct g *g1 = *link;
-				if (same_shape(g1, req)) {
-					*link = g1->schedlink;
-					mn_sched.ngfree--;
-					g1->schedlink = pp->gfree;
-					pp->gfree = g1;
-					pp->ngfree++;
-				} else {
-					link = &g1->schedlink;
-				}
-			}
+			pp->ngfree += global_take(req, GFREE_BATCH, &pp->gfree);
 			mn_unlock(&mn_sched.gflock);
 		}
 		gp = pp->gfree;
 		if (gp) {
 			pp->gfree = gp->schedlink;
 			pp->ngfree--;
+			note_depth(pp);
 		}
-	} else if (mn_sched.gfree) {
+	} else if (global_nonempty()) {
 		mn_lock(&mn_sched.gflock);
-		for (struct g **link = &mn_sched.gfree; *link; link = &(*link)->schedlink) {
-			if (same_shape(*link, req)) {
-				gp = *link;
-				*link = gp->schedlink;
-				mn_sched.ngfree--;
-				break;
-			}
-		}
+		global_take(req, 1, &gp);
 		mn_unlock(&mn_sched.gflock);
 	}
 	if (gp) {
@@ -132,6 +215,8 @@ void mn_gfput_p(struct p *pp, struct g *gp)
 	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
 	bool dflt = !gp->stack.user && gp->stack.reqsize == 0 && gp->stack.guardsize == mn_pagesize;
 	if (pp && dflt) {
+		MN_ASSERT_OWNS_P(pp, "gfput");
+		age_p(pp);
 		gp->schedlink = pp->gfree;
 		pp->gfree = gp;
 		if (++pp->ngfree < GFREE_LOCAL_MAX)
@@ -147,6 +232,7 @@ void mn_gfput_p(struct p *pp, struct g *gp)
 			mn_sched.ngfree++;
 		}
 		mn_unlock(&mn_sched.gflock);
+		note_depth(pp);
 		return;
 	}
 	mn_lock(&mn_sched.gflock);
@@ -162,3 +248,41 @@ void mn_gfput(struct g *gp)
 	struct g *cur = mn_getg();
 	mn_gfput_p(cur && cur->m ? cur->m->p : NULL, gp);
 }
+
+void mn_gfree_fork_child(void)
+{
+	mn_sched.gfree = NULL;
+	mn_sched.ngfree = 0;
+	mn_scav_fork_child();
+}
+
+#if defined(MN_TEST) && MN_TEST
+/* tests/unit/scavenge_test.cc (C++ cannot include runtime.h). */
+void mn_test_gfree_reset(void)
+{
+	mn_gfree_fork_child();
+	memset(pcold, 0, sizeof pcold);
+	mn_scav_test_reset();
+}
+
+void mn_test_g_mapping(struct g *gp, void **map, size_t *mapsize, uintptr_t *lo, uintptr_t *hi, uintptr_t *tcb)
+{
+	*map = gp->stack.map;
+	*mapsize = gp->stack.mapsize;
+	*lo = gp->stack.lo;
+	*hi = gp->stack.hi;
+	*tcb = gp->tcb;
+}
+
+bool mn_test_g_recycled(struct g *gp) { return gp->recycled; }
+
+struct p *mn_test_p_new(int id)
+{
+	struct p *pp = aligned_alloc(64, (sizeof(struct p) + 63) & ~(size_t)63);
+	memset(pp, 0, sizeof *pp);
+	pp->id = id;
+	return pp;
+}
+
+int mn_test_p_ngfree(struct p *pp) { return pp->ngfree; }
+#endif

@@ -1,4 +1,5 @@
-/* sched/gfree.h: allocating Gs and the free-G lists (gfree.c). */
+/* sched/gfree.h: allocating Gs, the free-G caches and their scavenger
+ * (gfree.c). */
 #ifndef MN_GFREE_H
 #define MN_GFREE_H
 #include "runtime.h"
@@ -10,4 +11,19 @@ MN_HIDDEN struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req);
 MN_HIDDEN void mn_gfput_p(struct p *pp, struct g *gp);
 /* mn_gfput_p to the caller's P, if it holds one. */
 MN_HIDDEN void mn_gfput(struct g *gp);
+
+/* The scavenger: unmap the cached Gs unused for MN_DEBUG=scavenge
+ * seconds (mn_env.scavenge_s; 0: never), now being CLOCK_MONOTONIC ns
+ * (mn_nanotime).  Call it about once a second; it works for at most
+ * 10 ms unless every P is idle.
+ * Context: sysmon (an OS thread, no P, no lock held); takes gflock. */
+MN_HIDDEN void mn_scavenge(int64_t now);
+/* When mn_scavenge next has something to do (CLOCK_MONOTONIC ns), or 0
+ * when nothing is cached globally (or scavenge=0): a sysmon asleep while
+ * every P is idle wakes by then, or an idle program never shrinks.
+ * Context: as mn_scavenge. */
+MN_HIDDEN int64_t mn_scavenge_next(void);
+/* The child of fork: the global cache and the scavenger's lists are
+ * forgotten (another M may have been changing them). */
+MN_HIDDEN void mn_gfree_fork_child(void);
 #endif

@@ -100,3 +100,25 @@ void mn_stack_free(struct mn_stack *st)
 	munmap(st->map, st->mapsize);
 	st->map = NULL;
 }
+
+void mn_stack_free_many(struct mn_stack *st, int n)
+{
+	/* Insertion sort by address: n is a scavenger's chunk (a few dozen),
+	 * and qsort may call malloc. */
+	for (int i = 1; i < n; i++) {
+		struct mn_stack x = st[i];
+		int j = i;
+		for (; j > 0 && (uintptr_t)st[j - 1].map > (uintptr_t)x.map; j--)
+			st[j] = st[j - 1];
+		st[j] = x;
+	}
+	for (int i = 0; i < n;) {
+		uintptr_t lo = (uintptr_t)st[i].map, hi = lo + st[i].mapsize;
+		int j = i + 1;
+		for (; j < n && (uintptr_t)st[j].map == hi; j++)
+			hi += st[j].mapsize;
+		munmap((void *)lo, hi - lo);
+		for (; i < j; i++)
+			st[i].map = NULL;
+	}
+}

@@ -5,7 +5,9 @@
  * as nptl does, so a G costs only the pages it touches: typically the page
  * with the TCB, the page with the TLS blocks, struct g and the top of the
  * stack.  A user-supplied stack (pthread_attr_setstack) gets a mapping of
- * just the header; the user's memory is the stack.
+ * just the header; the user's memory is the stack.  A mapping lives while
+ * its G runs or waits in a cache for reuse; the scavenger (gfree.c) unmaps
+ * those that waited too long, whole (mn_stack_free_many).
  */
 #ifndef MN_STACK_H
 #define MN_STACK_H
@@ -36,6 +38,10 @@ extern size_t mn_pagesize __attribute__((visibility("hidden")));
 int mn_stack_alloc(struct mn_stack *st, const struct mn_stack_req *req, size_t header_bytes)
 	__attribute__((visibility("hidden")));
 void mn_stack_free(struct mn_stack *st) __attribute__((visibility("hidden")));
+/* Unmap n G mappings, sorting st by address and unmapping each run of
+ * adjacent ones with one call: consecutive creates get consecutive
+ * addresses (the kernel maps top-down), so a burst is one run. */
+void mn_stack_free_many(struct mn_stack *st, int n) __attribute__((visibility("hidden")));
 void mn_stack_init(void) __attribute__((visibility("hidden")));
 /* Which guard mechanism stacks use: "madvise" or "mprotect". */
 const char *mn_stack_guardkind(void) __attribute__((visibility("hidden")));

@@ -10,7 +10,10 @@
  * other work waits to yield (look_running; preempt.c sends the signal).
  * An M blocked in the kernel in a call nobody announced loses its P the
  * same way a syscall's does (look_running, orphan_p).
- * TODO(scavenger): return cold stacks.
+ * About once a second it lets the scavenger return Gs that sat unused in
+ * the caches for MN_DEBUG=scavenge seconds (gfree.c, scavenge.c); while
+ * every P is idle it sleeps until the next schedtrace line or the next
+ * scavenge that has something to release.
  *
  * The line, one per period, on stderr:
  *   SCHED 1000ms: procs=2 idleprocs=1 threads=4 spinningthreads=0
@@ -27,6 +30,7 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include "env.h"
+#include "gfree.h"
 #include "runq.h"
 #include "m.h"
 #include "preempt.h"
@@ -82,6 +86,10 @@ static void schedtrace(void)
 /* While a P runs a G, sysmon looks at least this often: a G whose slice
  * is over is asked to yield within this of the quantum's end. */
 #define SYSMON_RUNNING_NS 1000000
+
+/* How often sysmon gives the scavenger (gfree.c) a turn: it releases
+ * what has sat in the caches for MN_DEBUG=scavenge seconds. */
+#define SCAVENGE_PERIOD_NS 1000000000
 
 /* When the previous retake looked (0 after a sleep on the note). */
 static int64_t prev_look;
@@ -391,6 +399,7 @@ static void *sysmon(void *arg)
 	int64_t delay = SYSMON_MIN_NS;
 	int idle = 0;
 	int64_t next_second = mn_nanotime() + 1000000000;
+	int64_t next_scavenge = next_second;
 	bool running = false;
 	mn_preempt_sysmon_start();
 	for (;;) {
@@ -409,7 +418,15 @@ static void *sysmon(void *arg)
 		int64_t now = mn_nanotime();
 		if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == mn_sched.nprocs &&
 		    delay >= SYSMON_MAX_NS) {
-			sleep_while_idle(next_trace);
+			/* Idle: wake for the next schedtrace line or the next
+			 * scavenge that has something to give back, nothing else
+			 * (an idle program with nothing cached makes no wake-ups). */
+			int64_t until = next_trace, sc = mn_scavenge_next();
+			if (sc && sc < next_scavenge)
+				sc = next_scavenge;
+			if (sc && (until == 0 || sc < until))
+				until = sc;
+			sleep_while_idle(until);
 			idle = 0;
 			prev_look = 0;
 			now = mn_nanotime();
@@ -423,6 +440,10 @@ static void *sysmon(void *arg)
 		if (now >= next_second) {
 			mn_preempt_sysmon_tick();
 			next_second = now + 1000000000;
+		}
+		if (now >= next_scavenge) {
+			mn_scavenge(now);
+			next_scavenge = now + SCAVENGE_PERIOD_NS;
 		}
 		if (next_trace && now >= next_trace) {
 			schedtrace();

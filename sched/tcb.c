@@ -49,8 +49,12 @@
  *  - exit: run what glibc's thread exit runs, with fs on the G's TCB.
  *  - recycle: free the DTV's dynamic blocks, save libc's static block
  *    (tcache, arena), re-copy all init images, put libc's block back.
+ *  - release (gfree.c's scavenger unmaps a G unused for a while): free
+ *    the DTV's dynamic blocks and a malloc'd DTV (mn_tcb_release); libc's
+ *    block lives on in a new G's TCB (mn_tcb_libc_save/adopt, below).
  * Rejected: swapping errno/TLS values in and out on each switch (compilers
- * cache TLS addresses), and freeing TCBs (malloc's per-thread state leaks).
+ * cache TLS addresses), and freeing TCBs with libc's block in them
+ * (malloc's per-thread state leaks).
  *
  * The offsets below are those of glibc 2.34-2.36's struct pthread.  At
  * start-up mn_tcb_init checks sizeof(struct pthread), __rseq_offset and
@@ -286,6 +290,75 @@ void mn_tcb_fork_child(uintptr_t mtcb, struct g *gp)
 	AT(gp->tcb, OFF_TID, int) = gp->fake_tid;
 }
 
+/* ------------------------------------------------- libc's block of a released G
+ * gfree.c's scavenger unmaps Gs that sat unused in the caches, TCB and
+ * static TLS with the rest.  libc's own static TLS block holds malloc's
+ * per-thread state (the tcache and arena pointers, at offsets libc does
+ * not export), which only glibc's exit of that very thread frees:
+ * dropping the block would leak the tcache and every chunk cached in it.
+ * So the scavenger keeps the block (libc's PT_TLS size, 144 bytes in
+ * 2.36) and a new G adopts it (mn_tcb_libc_adopt), as a recycled TCB
+ * keeps its own.  A block that holds nothing is dropped: "nothing" is the
+ * block of a new G once it has started, copied from the first such G
+ * (mn_tcb_note_fresh), compared but for the words every G start or setup
+ * writes anyway (errno, h_errno, __resp: libc_mask).  Any other
+ * difference keeps the block: keeping one wrongly costs its bytes,
+ * dropping one wrongly would leak. */
+#define LIBC_REF_MAX 1024
+static unsigned char libc_ref[LIBC_REF_MAX];
+static _Atomic int libc_ref_state; /* 0 none, 1 being copied, 2 ready */
+static struct { size_t off, len; } libc_mask[3];
+static int nlibc_mask; /* immutable after mn_tcb_init */
+
+/* addr: a libc TLS variable of the calling (initial) thread. */
+static void libc_mask_add(uintptr_t addr, size_t len)
+{
+	uintptr_t base = self_tp() - (uintptr_t)off_libc_tls;
+	if (addr < base || addr + len > base + libc_tls_size || nlibc_mask == 3)
+		return; /* not in the block: a difference there keeps the block */
+	libc_mask[nlibc_mask].off = addr - base;
+	libc_mask[nlibc_mask].len = len;
+	nlibc_mask++;
+}
+
+static void libc_copy_masked(unsigned char *dst, uintptr_t tcb)
+{
+	memcpy(dst, (const void *)(tcb - (uintptr_t)off_libc_tls), libc_tls_size);
+	for (int i = 0; i < nlibc_mask; i++)
+		memset(dst + libc_mask[i].off, 0, libc_mask[i].len);
+}
+
+size_t mn_tcb_libc_bytes(void) { return libc_tls_size; }
+
+void *mn_tcb_libc_block(uintptr_t tcb) { return (void *)(tcb - (uintptr_t)off_libc_tls); }
+
+void mn_tcb_note_fresh(uintptr_t tcb)
+{
+	int none = 0;
+	if (libc_tls_size > LIBC_REF_MAX ||
+	    atomic_load_explicit(&libc_ref_state, memory_order_relaxed) != 0 ||
+	    /* relaxed: only one G copies; the store of 2 publishes the copy */
+	    !atomic_compare_exchange_strong_explicit(&libc_ref_state, &none, 1, memory_order_relaxed,
+						     memory_order_relaxed))
+		return;
+	libc_copy_masked(libc_ref, tcb);
+	/* release: the copy before the state; pairs with the acquire in mn_tcb_libc_save */
+	atomic_store_explicit(&libc_ref_state, 2, memory_order_release);
+}
+
+bool mn_tcb_libc_save(uintptr_t tcb, void *buf)
+{
+	libc_copy_masked(buf, tcb);
+	/* acquire: pairs with the release in mn_tcb_note_fresh (libc_ref's bytes) */
+	return atomic_load_explicit(&libc_ref_state, memory_order_acquire) != 2 ||
+	       memcmp(buf, libc_ref, libc_tls_size) != 0;
+}
+
+void mn_tcb_libc_adopt(uintptr_t tcb, const void *saved)
+{
+	memcpy((void *)(tcb - (uintptr_t)off_libc_tls), saved, libc_tls_size);
+}
+
 static bool db_off(void *libc, const char *name, uint32_t want)
 {
 	const uint32_t *d = dlsym(libc, name);
@@ -343,6 +416,9 @@ const char *mn_tcb_init(void)
 		tail_at_start = tail_at_start->l_next;
 	if (libc_tls_size == 0 || off_libc_tls <= 0)
 		return "cannot find libc's static TLS block";
+	libc_mask_add((uintptr_t)&errno, sizeof(int));
+	libc_mask_add((uintptr_t)__h_errno_location(), sizeof(int));
+	libc_mask_add((uintptr_t)resp, sizeof(void *));
 	return NULL;
 }
 
@@ -451,6 +527,21 @@ void mn_tcb_destroy(uintptr_t tcb)
 	p_dl_deallocate_tls((void *)tcb, false);
 }
 
+void mn_tcb_release(uintptr_t tcb)
+{
+	if (!dtv_in_mapping(tcb)) {
+		p_dl_deallocate_tls((void *)tcb, false);
+		return;
+	}
+	/* What _dl_deallocate_tls does, but for the DTV itself, which goes
+	 * with the mapping (no copy to malloc'd memory first: this runs to
+	 * give memory back, and must not need any). */
+	uintptr_t *dtv = dtv_of(tcb);
+	size_t n = dtv[-2];
+	for (size_t i = 1; i <= n; i++)
+		free((void *)dtv[2 * i + 1]);
+}
+
 void mn_tcb_setup(uintptr_t tcb, struct g *gp)
 {
 	uintptr_t dtv = AT(tcb, OFF_HDR_DTV, uintptr_t);
@@ -503,6 +594,8 @@ void mn_tcb_start(struct g *gp)
 		*__h_errno_location() = 0;
 	}
 	errno = 0;
+	if (!gp->recycled)
+		mn_tcb_note_fresh(gp->tcb);
 }
 
 /* glibc's __nptl_deallocate_tsd, over the exported key table. */

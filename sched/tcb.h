@@ -83,6 +83,9 @@ size_t mn_tcb_dtv_bytes(void) __attribute__((visibility("hidden")));
  * (malloc's tcache and arena). */
 void mn_tcb_recycle(uintptr_t tcb) __attribute__((visibility("hidden")));
 void mn_tcb_destroy(uintptr_t tcb) __attribute__((visibility("hidden")));
+/* Free what tcb holds outside its mapping (dynamic TLS, a malloc'd DTV),
+ * allocating nothing, before the mapping goes. */
+void mn_tcb_release(uintptr_t tcb) __attribute__((visibility("hidden")));
 /* Fill the struct pthread fields for gp (tid, self, guards, stack...). */
 void mn_tcb_setup(uintptr_t tcb, struct g *gp) __attribute__((visibility("hidden")));
 /* At G start, with fs on the G's TCB: per-thread libc state. */
@@ -91,6 +94,19 @@ void mn_tcb_start(struct g *gp) __attribute__((visibility("hidden")));
  * (thread_local destructors, key destructors, resolver, buffers). */
 void mn_tcb_run_key_destructors(uintptr_t tcb) __attribute__((visibility("hidden")));
 void mn_tcb_exit(struct g *gp) __attribute__((visibility("hidden")));
+/* libc's static TLS block of a G the scavenger releases (gfree.c; tcb.c
+ * says why it is kept).  mn_tcb_libc_save copies tcb's block into buf
+ * (mn_tcb_libc_bytes() of them, the words a start rewrites cleared) and
+ * says whether it holds per-thread state worth keeping; a new G's TCB
+ * takes a kept one with mn_tcb_libc_adopt (the G then starts as a
+ * recycled one).  mn_tcb_note_fresh: tcb belongs to a G that has just
+ * started, on a TCB of its own (the block to compare with; the first
+ * call wins). */
+size_t mn_tcb_libc_bytes(void) __attribute__((visibility("hidden")));
+void *mn_tcb_libc_block(uintptr_t tcb) __attribute__((visibility("hidden")));
+bool mn_tcb_libc_save(uintptr_t tcb, void *buf) __attribute__((visibility("hidden")));
+void mn_tcb_libc_adopt(uintptr_t tcb, const void *saved) __attribute__((visibility("hidden")));
+void mn_tcb_note_fresh(uintptr_t tcb) __attribute__((visibility("hidden")));
 /* struct pthread field access (offsets checked at init). */
 void *mn_tcb_field(uintptr_t tcb, int field) __attribute__((visibility("hidden")));
 enum { TCBF_TID, TCBF_CLEANUP_JMP_BUF, TCBF_CANCELHANDLING, TCBF_RESULT, TCBF_STACKBLOCK,
