@@ -43,8 +43,8 @@
  * 40 here): libunwind takes its lock with every signal blocked, so a
  * handler never finds its own thread holding it (the per-thread cache
  * would use dynamic TLS, which may allocate).  A program that loaded libunwind itself shares it with
- * us, its calls bound to our interposers: the walk runs with the thread
- * marked as no G (mn_tls_g NULL), so any lock it takes waits in the kernel.  Without it (not installed) preemption is off and
+ * us, its calls bound to our interposers: the walk runs with the M marked
+ * (m->in_walk), so any lock it takes waits in the kernel, not by parking.  Without it (not installed) preemption is off and
  * MN_DEBUG says so once.
  *
  * No extra EINTR: sysmon signals only an M whose thread CPU clock
@@ -315,13 +315,15 @@ static int try_preempt(ucontext_t *uc, struct m *mp, uint32_t tick)
 	size_t need = arch_preempt_stack_need() + ENTRY_STACK_NEED;
 	if (gp->stack.lo && (sp < gp->stack.lo || sp - gp->stack.lo < need))
 		return PREEMPT_STALE;
-	/* While libunwind runs, this thread is no G to the library's own
-	 * interposers: a lock libunwind takes (its memory pool's, when a
-	 * program loaded libunwind itself and its calls bind to ours) then
-	 * waits in the kernel instead of parking a G inside a signal handler. */
-	mn_tls_g = NULL;
+	/* While libunwind runs, a lock it takes through our interposers (when
+	 * the program loaded libunwind itself, its calls bind to ours) waits
+	 * in the kernel instead of parking a G inside a signal handler
+	 * (sema.c reads in_walk). */
+	mp->in_walk = true;
+	atomic_signal_fence(memory_order_seq_cst);
 	bool safe = walk_safe(uc, map);
-	mn_tls_g = gp;
+	atomic_signal_fence(memory_order_seq_cst);
+	mp->in_walk = false;
 	if (!safe)
 		return PREEMPT_UNSAFE_CHAIN;
 	arch_preempt_redirect((uint64_t *)&gr[REG_RIP], (uint64_t *)&gr[REG_RSP]);
@@ -445,12 +447,17 @@ void mn_preempt_entry(void)
 
 /* ---------------------------------------------------------------- sysmon's side */
 
+static bool load(void);
+
 int mn_preempt_signal(void) { return sig; }
 
 void mn_preempt_init(void)
 {
 	self_pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	if (mn_env.asyncpreemptoff)
+		return;
+	/* relaxed: a fork child finds the parent's libunwind and map */
+	if (!atomic_load_explicit(&ready, memory_order_relaxed) && !load())
 		return;
 	sig = mn_env.preempt_sig;
 	mn_signal_preempt(sig, handler);
@@ -488,15 +495,19 @@ void mn_preempt_fork_child(void)
 		mn_preempt_minit(gp->m);
 }
 
-bool mn_preempt_sysmon_start(void)
+/* libunwind and the code map, loaded by the thread that starts sysmon
+ * (the program's first pthread_create), not by sysmon: a dlopen running
+ * on another thread while the program forks would leave the child a
+ * half-loaded libunwind. */
+static bool load(void)
 {
-	if (!sig)
-		return false;
 	uintptr_t e = getauxval(AT_ENTRY);
 	entry_lo = e;
 	entry_hi = e + 256;
 	if (!load_libunwind()) {
-		mn_printf("mnthread: libunwind.so.8 not found: threads are not preempted\n");
+		const char *why = dlerror();
+		mn_printf("mnthread: cannot load libunwind.so.8 (%s): threads are not preempted\n",
+			  why ? why : "symbols missing");
 		return false;
 	}
 	codemap_build();

@@ -3,19 +3,19 @@
 #define MN_PREEMPT_H
 #include "runtime.h"
 
-/* Install the handler for the preemption signal (unless
- * MN_DEBUG=asyncpreemptoff=1).  Context: the first thread creation, before
- * sysmon starts. */
+/* Load libunwind and the code map and install the handler for the
+ * preemption signal (unless MN_DEBUG=asyncpreemptoff=1, or libunwind
+ * cannot be loaded: then one line says so).  Context: the first thread
+ * creation, before sysmon starts. */
 MN_HIDDEN void mn_preempt_init(void);
 MN_HIDDEN void mn_preempt_fork_child(void);
 /* Per M: the timer of its preemption retries.  Context: mp's thread. */
 MN_HIDDEN void mn_preempt_minit(struct m *mp);
 /* The preemption signal, 0 when preemption is off. */
 MN_HIDDEN int mn_preempt_signal(void);
-/* sysmon: load libunwind and the code map (false: preemption stays off);
- * each tick, rebuild the map when modules came or went; and ask mp to
- * preempt the G running for schedtick tick (true if the signal went). */
-MN_HIDDEN bool mn_preempt_sysmon_start(void);
+/* sysmon: each second, rebuild the code map when modules came or went;
+ * and ask mp to preempt the G running for schedtick tick (true if the
+ * signal went). */
 MN_HIDDEN void mn_preempt_sysmon_tick(void);
 MN_HIDDEN bool mn_preempt_send(struct m *mp, uint32_t tick);
 /* Ask the M running gp, if any, to interrupt it now (an asynchronous

@@ -230,6 +230,9 @@ struct m {
 	int preempt_timer;        /* kernel timer id, -1 when none */
 	uint32_t preempt_tick;    /* the request being retried */
 	int preempt_retries;
+	/* The handler is walking the interrupted G's stack: a lock libunwind
+	 * takes through our interposers waits in the kernel (sema.c). */
+	bool in_walk;
 };
 enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_PREEMPT, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
 

@@ -401,7 +401,6 @@ static void *sysmon(void *arg)
 	int64_t next_second = mn_nanotime() + 1000000000;
 	int64_t next_scavenge = next_second;
 	bool running = false;
-	mn_preempt_sysmon_start();
 	for (;;) {
 		if (idle == 0)
 			delay = SYSMON_MIN_NS;
