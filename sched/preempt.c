@@ -43,8 +43,10 @@
  * 40 here): libunwind takes its lock with every signal blocked, so a
  * handler never finds its own thread holding it (the per-thread cache
  * would use dynamic TLS, which may allocate).  A program that loaded libunwind itself shares it with
- * us, its calls bound to our interposers: the walk runs with the M marked
- * (m->in_walk), so any lock it takes waits in the kernel, not by parking.  Without it (not installed) preemption is off and
+ * us, its calls bound to our interposers (tcmalloc links it): the walk
+ * runs with the thread marked as no G (mn_tls_in_walk), so a lock it takes
+ * waits in the kernel, not by parking, and the signal mask it sets around
+ * its locks is the kernel's, not the G's.  Without it (not installed) preemption is off and
  * MN_DEBUG says so once.
  *
  * No extra EINTR: sysmon signals only an M whose thread CPU clock
@@ -245,9 +247,11 @@ static bool load_libunwind(void)
 	 * (under a lock) on its first use. */
 	unw_context_t ctx;
 	unw_cursor_t c;
+	mn_tls_in_walk = true; /* as in the handler (runtime.h) */
 	getcontext(&ctx);
 	if (uw.init_local2(&c, &ctx, 0) == 0)
 		uw.step(&c);
+	mn_tls_in_walk = false;
 	return true;
 }
 
@@ -315,15 +319,13 @@ static int try_preempt(ucontext_t *uc, struct m *mp, uint32_t tick)
 	size_t need = arch_preempt_stack_need() + ENTRY_STACK_NEED;
 	if (gp->stack.lo && (sp < gp->stack.lo || sp - gp->stack.lo < need))
 		return PREEMPT_STALE;
-	/* While libunwind runs, a lock it takes through our interposers (when
-	 * the program loaded libunwind itself, its calls bind to ours) waits
-	 * in the kernel instead of parking a G inside a signal handler
-	 * (sema.c reads in_walk). */
-	mp->in_walk = true;
+	/* While libunwind runs, the interposers treat this thread as no G
+	 * (mn_tls_in_walk, runtime.h). */
+	mn_tls_in_walk = true;
 	atomic_signal_fence(memory_order_seq_cst);
 	bool safe = walk_safe(uc, map);
 	atomic_signal_fence(memory_order_seq_cst);
-	mp->in_walk = false;
+	mn_tls_in_walk = false;
 	if (!safe)
 		return PREEMPT_UNSAFE_CHAIN;
 	arch_preempt_redirect((uint64_t *)&gr[REG_RIP], (uint64_t *)&gr[REG_RSP]);

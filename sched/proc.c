@@ -79,6 +79,7 @@ struct sched mn_sched = {
 };
 bool mn_inited;
 __thread struct g *mn_tls_g;
+__thread bool mn_tls_in_walk;
 struct mn_os_hooks mn_os;
 
 static void execute(struct g *gp, bool inherit_time);

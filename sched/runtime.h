@@ -230,9 +230,6 @@ struct m {
 	int preempt_timer;        /* kernel timer id, -1 when none */
 	uint32_t preempt_tick;    /* the request being retried */
 	int preempt_retries;
-	/* The handler is walking the interrupted G's stack: a lock libunwind
-	 * takes through our interposers waits in the kernel (sema.c). */
-	bool in_walk;
 };
 enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_PREEMPT, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
 
@@ -287,10 +284,17 @@ extern __thread struct g *mn_tls_g MN_HIDDEN;
 static inline struct g *mn_getg(void) { return mn_tls_g; }
 static inline struct m *mn_getm(void) { return (struct m *)arch_getm(); }
 /* True when the caller is a G that may park (not g0, not foreign). */
+/* Set (in the G's own TLS) while the preemption handler walks the G's
+ * stack with libunwind (preempt.c): the library's interposers then treat
+ * the thread as no G, so a libunwind the program loaded itself (bound to
+ * them: tcmalloc links it) gets glibc's behaviour (the kernel's signal
+ * mask, locks that wait in the kernel), never a park inside a handler.
+ * Other threads still find the G (mn_tls_g is left alone). */
+extern __thread bool mn_tls_in_walk MN_HIDDEN;
 static inline bool mn_is_g(void)
 {
 	struct g *gp = mn_tls_g;
-	return gp != NULL && !(gp->flags & G_G0);
+	return gp != NULL && !(gp->flags & G_G0) && !mn_tls_in_walk;
 }
 
 /* ---------------------------------------------------------------- checks */

@@ -108,10 +108,6 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	struct bucket *b = bucket_of(addr);
 	struct waiter w = { .addr = addr, .b = b, .state = W_QUEUED, .bitset = bitset };
 	w.g = mn_is_g() ? mn_getg() : NULL;
-	/* Inside the preemption handler's stack walk (preempt.c): never park
-	 * there, wait in the kernel like a thread that is no G. */
-	if (w.g && w.g->m && __builtin_expect(w.g->m->in_walk, 0))
-		w.g = NULL;
 	w.cancellable = w.g && (flags & MN_SEMA_CANCEL);
 	if (w.cancellable) {
 		/* Tell pthread_cancel where to look.  It sets the request, then
