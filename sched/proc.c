@@ -499,14 +499,24 @@ static void finish_switch(struct m *mp)
 		break;
 	}
 	case PEND_YIELD:
+	case PEND_PREEMPT: {
 		/* relaxed: published with gp by runqput's release store or sched.lock */
 		mn_gstatus(gp, G_RUNNING, G_RUNNABLE, memory_order_relaxed);
-		/* Behind the local queue when nothing waits globally (no lock;
-		 * thieves still balance it), else behind the global queue, so
-		 * that yielding threads take turns with every runnable one. */
+		/* A yield goes behind the local queue when nothing waits globally
+		 * (no lock; thieves still balance it), else behind the global
+		 * queue, so that yielding threads take turns with every runnable
+		 * one.  A preempted G always goes to the global queue, which
+		 * every P drains (Go's preemption), and its slice is over: what
+		 * the next G readies goes to runnext again.  A locked G goes
+		 * behind its P's queue either way (g0 hands it to its M). */
+		bool preempted = what == PEND_PREEMPT;
+		if (preempted)
+			/* relaxed: the owner's flag */
+			atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 		/* relaxed: a hint; the queue itself is read under sched.lock (a stale value only
 		 * picks the other queue) */
-		if (gp->lockedm || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0) {
+		if (gp->lockedm ||
+		    (!preempted && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0)) {
 			mn_runqput(mp->p, gp, false);
 		} else {
 			mn_lock(&mn_sched.lock);
@@ -514,23 +524,7 @@ static void finish_switch(struct m *mp)
 			mn_unlock(&mn_sched.lock);
 		}
 		break;
-	case PEND_PREEMPT:
-		/* relaxed: published with gp by runqput's release store or sched.lock */
-		mn_gstatus(gp, G_RUNNING, G_RUNNABLE, memory_order_relaxed);
-		/* The slice is over: what the next G readies goes to runnext again. */
-		/* relaxed: the owner's flag */
-		atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
-		/* Behind every runnable G, as Go's preemption: the global queue,
-		 * which every P drains; a locked G behind its P's queue (g0 hands
-		 * it to its M). */
-		if (gp->lockedm) {
-			mn_runqput(mp->p, gp, false);
-		} else {
-			mn_lock(&mn_sched.lock);
-			mn_globrunqput(gp);
-			mn_unlock(&mn_sched.lock);
-		}
-		break;
+	}
 	case PEND_EXITSYSCALL:
 		/* relaxed: published with gp by runqput's release store or sched.lock */
 		mn_gstatus(gp, G_SYSCALL, G_RUNNABLE, memory_order_relaxed);
