@@ -239,6 +239,16 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 	return gp;
 }
 
+/* gp on the global queue, and an M with a P to look: for a G our M
+ * cannot run itself (its P is an orphan about to be retired). */
+static void globrunqput_wake(struct g *gp)
+{
+	mn_lock(&mn_sched.lock);
+	mn_globrunqput(gp);
+	mn_unlock(&mn_sched.lock);
+	mn_wakep();
+}
+
 /* Make gp runnable and make sure an M will look.  With a P, in its
  * runnext when next (a hand-off from the running G: it runs next, in the
  * readier's time slice), else behind its local queue; without a P, on the
@@ -494,7 +504,10 @@ static void finish_switch(struct m *mp)
 			/* The wait is already over: run it again at once. */
 			/* relaxed: published with gp by runqput's release store or sched.lock */
 			mn_gstatus(gp, G_WAITING, G_RUNNABLE, memory_order_relaxed);
-			mn_runqput(mp->p, gp, true);
+			if (mn_p_orphaned(mp->p))
+				globrunqput_wake(gp);
+			else
+				mn_runqput(mp->p, gp, true);
 		}
 		break;
 	}
@@ -515,8 +528,11 @@ static void finish_switch(struct m *mp)
 			atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 		/* relaxed: a hint; the queue itself is read under sched.lock (a stale value only
 		 * picks the other queue) */
-		if (gp->lockedm ||
-		    (!preempted && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0)) {
+		if (mn_p_orphaned(mp->p)) {
+			/* Our M is about to retire the orphan and stop: another M must look. */
+			globrunqput_wake(gp);
+		} else if (gp->lockedm ||
+			   (!preempted && atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0)) {
 			mn_runqput(mp->p, gp, false);
 		} else {
 			mn_lock(&mn_sched.lock);

@@ -198,6 +198,7 @@ static void drain_to_global(struct p *pp)
 	mn_lock(&mn_sched.lock);
 	mn_globrunqputbatch(head, tail, n);
 	mn_unlock(&mn_sched.lock);
+	mn_wakep(); /* every P may be idle */
 }
 
 /* Give allp[i]'s place to a fresh P and run it on another M; pp becomes
