@@ -6,7 +6,9 @@
  * interposer calls the next definition.
  * Waits that SA_RESTART does not restart are made again when only our
  * preemption signal ended them (RESTARTED).
- * TODO(blocking capability): sockets and pipes through the netpoller. */
+ * On pollable descriptors (sockets, pipes, eventfds, ttys) a G that
+ * would wait parks in the netpoller instead (shims/netio.c); main and
+ * other locked Gs, and regular files, keep the blocking calls. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -30,6 +32,7 @@
 #include <sys/wait.h>
 #include "preload/preload.h"
 #include "shims/blocking.h"
+#include "shims/netio.h"
 
 /* The call, without the P when the caller is a running G. */
 #define BLOCKING(name, ...) \
@@ -88,10 +91,26 @@ static const struct timespec *ts_left(int64_t dl, struct timespec *buf)
 	return buf;
 }
 
-MN_EXPORT ssize_t read(int fd, void *buf, size_t n) { return WAITING(read, fd, buf, n); }
-MN_EXPORT ssize_t write(int fd, const void *buf, size_t n) { return BLOCKING(write, fd, buf, n); }
-MN_EXPORT ssize_t readv(int fd, const struct iovec *v, int n) { return WAITING(readv, fd, v, n); }
-MN_EXPORT ssize_t writev(int fd, const struct iovec *v, int n) { return BLOCKING(writev, fd, v, n); }
+MN_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+	return mn_netio_read(fd, buf, n, &r) ? r : WAITING(read, fd, buf, n);
+}
+MN_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	ssize_t r;
+	return mn_netio_write(fd, buf, n, &r) ? r : BLOCKING(write, fd, buf, n);
+}
+MN_EXPORT ssize_t readv(int fd, const struct iovec *v, int n)
+{
+	ssize_t r;
+	return mn_netio_readv(fd, v, n, &r) ? r : WAITING(readv, fd, v, n);
+}
+MN_EXPORT ssize_t writev(int fd, const struct iovec *v, int n)
+{
+	ssize_t r;
+	return mn_netio_writev(fd, v, n, &r) ? r : BLOCKING(writev, fd, v, n);
+}
 MN_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { return WAITING(pread, fd, buf, n, off); }
 MN_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) { return WAITING(pread64, fd, buf, n, off); }
 MN_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { return BLOCKING(pwrite, fd, buf, n, off); }
@@ -100,22 +119,51 @@ MN_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 	return BLOCKING(pwrite64, fd, buf, n, off);
 }
 
-MN_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags) { return WAITING(recv, fd, buf, n, flags); }
+MN_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	ssize_t r;
+	return mn_netio_recvfrom(fd, buf, n, flags, NULL, NULL, &r) ? r : WAITING(recv, fd, buf, n, flags);
+}
 MN_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al)
 {
-	return WAITING(recvfrom, fd, buf, n, flags, a, al);
+	ssize_t r;
+	return mn_netio_recvfrom(fd, buf, n, flags, a, al, &r) ? r : WAITING(recvfrom, fd, buf, n, flags, a, al);
 }
-MN_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags) { return WAITING(recvmsg, fd, m, flags); }
-MN_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags) { return BLOCKING(send, fd, buf, n, flags); }
+MN_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	ssize_t r;
+	return mn_netio_recvmsg(fd, m, flags, &r) ? r : WAITING(recvmsg, fd, m, flags);
+}
+MN_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	ssize_t r;
+	return mn_netio_sendto(fd, buf, n, flags, NULL, 0, &r) ? r : BLOCKING(send, fd, buf, n, flags);
+}
 MN_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al)
 {
-	return BLOCKING(sendto, fd, buf, n, flags, a, al);
+	ssize_t r;
+	return mn_netio_sendto(fd, buf, n, flags, a, al, &r) ? r : BLOCKING(sendto, fd, buf, n, flags, a, al);
 }
-MN_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags) { return BLOCKING(sendmsg, fd, m, flags); }
-MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al) { return WAITING(accept, fd, a, al); }
+MN_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	ssize_t r;
+	return mn_netio_sendmsg(fd, m, flags, &r) ? r : BLOCKING(sendmsg, fd, m, flags);
+}
+/* accept has no flag for "do not wait": the G waits for the listening
+ * socket to be readable, then the kernel's call (rarely a wait). */
+MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al)
+{
+	mn_netio_wait_readable(fd);
+	int r = WAITING(accept, fd, a, al);
+	mn_netio_new(r);
+	return r;
+}
 MN_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 {
-	return WAITING(accept4, fd, a, al, flags);
+	mn_netio_wait_readable(fd);
+	int r = WAITING(accept4, fd, a, al, flags);
+	mn_netio_new(r);
+	return r;
 }
 MN_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al) { return BLOCKING(connect, fd, a, al); }
 MN_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *ts)
@@ -142,33 +190,63 @@ MN_EXPORT int getnameinfo(const struct sockaddr *a, socklen_t al, char *host, so
 MN_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	int64_t dl = ms_deadline(timeout);
+	int r;
+	if (mn_netio_poll(fds, n, timeout == 0 ? 0 : dl, &r))
+		return r;
 	return RESTARTED(WAITING(poll, fds, n, timeout), timeout = ms_left(dl));
 }
 MN_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
 	int64_t dl = ts_deadline(ts);
 	struct timespec left;
+	int r;
+	if (!mask && mn_netio_poll(fds, n, ts && ts->tv_sec == 0 && ts->tv_nsec == 0 ? 0 : dl, &r))
+		return r;
 	return RESTARTED(WAITING(ppoll, fds, n, ts, mask), ts = ts_left(dl, &left));
 }
 MN_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
 	/* Linux leaves the time not slept in *tv. */
+	if (!tv || (tv->tv_sec >= 0 && tv->tv_usec >= 0 && tv->tv_usec < 1000000)) {
+		int64_t dl = tv ? mono_ns() + (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000 : -1;
+		int res;
+		if (mn_netio_select(n, r, w, e, tv && tv->tv_sec == 0 && tv->tv_usec == 0 ? 0 : dl, &res)) {
+			if (tv) {
+				int64_t left = dl - mono_ns();
+				if (left < 0)
+					left = 0;
+				tv->tv_sec = left / 1000000000;
+				tv->tv_usec = (left % 1000000000) / 1000;
+			}
+			return res;
+		}
+	}
 	return RESTARTED(WAITING(select, n, r, w, e, tv), (void)0);
 }
 MN_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts, const sigset_t *mask)
 {
 	int64_t dl = ts_deadline(ts);
 	struct timespec left;
+	int res;
+	if (!mask && (!ts || (ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000)) &&
+	    mn_netio_select(n, r, w, e, ts && ts->tv_sec == 0 && ts->tv_nsec == 0 ? 0 : dl, &res))
+		return res;
 	return RESTARTED(WAITING(pselect, n, r, w, e, ts, mask), ts = ts_left(dl, &left));
 }
 MN_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 {
 	int64_t dl = ms_deadline(timeout);
+	int r;
+	if (mn_netio_epoll_wait(epfd, ev, n, timeout == 0 ? 0 : dl, &r))
+		return r;
 	return RESTARTED(WAITING(epoll_wait, epfd, ev, n, timeout), timeout = ms_left(dl));
 }
 MN_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout, const sigset_t *mask)
 {
 	int64_t dl = ms_deadline(timeout);
+	int r;
+	if (!mask && mn_netio_epoll_wait(epfd, ev, n, timeout == 0 ? 0 : dl, &r))
+		return r;
 	return RESTARTED(WAITING(epoll_pwait, epfd, ev, n, timeout, mask), timeout = ms_left(dl));
 }
 
@@ -284,14 +362,55 @@ MN_EXPORT int fcntl64(int fd, int cmd, ...)
 		}                                                              \
 		m_;                                                            \
 	})
-MN_EXPORT int open(const char *path, int flags, ...) { return BLOCKING(open, path, flags, OPEN_MODE(flags)); }
-MN_EXPORT int open64(const char *path, int flags, ...) { return BLOCKING(open64, path, flags, OPEN_MODE(flags)); }
+MN_EXPORT int open(const char *path, int flags, ...)
+{
+	int r = BLOCKING(open, path, flags, OPEN_MODE(flags));
+	mn_netio_new(r);
+	return r;
+}
+MN_EXPORT int open64(const char *path, int flags, ...)
+{
+	int r = BLOCKING(open64, path, flags, OPEN_MODE(flags));
+	mn_netio_new(r);
+	return r;
+}
 MN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
-	return BLOCKING(openat, dirfd, path, flags, OPEN_MODE(flags));
+	int r = BLOCKING(openat, dirfd, path, flags, OPEN_MODE(flags));
+	mn_netio_new(r);
+	return r;
 }
 MN_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
-	return BLOCKING(openat64, dirfd, path, flags, OPEN_MODE(flags));
+	int r = BLOCKING(openat64, dirfd, path, flags, OPEN_MODE(flags));
+	mn_netio_new(r);
+	return r;
 }
 
+
+/* A descriptor that goes (close) or becomes a copy of another (dup2,
+ * dup3): the Gs the netpoller has waiting on it wake (EBADF), its
+ * registration goes.  The netpoller's own descriptors are not the
+ * program's to close. */
+MN_EXPORT int close(int fd)
+{
+	if (mn_netio_close(fd))
+		return 0;
+	return REAL(close)(fd);
+}
+MN_EXPORT int dup2(int fd, int fd2)
+{
+	if (fd != fd2 && mn_netio_close(fd2)) {
+		errno = EBUSY;
+		return -1;
+	}
+	return REAL(dup2)(fd, fd2);
+}
+MN_EXPORT int dup3(int fd, int fd2, int flags)
+{
+	if (fd != fd2 && mn_netio_close(fd2)) {
+		errno = EBUSY;
+		return -1;
+	}
+	return REAL(dup3)(fd, fd2, flags);
+}

@@ -30,6 +30,7 @@ BOOT_ALIAS(sigaction, __sigaction);
 BOOT_ALIAS(read, __read);
 BOOT_ALIAS(write, __write);
 BOOT_ALIAS(open, __open);
+BOOT_ALIAS(close, __close);
 
 #define INIT_0(name) 0
 #define INIT_BOOT(name) &boot_##name

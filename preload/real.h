@@ -104,7 +104,8 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(msgrcv, 0, 0) X(msgsnd, 0, 0) X(semop, 0, 0) X(semtimedop, 0, 0)     \
 	X(flock, 0, 0) X(lockf, 0, 0) X(fsync, 0, 0) X(fdatasync, 0, 0)        \
 	X(fcntl, 0, 0) X(fcntl64, 0, 0)                                        \
-	X(open, 0, BOOT) X(open64, 0, 0) X(openat, 0, 0) X(openat64, 0, 0)
+	X(open, 0, BOOT) X(open64, 0, 0) X(openat, 0, 0) X(openat64, 0, 0)      \
+	X(close, 0, BOOT) X(dup2, 0, 0) X(dup3, 0, 0)
 
 #define MN_REAL_DECLARE(name, version, boot) \
 	extern __typeof__(&name) real_##name __attribute__((visibility("hidden")));

@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include "join.h"
 #include "park.h"
+#include "netpoll.h"
 #include "preempt.h"
 #include "sema.h"
 #include "sys.h"
@@ -58,7 +59,7 @@ int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t))
 	/* The request is set (a locked instruction, ours or glibc's); now
 	 * end the wait, if the G is in one. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!mn_sema_cancel(gp) && !mn_join_cancel(gp))
+	if (!mn_sema_cancel(gp) && !mn_join_cancel(gp) && !mn_netpoll_cancel(gp))
 		mn_park_cancel(gp);
 	/* Running with asynchronous cancellation: interrupted by the
 	 * preemption signal at its next safe point (preempt.c). */

@@ -22,6 +22,7 @@
 #include "preempt.h"
 #include "sysmon.h"
 #include "tcb.h"
+#include "netpoll.h"
 #include "timer.h"
 #include "sys.h"
 #include "env.h"
@@ -35,6 +36,7 @@ void mn_fork_child(void)
 	mn_tcb_fork_child(mp ? mp->tcb : 0, self);
 	mn_sema_fork_child();
 	mn_timers_fork_child();
+	mn_netpoll_fork_child();
 
 	struct sched *s = &mn_sched;
 	atomic_store_explicit(&s->lock.key, 0, memory_order_relaxed);

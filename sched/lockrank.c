@@ -27,6 +27,7 @@ static const char *rank_name(unsigned rank)
 	case LOCKRANK_SIGAPP: return "signal app_lock";
 	case LOCKRANK_TLSCHECK: return "tcb tls_check_lock";
 	case LOCKRANK_SEMA: return "sema bucket";
+	case LOCKRANK_NETPOLL: return "netpoll pd";
 	case LOCKRANK_TIMERS: return "timers.lock";
 	case LOCKRANK_SCHED: return "sched.lock";
 	case LOCKRANK_GFREE: return "sched.gflock";

@@ -11,6 +11,7 @@
  *   LOCKRANK_SIGAPP    app_lock (signal.c)     the program's SIGSEGV/SIGBUS dispositions
  *   LOCKRANK_TLSCHECK  tls_check_lock (tcb.c)  re-reading the TLS modules after a dlopen
  *   LOCKRANK_SEMA      a sema bucket (sema.c)  the waiters parked on that bucket's addresses
+ *   LOCKRANK_NETPOLL   a pd lock (netpoll_epoll.c)  one descriptor's waiters and event counts
  *   LOCKRANK_TIMERS    timers.lock (timer.c)   the timer heap
  *   LOCKRANK_SCHED     sched.lock              global run queue, idle P and M lists, M list
  *   LOCKRANK_GFREE     sched.gflock            the global free-G list
@@ -42,6 +43,7 @@ enum mn_lockrank {
 	LOCKRANK_SIGAPP,
 	LOCKRANK_TLSCHECK,
 	LOCKRANK_SEMA,
+	LOCKRANK_NETPOLL,
 	LOCKRANK_TIMERS,
 	LOCKRANK_SCHED,
 	LOCKRANK_GFREE,

@@ -64,6 +64,7 @@
 #include "gfree.h"
 #include "join.h"
 #include "m.h"
+#include "netpoll.h"
 #include "runq.h"
 #include "sema.h"
 #include "signal.h"
@@ -755,6 +756,15 @@ top:;
 			return gp;
 		}
 	}
+	/* Descriptors that became ready (nobody blocks in the poll: it
+	 * returns at once). */
+	if (mn_netpoll_waiters() > 0) {
+		struct g *list;
+		if (mn_netpoll(0, &list) && list) {
+			mn_netpoll_inject(list);
+			goto top;
+		}
+	}
 	/* Steal, limiting spinning Ms to half the busy Ps. */
 	int nprocs = mn_sched.nprocs;
 	/* relaxed: our own flag, and counts that only bound how many Ms spin */
@@ -834,9 +844,27 @@ top:;
 			break;
 		}
 	}
-	/* Sleep until handed a P, or until the next timer is due. */
+	/* Sleep until handed a P, or until the next timer is due: in the
+	 * netpoller when Gs wait on descriptors and nobody else blocks there
+	 * (then with a P, if one is idle, for what it readied), else on our
+	 * note. */
+	bool may_poll = true;
 	for (;;) {
 		int64_t next = mn_timers_next();
+		struct g *list;
+		if (may_poll && mn_netpoll_waiters() > 0 && mn_netpoll(next ? next : -1, &list)) {
+			mn_lock(&mn_sched.lock);
+			struct p *np = mn_pidleget();
+			mn_unlock(&mn_sched.lock);
+			if (np) {
+				mn_acquirep(np);
+				mn_netpoll_inject(list);
+				goto top;
+			}
+			mn_netpoll_inject(list); /* no P: the global queue, and wakep */
+			may_poll = false;
+			continue;
+		}
 		mn_lock(&mn_sched.lock);
 		mn_mput(mp);
 		mn_unlock(&mn_sched.lock);

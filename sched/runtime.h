@@ -141,6 +141,8 @@ struct g {
 	/* Waits our preemption signal ended with EINTR (the handler on the
 	 * G's own thread counts them; shims/blocking.h restarts those). */
 	uint32_t preempt_intr;
+	/* The netpoll wait it is in, for pthread_cancel (netpoll_epoll.c). */
+	void *_Atomic netwait;
 };
 #define G_MAIN 1u
 #define G_G0   2u

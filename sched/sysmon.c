@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #include "env.h"
 #include "gfree.h"
+#include "netpoll.h"
 #include "runq.h"
 #include "m.h"
 #include "preempt.h"
@@ -389,6 +390,9 @@ static void sleep_while_idle(int64_t until)
 	atomic_store_explicit(&mn_sysmon_sleeping, 0, memory_order_relaxed);
 }
 
+/* 10 ms: how long ready descriptors may wait while every P is busy. */
+#define NETPOLL_STALE_NS 10000000
+
 static void *sysmon(void *arg)
 {
 	(void)arg;
@@ -437,6 +441,15 @@ static void *sysmon(void *arg)
 		else
 			idle++;
 		prev_look = now;
+		/* Descriptors nobody polled for NETPOLL_STALE_NS (every P busy):
+		 * their Gs go to the global queue. */
+		if (mn_netpoll_waiters() > 0 && now - mn_netpoll_lastpoll() > NETPOLL_STALE_NS) {
+			struct g *list;
+			if (mn_netpoll(0, &list) && list) {
+				mn_netpoll_inject(list);
+				idle = 0;
+			}
+		}
 		if (now >= next_second) {
 			mn_preempt_sysmon_tick();
 			next_second = now + 1000000000;

@@ -6,13 +6,15 @@
  * lock released and t->running set, so mn_timer_del can wait for a
  * callback in progress and the timer's memory (often on a G's stack) is
  * never touched after mn_timer_del returns.
- * TODO(blocking capability): per-P heaps, and the netpoller's epoll_wait
- * as the idle sleep.
+ * A timer due before a blocked netpoll would end breaks it
+ * (mn_netpoll_timer_added).
+ * TODO(issue 12): per-P heaps.
  */
 #include "timer.h"
 #include <string.h>
 #include <sys/mman.h>
 #include "m.h"
+#include "netpoll.h"
 #include "throw.h"
 #include "sys.h"
 
@@ -115,8 +117,10 @@ void mn_timer_add_if(struct mn_timer *t, _Atomic uint32_t *word, uint32_t expect
 	if (add)
 		add_locked(t);
 	mn_unlock(&timers.lock);
-	if (add)
+	if (add) {
 		mn_wakep();
+		mn_netpoll_timer_added(t->when);
+	}
 }
 
 bool mn_timer_del(struct mn_timer *t)

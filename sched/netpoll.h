@@ -1,0 +1,92 @@
+/* sched/netpoll.h: the netpoller (netpoll_epoll.c).
+ *
+ * A G that would block on a pollable descriptor (pipe, FIFO, socket,
+ * eventfd, timerfd, signalfd, inotify, tty) parks here until the kernel
+ * says the descriptor is ready, instead of holding its M in the kernel.
+ * One epoll instance, edge-triggered, watches every descriptor a G has
+ * waited on; the scheduler asks it for ready Gs (findrunnable, an idle M
+ * blocking in epoll_wait until the next timer, sysmon every 10 ms).
+ *
+ * The contract with the callers (shims/netio.c), for one descriptor:
+ *
+ *	struct mn_pollreq rq = { fd, MN_POLL_IN };
+ *	for (;;) {
+ *		mn_netpoll_arm(&rq, 1);            // registers, snapshots
+ *		r = try the call without blocking;
+ *		if (r != -EAGAIN) break;
+ *		r = mn_netpoll_wait(&rq, 1, deadline);
+ *		if (r) break;                      // time-out, cancel, closed
+ *	}
+ *
+ * mn_netpoll_wait parks only if no readiness event arrived since the arm,
+ * so an edge between the try and the park is never lost; a wake-up may be
+ * spurious (the caller tries again).  Descriptors are known by number: a
+ * number the program closed and opened again behind our back (glibc's
+ * internal close) is registered again by the next arm (EPOLL_CTL_ADD says
+ * EEXIST when the registration stands).
+ */
+#ifndef MN_NETPOLL_H
+#define MN_NETPOLL_H
+#include "runtime.h"
+
+#define MN_POLL_IN 1u
+#define MN_POLL_OUT 2u
+
+/* What a descriptor is, cached per number (fstat on first use). */
+enum {
+	MN_FD_UNKNOWN = 0,
+	MN_FD_FILE,    /* regular file, block device, directory: not pollable */
+	MN_FD_SOCK,    /* socket: MSG_DONTWAIT tries */
+	MN_FD_NOWAIT,  /* FIFO, anonymous inode: RWF_NOWAIT tries */
+	MN_FD_POLLCHK, /* character device (tty): poll, then the blocking call */
+};
+
+struct mn_pollreq {
+	int fd;
+	uint32_t mode;     /* MN_POLL_IN | MN_POLL_OUT */
+	uint32_t seq;      /* filled by mn_netpoll_arm */
+};
+
+/* The kind of fd (classifies it when unknown); MN_FD_FILE for numbers
+ * outside the table.  Context: any. */
+MN_HIDDEN int mn_netpoll_kind(int fd);
+MN_HIDDEN void mn_netpoll_setkind(int fd, int kind);
+/* Register each fd (once) and snapshot its readiness sequence.  Returns 0,
+ * or -EPERM when an fd cannot be polled (a regular file: its kind becomes
+ * MN_FD_FILE), or another -errno of epoll_ctl (-EBADF).  Context: a G. */
+MN_HIDDEN int mn_netpoll_arm(struct mn_pollreq *rq, int n);
+/* Park until one of the fds had an event since its arm, the deadline
+ * (CLOCK_MONOTONIC ns, -1 none) passes, pthread_cancel asks, or the fd is
+ * closed.  Returns 0 (woken, or an event already came), -ETIMEDOUT,
+ * -ECANCELED (a cancellation request, when cancellable: act on it),
+ * -EBADF (closed by mn_netpoll_close).  Context: a G. */
+MN_HIDDEN int mn_netpoll_wait(struct mn_pollreq *rq, int n, int64_t deadline, bool cancellable);
+/* The program closes fd (or dup2s onto it): the Gs waiting on it wake
+ * with -EBADF, and the registration goes.  Context: any. */
+MN_HIDDEN void mn_netpoll_close(int fd);
+/* pthread_cancel: end gp's netpoll wait, if it is in one. */
+MN_HIDDEN bool mn_netpoll_cancel(struct g *gp);
+
+/* Scheduler side.  True once a G has waited on a descriptor. */
+MN_HIDDEN bool mn_netpoll_active(void);
+/* Gs parked in netpoll waits now (a hint). */
+MN_HIDDEN int mn_netpoll_waiters(void);
+/* Poll: until 0 does not block, < 0 blocks until an event, > 0 blocks
+ * until that CLOCK_MONOTONIC deadline (ns) at most.  The Gs whose waits
+ * ended come back in *list, linked through schedlink, still parked (the
+ * caller readies them: mn_netpoll_inject).  Only one thread blocks at a
+ * time: false, at once, if another does (or nobody ever waited). */
+MN_HIDDEN bool mn_netpoll(int64_t until, struct g **list);
+/* Queue a list from mn_netpoll (on the caller's P, or the global queue). */
+MN_HIDDEN void mn_netpoll_inject(struct g *list);
+/* Wake a thread blocked in mn_netpoll (a timer due sooner than it sleeps). */
+MN_HIDDEN void mn_netpoll_break(void);
+/* A timer was added for `when`: break a poll that would sleep past it. */
+MN_HIDDEN void mn_netpoll_timer_added(int64_t when);
+/* CLOCK_MONOTONIC ns of the last poll (0: never). */
+MN_HIDDEN int64_t mn_netpoll_lastpoll(void);
+/* fd is the netpoller's own epoll or eventfd descriptor. */
+MN_HIDDEN bool mn_netpoll_is_ours(int fd);
+/* The child of fork: a new epoll instance on first use, no waiters. */
+MN_HIDDEN void mn_netpoll_fork_child(void);
+#endif

@@ -1,0 +1,568 @@
+/* shims/netio.c: reads, writes, accepts and polls on pollable descriptors
+ * park the G in the netpoller instead of blocking its M (netio.h).
+ *
+ * The program's descriptors stay as it made them: no O_NONBLOCK.  A call
+ * is tried without waiting in a way that leaves the open file alone:
+ * MSG_DONTWAIT on a socket, RWF_NOWAIT (preadv2, pwritev2 at the current
+ * position) on a FIFO or an anonymous inode (eventfd, timerfd, signalfd,
+ * inotify).  When the try says EAGAIN and the program did not ask for
+ * that itself (its own O_NONBLOCK, read with F_GETFL then, or
+ * MSG_DONTWAIT), the G arms the netpoller, tries again and parks until
+ * the descriptor is ready.  A socket's SO_RCVTIMEO and SO_SNDTIMEO become
+ * the wait's deadline (EAGAIN, or the bytes moved so far, when it ends).
+ * A blocking write moves every byte, as the kernel's does, waiting as
+ * often as the other end is full.  A try that the descriptor refuses
+ * (ENOTSOCK: the number is another file now; EOPNOTSUPP: no RWF_NOWAIT
+ * there) classifies it again.
+ *
+ * Calls are cancellation points as natively: a pending request acts at
+ * entry, and pthread_cancel ends the wait (then the request acts).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "shims/netio.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "shims/blocking.h"
+#include "shims/start.h"
+#include "sched/runtime.h"
+#include "sched/cancel.h"
+#include "sched/netpoll.h"
+#include "sched/sys.h"
+#include "shims/poison.h" /* last */
+
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
+
+/* A raw call made again while only our preemption signal ended it with
+ * EINTR (shims/blocking.h): a zero time-out poll is not restarted. */
+#define NOINTR(call)                                                           \
+	({                                                                     \
+		long r_;                                                       \
+		for (;;) {                                                     \
+			uint32_t m_ = mn_intr_mark();                          \
+			r_ = (call);                                           \
+			if (r_ != -EINTR || !mn_intr_ours(m_, -1, EINTR))      \
+				break;                                         \
+		}                                                              \
+		r_;                                                            \
+	})
+
+/* The caller is a G that may park (not main or another locked G). */
+static inline bool usable(void)
+{
+	if (!mn_shim_active() || !mn_is_g())
+		return false;
+	return mn_getg()->lockedm == NULL;
+}
+
+static inline bool done(long r, ssize_t *res)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		*res = -1;
+	} else {
+		*res = r;
+	}
+	return true;
+}
+
+/* The program made the file non-blocking itself. */
+static bool own_nonblock(int fd)
+{
+	long fl = mn_sys3(SYS_fcntl, fd, F_GETFL, 0);
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* A socket's SO_RCVTIMEO / SO_SNDTIMEO as a deadline from now; -1 none. */
+static int64_t sock_deadline(int fd, uint32_t mode)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t len = sizeof tv;
+	int opt = mode == MN_POLL_IN ? SO_RCVTIMEO : SO_SNDTIMEO;
+	if (mn_sys6(SYS_getsockopt, fd, SOL_SOCKET, opt, (long)&tv, (long)&len, 0) < 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return -1;
+	return mn_nanotime() + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+/* One try of a call, without waiting. */
+struct io {
+	int fd;
+	int kind;
+	uint32_t mode;
+	int flags; /* the program's flags (socket calls) */
+	long (*try)(struct io *);
+	/* the call's arguments */
+	const struct iovec *iov;
+	int iovcnt;
+	struct iovec one;
+	struct sockaddr *addr;
+	socklen_t *addrlen;
+	const struct sockaddr *daddr;
+	socklen_t daddrlen;
+	struct msghdr *msg;
+};
+
+static long try_rw(struct io *io)
+{
+	if (io->kind == MN_FD_SOCK) {
+		struct msghdr m = { 0 };
+		m.msg_iov = (struct iovec *)io->iov;
+		m.msg_iovlen = (size_t)io->iovcnt;
+		return NOINTR(mn_sys3(io->mode == MN_POLL_IN ? SYS_recvmsg : SYS_sendmsg, io->fd, &m, MSG_DONTWAIT));
+	}
+	return NOINTR(mn_sys6(io->mode == MN_POLL_IN ? SYS_preadv2 : SYS_pwritev2, io->fd, (long)io->iov,
+			      io->iovcnt, -1, 0, RWF_NOWAIT));
+}
+
+static long try_recvfrom(struct io *io)
+{
+	return NOINTR(mn_sys6(SYS_recvfrom, io->fd, (long)io->one.iov_base, (long)io->one.iov_len,
+			      io->flags | MSG_DONTWAIT, (long)io->addr, (long)io->addrlen));
+}
+static long try_sendto(struct io *io)
+{
+	return NOINTR(mn_sys6(SYS_sendto, io->fd, (long)io->one.iov_base, (long)io->one.iov_len,
+			      io->flags | MSG_DONTWAIT, (long)io->daddr, io->daddrlen));
+}
+static long try_recvmsg(struct io *io)
+{
+	return NOINTR(mn_sys3(SYS_recvmsg, io->fd, io->msg, io->flags | MSG_DONTWAIT));
+}
+static long try_sendmsg(struct io *io)
+{
+	return NOINTR(mn_sys3(SYS_sendmsg, io->fd, io->msg, io->flags | MSG_DONTWAIT));
+}
+
+/* Wait for the arm in rq; -ECANCELED acts on the request (or, with
+ * cancellation disabled, waits on without it).  Returns 0 or -ETIMEDOUT,
+ * -EBADF. */
+static int wait_one(struct mn_pollreq *rq, int n, int64_t deadline, bool *cancellable)
+{
+	int w = mn_netpoll_wait(rq, n, deadline, *cancellable);
+	if (w == -ECANCELED) {
+		mn_cancel_act(); /* returns only with cancellation disabled */
+		*cancellable = false;
+		return 0;
+	}
+	return w;
+}
+
+/* Try, and wait while the try says EAGAIN.  Returns the call's result
+ * (-errno), or 1 + INT64 sentinel NOT_MINE: the caller's blocking path. */
+#define NOT_MINE ((long)INT64_MIN)
+static long run(struct io *io)
+{
+	long r = io->try(io);
+	if (r != -EAGAIN)
+		return r;
+	if ((io->flags & MSG_DONTWAIT) || own_nonblock(io->fd))
+		return r;
+	bool cancellable = mn_cancel_point();
+	int64_t deadline = io->kind == MN_FD_SOCK ? sock_deadline(io->fd, io->mode) : -1;
+	for (;;) {
+		struct mn_pollreq rq = { io->fd, io->mode, 0 };
+		int a = mn_netpoll_arm(&rq, 1);
+		if (a < 0)
+			return NOT_MINE; /* not pollable after all: the blocking call */
+		r = io->try(io);
+		if (r != -EAGAIN)
+			return r;
+		int w = wait_one(&rq, 1, deadline, &cancellable);
+		if (w == -ETIMEDOUT)
+			return -EAGAIN;
+		if (w == -EBADF)
+			return -EBADF;
+	}
+}
+
+/* The kind, with a fix for a stale one the try found. */
+static bool reclassify(struct io *io, long r)
+{
+	if ((r == -ENOTSOCK && io->kind == MN_FD_SOCK) || (r == -EOPNOTSUPP && io->kind == MN_FD_NOWAIT)) {
+		if (io->kind == MN_FD_NOWAIT) {
+			mn_netpoll_setkind(io->fd, MN_FD_POLLCHK);
+		} else {
+			mn_netpoll_setkind(io->fd, MN_FD_UNKNOWN);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* read, readv, write, writev. */
+static bool rw(int fd, uint32_t mode, const struct iovec *v, int cnt, ssize_t *res)
+{
+	if (!usable())
+		return false;
+	struct io io = { .fd = fd, .mode = mode, .try = try_rw, .iov = v, .iovcnt = cnt };
+	for (;;) {
+		io.kind = mn_netpoll_kind(fd);
+		if (io.kind == MN_FD_FILE)
+			return false;
+		if (io.kind == MN_FD_POLLCHK) {
+			if (mode == MN_POLL_IN)
+				mn_netio_wait_readable(fd);
+			return false;
+		}
+		if (mode == MN_POLL_IN) {
+			long r = run(&io);
+			if (reclassify(&io, r))
+				continue;
+			if (r == NOT_MINE)
+				return false;
+			return done(r, res);
+		}
+		/* A write moves every byte (a blocking write does), unless an
+		 * error, a time-out or the program's O_NONBLOCK stops it. */
+		size_t total = 0;
+		for (int i = 0; i < cnt; i++)
+			total += v[i].iov_len;
+		size_t moved = 0;
+		struct iovec local[cnt > 0 ? cnt : 1];
+		long r = 0;
+		for (;;) {
+			r = run(&io);
+			if (moved == 0 && reclassify(&io, r))
+				break;
+			if (r == NOT_MINE && moved == 0)
+				return false;
+			if (r < 0 || r == NOT_MINE)
+				return done(moved ? (long)moved : (r == NOT_MINE ? -EAGAIN : r), res);
+			moved += (size_t)r;
+			if (moved >= total || r == 0 || own_nonblock(fd))
+				return done((long)moved, res);
+			/* The rest: the iovecs past what went. */
+			size_t skip = moved;
+			int k = 0, j = 0;
+			for (; k < cnt && skip >= v[k].iov_len; k++)
+				skip -= v[k].iov_len;
+			for (; k < cnt; k++, j++) {
+				local[j].iov_base = (char *)v[k].iov_base + skip;
+				local[j].iov_len = v[k].iov_len - skip;
+				skip = 0;
+			}
+			io.iov = local;
+			io.iovcnt = j;
+		}
+	}
+}
+
+bool mn_netio_read(int fd, void *buf, size_t n, ssize_t *res)
+{
+	struct iovec v = { buf, n };
+	return rw(fd, MN_POLL_IN, &v, 1, res);
+}
+bool mn_netio_readv(int fd, const struct iovec *v, int n, ssize_t *res)
+{
+	if (n < 0 || n > 1024)
+		return false;
+	return rw(fd, MN_POLL_IN, v, n, res);
+}
+bool mn_netio_write(int fd, const void *buf, size_t n, ssize_t *res)
+{
+	struct iovec v = { (void *)buf, n };
+	return rw(fd, MN_POLL_OUT, &v, 1, res);
+}
+bool mn_netio_writev(int fd, const struct iovec *v, int n, ssize_t *res)
+{
+	if (n < 0 || n > 1024)
+		return false;
+	return rw(fd, MN_POLL_OUT, v, n, res);
+}
+
+/* The socket calls: flags carry MSG_DONTWAIT.  MSG_WAITALL keeps the
+ * kernel's wait (it gathers across arrivals). */
+static bool sock_call(struct io *io, ssize_t *res)
+{
+	if (!usable() || (io->flags & (MSG_DONTWAIT | MSG_WAITALL)))
+		return false;
+	io->kind = mn_netpoll_kind(io->fd);
+	if (io->kind != MN_FD_SOCK)
+		return false;
+	long r = run(io);
+	if (r == NOT_MINE || r == -ENOTSOCK) {
+		if (r == -ENOTSOCK)
+			mn_netpoll_setkind(io->fd, MN_FD_UNKNOWN);
+		return false;
+	}
+	return done(r, res);
+}
+
+bool mn_netio_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al, ssize_t *res)
+{
+	struct io io = { .fd = fd, .mode = MN_POLL_IN, .flags = flags, .try = try_recvfrom,
+			 .one = { buf, n }, .addr = a, .addrlen = al };
+	return sock_call(&io, res);
+}
+bool mn_netio_recvmsg(int fd, struct msghdr *m, int flags, ssize_t *res)
+{
+	struct io io = { .fd = fd, .mode = MN_POLL_IN, .flags = flags, .try = try_recvmsg, .msg = m };
+	return sock_call(&io, res);
+}
+bool mn_netio_sendmsg(int fd, const struct msghdr *m, int flags, ssize_t *res)
+{
+	/* A stream socket's blocking sendmsg moves every byte; partial
+	 * sends of a message are left to the kernel's wait. */
+	struct io io = { .fd = fd, .mode = MN_POLL_OUT, .flags = flags, .try = try_sendmsg,
+			 .msg = (struct msghdr *)m };
+	if (!usable() || (flags & MSG_DONTWAIT))
+		return false;
+	io.kind = mn_netpoll_kind(fd);
+	if (io.kind != MN_FD_SOCK)
+		return false;
+	size_t total = 0;
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		total += m->msg_iov[i].iov_len;
+	long r = run(&io);
+	if (r == NOT_MINE || r == -ENOTSOCK)
+		return false;
+	if (r >= 0 && (size_t)r < total && !own_nonblock(fd)) {
+		/* The rest as plain sends (no ancillary data twice). */
+		size_t moved = (size_t)r;
+		for (size_t i = 0, off = 0; i < m->msg_iovlen && moved < total; off += m->msg_iov[i].iov_len, i++) {
+			size_t end = off + m->msg_iov[i].iov_len;
+			while (moved < end) {
+				struct io rest = { .fd = fd, .kind = MN_FD_SOCK, .mode = MN_POLL_OUT, .flags = flags,
+						   .try = try_sendto,
+						   .one = { (char *)m->msg_iov[i].iov_base + (moved - off), end - moved } };
+				long s = run(&rest);
+				if (s <= 0 || s == NOT_MINE)
+					return done((long)moved, res);
+				moved += (size_t)s;
+			}
+		}
+		return done((long)moved, res);
+	}
+	return done(r, res);
+}
+bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al,
+		     ssize_t *res)
+{
+	if (!usable() || (flags & MSG_DONTWAIT))
+		return false;
+	if (mn_netpoll_kind(fd) != MN_FD_SOCK)
+		return false;
+	size_t moved = 0;
+	for (;;) {
+		struct io io = { .fd = fd, .kind = MN_FD_SOCK, .mode = MN_POLL_OUT, .flags = flags, .try = try_sendto,
+				 .one = { (char *)buf + moved, n - moved }, .daddr = a, .daddrlen = al };
+		long r = run(&io);
+		if (moved == 0 && (r == NOT_MINE || r == -ENOTSOCK)) {
+			if (r == -ENOTSOCK)
+				mn_netpoll_setkind(fd, MN_FD_UNKNOWN);
+			return false;
+		}
+		if (r < 0 || r == NOT_MINE)
+			return done(moved ? (long)moved : (r == NOT_MINE ? -EAGAIN : r), res);
+		moved += (size_t)r;
+		/* Datagrams go whole or not at all; a stream's rest follows. */
+		if (moved >= n || r == 0 || a != NULL || own_nonblock(fd))
+			return done((long)moved, res);
+	}
+}
+
+bool mn_netio_wait_readable(int fd)
+{
+	if (!usable())
+		return false;
+	int kind = mn_netpoll_kind(fd);
+	if (kind == MN_FD_FILE)
+		return false;
+	struct pollfd p = { fd, POLLIN, 0 };
+	struct timespec zero = { 0, 0 };
+	if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0 || own_nonblock(fd))
+		return false;
+	bool cancellable = mn_cancel_point();
+	int64_t deadline = kind == MN_FD_SOCK ? sock_deadline(fd, MN_POLL_IN) : -1;
+	for (;;) {
+		struct mn_pollreq rq = { fd, MN_POLL_IN, 0 };
+		if (mn_netpoll_arm(&rq, 1) < 0)
+			return false;
+		if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0)
+			return false;
+		/* A time-out leaves the kernel's call to say EAGAIN, after its
+		 * own SO_RCVTIMEO: with the deadline past, rarely long. */
+		if (wait_one(&rq, 1, deadline, &cancellable) != 0)
+			return false;
+	}
+}
+
+/* The readiness modes poll's events ask for (hang-ups and errors count in
+ * both). */
+static uint32_t poll_mode(short ev)
+{
+	uint32_t m = 0;
+	if (ev & (POLLIN | POLLPRI | POLLRDHUP | POLLRDNORM | POLLRDBAND))
+		m |= MN_POLL_IN;
+	if (ev & (POLLOUT | POLLWRNORM | POLLWRBAND))
+		m |= MN_POLL_OUT;
+	return m ? m : MN_POLL_IN;
+}
+
+#define STACK_REQS 64
+
+/* The loop under poll, select and epoll_wait: check (a zero time-out
+ * call) returns the count, 0 for nothing yet, or -errno. */
+static bool multiwait(struct mn_pollreq *rq, int nrq, int64_t deadline, long (*check)(void *), void *arg, int *res)
+{
+	long r = check(arg);
+	if (r != 0 || deadline == 0 || (deadline > 0 && mn_nanotime() >= deadline)) {
+		*res = r < 0 ? (errno = (int)-r, -1) : (int)r;
+		return true;
+	}
+	bool cancellable = mn_cancel_point();
+	for (;;) {
+		if (mn_netpoll_arm(rq, nrq) < 0)
+			return false; /* a descriptor epoll refuses: the kernel's call */
+		r = check(arg);
+		if (r != 0) {
+			*res = r < 0 ? (errno = (int)-r, -1) : (int)r;
+			return true;
+		}
+		int w = wait_one(rq, nrq, deadline, &cancellable);
+		if (w == -ETIMEDOUT) {
+			r = check(arg);
+			*res = r < 0 ? (errno = (int)-r, -1) : (int)r;
+			return true;
+		}
+	}
+}
+
+struct pollarg {
+	struct pollfd *fds;
+	nfds_t n;
+};
+static long poll_check(void *a)
+{
+	struct pollarg *p = a;
+	struct timespec zero = { 0, 0 };
+	return NOINTR(mn_sys6(SYS_ppoll, (long)p->fds, (long)p->n, (long)&zero, 0, 8, 0));
+}
+
+bool mn_netio_poll(struct pollfd *fds, nfds_t n, int64_t deadline, int *res)
+{
+	if (!usable() || n > 65536)
+		return false;
+	struct mn_pollreq stack_rq[STACK_REQS], *rq = stack_rq;
+	if (n > STACK_REQS && !(rq = malloc(n * sizeof *rq)))
+		return false;
+	int nrq = 0;
+	for (nfds_t i = 0; i < n; i++)
+		if (fds[i].fd >= 0)
+			rq[nrq++] = (struct mn_pollreq){ fds[i].fd, poll_mode(fds[i].events), 0 };
+	struct pollarg a = { fds, n };
+	bool ok = nrq > 0 || deadline == 0 ? multiwait(rq, nrq, deadline, poll_check, &a, res) : false;
+	if (rq != stack_rq)
+		free(rq);
+	return ok;
+}
+
+struct selarg {
+	int n;
+	fd_set *r, *w, *e;
+	fd_set in_r, in_w, in_e;
+};
+static long select_check(void *arg)
+{
+	struct selarg *s = arg;
+	struct timespec zero = { 0, 0 };
+	long r;
+	for (;;) {
+		if (s->r)
+			*s->r = s->in_r;
+		if (s->w)
+			*s->w = s->in_w;
+		if (s->e)
+			*s->e = s->in_e;
+		uint32_t m = mn_intr_mark();
+		r = mn_sys6(SYS_pselect6, s->n, (long)s->r, (long)s->w, (long)s->e, (long)&zero, 0);
+		if (r != -EINTR || !mn_intr_ours(m, -1, EINTR))
+			return r;
+	}
+}
+
+bool mn_netio_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t deadline, int *res)
+{
+	if (!usable() || n < 0 || n > FD_SETSIZE)
+		return false;
+	struct selarg s;
+	memset(&s, 0, sizeof s);
+	s.n = n;
+	s.r = r;
+	s.w = w;
+	s.e = e;
+	if (r)
+		s.in_r = *r;
+	if (w)
+		s.in_w = *w;
+	if (e)
+		s.in_e = *e;
+	struct mn_pollreq stack_rq[STACK_REQS], *rq = stack_rq;
+	if (n > STACK_REQS && !(rq = malloc((size_t)n * sizeof *rq)))
+		return false;
+	int nrq = 0;
+	for (int fd = 0; fd < n; fd++) {
+		uint32_t m = 0;
+		if ((r && FD_ISSET(fd, &s.in_r)) || (e && FD_ISSET(fd, &s.in_e)))
+			m |= MN_POLL_IN;
+		if (w && FD_ISSET(fd, &s.in_w))
+			m |= MN_POLL_OUT;
+		if (m)
+			rq[nrq++] = (struct mn_pollreq){ fd, m, 0 };
+	}
+	bool ok = nrq > 0 ? multiwait(rq, nrq, deadline, select_check, &s, res) : false;
+	if (!ok) {
+		if (r)
+			*r = s.in_r;
+		if (w)
+			*w = s.in_w;
+		if (e)
+			*e = s.in_e;
+	}
+	if (rq != stack_rq)
+		free(rq);
+	return ok;
+}
+
+struct eparg {
+	int epfd;
+	struct epoll_event *ev;
+	int n;
+};
+static long ep_check(void *a)
+{
+	struct eparg *p = a;
+	return NOINTR(mn_sys6(SYS_epoll_wait, p->epfd, (long)p->ev, p->n, 0, 0, 0));
+}
+
+bool mn_netio_epoll_wait(int epfd, struct epoll_event *ev, int n, int64_t deadline, int *res)
+{
+	if (!usable() || n <= 0)
+		return false;
+	struct mn_pollreq rq = { epfd, MN_POLL_IN, 0 };
+	struct eparg a = { epfd, ev, n };
+	return multiwait(&rq, 1, deadline, ep_check, &a, res);
+}
+
+bool mn_netio_close(int fd)
+{
+	if (!mn_shim_active())
+		return false;
+	if (mn_netpoll_is_ours(fd))
+		return true;
+	mn_netpoll_close(fd);
+	return false;
+}
+
+void mn_netio_new(int fd)
+{
+	if (fd >= 0)
+		mn_netpoll_setkind(fd, MN_FD_UNKNOWN);
+}
