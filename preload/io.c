@@ -262,7 +262,12 @@ MN_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 }
 /* glibc's system and pclose wait for the child inside libc. */
 MN_EXPORT int system(const char *cmd) { return BLOCKING(system, cmd); }
-MN_EXPORT int pclose(FILE *f) { return BLOCKING(pclose, f); }
+MN_EXPORT int pclose(FILE *f)
+{
+	if (f)
+		mn_netio_close(fileno(f));
+	return BLOCKING(pclose, f);
+}
 
 MN_EXPORT int pause(void) { return RESTARTED(BLOCKING(pause), (void)0); }
 MN_EXPORT int sigsuspend(const sigset_t *mask) { return RESTARTED(BLOCKING(sigsuspend, mask), (void)0); }
@@ -413,4 +418,30 @@ MN_EXPORT int dup3(int fd, int fd2, int flags)
 		return -1;
 	}
 	return REAL(dup3)(fd, fd2, flags);
+}
+MN_EXPORT int fclose(FILE *f)
+{
+	if (f)
+		mn_netio_close(fileno(f));
+	return REAL(fclose)(f);
+}
+MN_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
+{
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && lo <= hi)
+		mn_netio_close_range(lo, hi);
+	return REAL(close_range)(lo, hi, flags);
+}
+MN_EXPORT void closefrom(int lo)
+{
+	if (lo >= 0)
+		mn_netio_close_range((unsigned)lo, ~0u);
+	REAL(closefrom)(lo);
+}
+/* A socket's time-outs are the netpoller's deadlines (shims/netio.c). */
+MN_EXPORT int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
+{
+	int r = REAL(setsockopt)(fd, level, opt, val, len);
+	if (r == 0 && mn_shim_active())
+		mn_netio_sockopt(fd, level, opt);
+	return r;
 }

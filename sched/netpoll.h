@@ -11,19 +11,22 @@
  *
  *	struct mn_pollreq rq = { fd, MN_POLL_IN };
  *	for (;;) {
- *		mn_netpoll_arm(&rq, 1);            // registers, snapshots
+ *		mn_netpoll_snap(&rq, 1);           // the event counts
  *		r = try the call without blocking;
  *		if (r != -EAGAIN) break;
- *		r = mn_netpoll_wait(&rq, 1, deadline);
+ *		mn_netpoll_register(&rq, 1);       // once per descriptor
+ *		r = mn_netpoll_wait(&rq, 1, deadline, cancellable);
  *		if (r) break;                      // time-out, cancel, closed
  *	}
  *
- * mn_netpoll_wait parks only if no readiness event arrived since the arm,
- * so an edge between the try and the park is never lost; a wake-up may be
- * spurious (the caller tries again).  Descriptors are known by number: a
- * number the program closed and opened again behind our back (glibc's
- * internal close) is registered again by the next arm (EPOLL_CTL_ADD says
- * EEXIST when the registration stands).
+ * mn_netpoll_wait parks only if no readiness event arrived since the snap,
+ * so an edge after the try is never lost: before the registration, epoll
+ * reports a descriptor that is ready when it is added; after it, the edge
+ * is queued.  A wake-up may be spurious (the caller tries again).
+ * Descriptors are known by number: the program's close of a number
+ * through our interposers forgets its registration.  A number closed
+ * behind our back (a library's raw close system call) and reused stays
+ * wrongly registered: TODO(issue 12) a check of long waits.
  */
 #ifndef MN_NETPOLL_H
 #define MN_NETPOLL_H
@@ -44,18 +47,24 @@ enum {
 struct mn_pollreq {
 	int fd;
 	uint32_t mode;     /* MN_POLL_IN | MN_POLL_OUT */
-	uint32_t seq;      /* filled by mn_netpoll_arm */
+	uint32_t seq;      /* filled by mn_netpoll_snap */
 };
 
 /* The kind of fd (classifies it when unknown); MN_FD_FILE for numbers
  * outside the table.  Context: any. */
 MN_HIDDEN int mn_netpoll_kind(int fd);
 MN_HIDDEN void mn_netpoll_setkind(int fd, int kind);
-/* Register each fd (once) and snapshot its readiness sequence.  Returns 0,
- * or -EPERM when an fd cannot be polled (a regular file: its kind becomes
- * MN_FD_FILE), or another -errno of epoll_ctl (-EBADF).  Context: a G. */
-MN_HIDDEN int mn_netpoll_arm(struct mn_pollreq *rq, int n);
-/* Park until one of the fds had an event since its arm, the deadline
+/* Snapshot each fd's event counts (no system call).  Context: any. */
+MN_HIDDEN void mn_netpoll_snap(struct mn_pollreq *rq, int n);
+/* A word the callers keep per descriptor number, cleared with the kind
+ * (0: nothing known); shims/netio.c keeps a socket's time-outs there. */
+MN_HIDDEN uint32_t mn_netpoll_cache(int fd);
+MN_HIDDEN void mn_netpoll_cache_set(int fd, uint32_t bits);
+/* Register each fd (once).  Returns 0, or -EPERM when an fd cannot be
+ * polled (a regular file: its kind becomes MN_FD_FILE), or another -errno
+ * of epoll_ctl (-EBADF).  Context: a G. */
+MN_HIDDEN int mn_netpoll_register(struct mn_pollreq *rq, int n);
+/* Park until one of the fds had an event since its snap, the deadline
  * (CLOCK_MONOTONIC ns, -1 none) passes, pthread_cancel asks, or the fd is
  * closed.  Returns 0 (woken, or an event already came), -ETIMEDOUT,
  * -ECANCELED (a cancellation request, when cancellable: act on it),
@@ -64,6 +73,8 @@ MN_HIDDEN int mn_netpoll_wait(struct mn_pollreq *rq, int n, int64_t deadline, bo
 /* The program closes fd (or dup2s onto it): the Gs waiting on it wake
  * with -EBADF, and the registration goes.  Context: any. */
 MN_HIDDEN void mn_netpoll_close(int fd);
+/* The same for every number from lo to hi (close_range, closefrom). */
+MN_HIDDEN void mn_netpoll_close_range(unsigned lo, unsigned hi);
 /* pthread_cancel: end gp's netpoll wait, if it is in one. */
 MN_HIDDEN bool mn_netpoll_cancel(struct g *gp);
 
@@ -79,6 +90,9 @@ MN_HIDDEN int mn_netpoll_waiters(void);
 MN_HIDDEN bool mn_netpoll(int64_t until, struct g **list);
 /* Queue a list from mn_netpoll (on the caller's P, or the global queue). */
 MN_HIDDEN void mn_netpoll_inject(struct g *list);
+/* After a write: poll without blocking, if anyone waits, and ready what
+ * it found here (a reader of the pipe just written runs next). */
+MN_HIDDEN void mn_netpoll_poke(void);
 /* Wake a thread blocked in mn_netpoll (a timer due sooner than it sleeps). */
 MN_HIDDEN void mn_netpoll_break(void);
 /* A timer was added for `when`: break a poll that would sleep past it. */

@@ -5,7 +5,9 @@
  * event counters (rseq for readable, hang-up and error events, wseq for
  * writable, hang-up and error ones) and the list of waiters, all under the
  * pd's lock.  A descriptor is registered once, edge-triggered, for both
- * directions, with its number as the event's data.
+ * directions, with its number as the event's data, at its first wait; the
+ * program's close of the number through us (close, dup2, dup3, fclose,
+ * pclose, close_range) forgets the registration.
  *
  * A waiting G puts one node per descriptor on the pds' lists (if no event
  * came since its arm: the counters did not move), then parks.  Whoever
@@ -52,6 +54,10 @@ struct waitnode;
 struct pd {
 	struct mn_lock lock;
 	_Atomic uint32_t kind;
+	/* Registered in this process's epoll instance since the program last
+	 * closed the number through us (close, dup2, dup3, fclose...). */
+	_Atomic bool registered;
+	_Atomic uint32_t cache; /* the callers' facts about the file (mn_netpoll_cache) */
 	_Atomic uint32_t rseq, wseq; /* written under lock, read by arm without */
 	struct waitnode *waiters;
 };
@@ -146,9 +152,30 @@ int mn_netpoll_kind(int fd)
 void mn_netpoll_setkind(int fd, int kind)
 {
 	struct pd *pd = pd_get(fd, kind != MN_FD_UNKNOWN);
+	if (!pd)
+		return;
+	/* relaxed: a cache */
+	atomic_store_explicit(&pd->kind, (uint32_t)kind, memory_order_relaxed);
+	/* A new file under the number: registered again at its first wait. */
+	if (kind == MN_FD_UNKNOWN) {
+		atomic_store_explicit(&pd->registered, false, memory_order_relaxed);
+		atomic_store_explicit(&pd->cache, 0, memory_order_relaxed);
+	}
+}
+
+uint32_t mn_netpoll_cache(int fd)
+{
+	struct pd *pd = pd_get(fd, false);
+	/* relaxed: a cache */
+	return pd ? atomic_load_explicit(&pd->cache, memory_order_relaxed) : 0;
+}
+
+void mn_netpoll_cache_set(int fd, uint32_t bits)
+{
+	struct pd *pd = pd_get(fd, bits != 0);
 	if (pd)
 		/* relaxed: a cache */
-		atomic_store_explicit(&pd->kind, (uint32_t)kind, memory_order_relaxed);
+		atomic_store_explicit(&pd->cache, bits, memory_order_relaxed);
 }
 
 static int netpoll_init(void)
@@ -210,7 +237,15 @@ static uint32_t pd_seq(struct pd *pd, uint32_t mode)
 	return s;
 }
 
-int mn_netpoll_arm(struct mn_pollreq *rq, int n)
+void mn_netpoll_snap(struct mn_pollreq *rq, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct pd *pd = pd_get(rq[i].fd, true);
+		rq[i].seq = pd ? pd_seq(pd, rq[i].mode) : 0;
+	}
+}
+
+int mn_netpoll_register(struct mn_pollreq *rq, int n)
 {
 	int ep = netpoll_init();
 	if (ep < 0)
@@ -219,6 +254,9 @@ int mn_netpoll_arm(struct mn_pollreq *rq, int n)
 		struct pd *pd = pd_get(rq[i].fd, true);
 		if (!pd)
 			return -EPERM;
+		/* acquire: pairs with the release below (another G's registration) */
+		if (atomic_load_explicit(&pd->registered, memory_order_acquire))
+			continue;
 		struct epoll_event e = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 					 .data.u64 = (uint64_t)rq[i].fd };
 		long r = mn_sys6(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, rq[i].fd, (long)&e, 0, 0);
@@ -226,7 +264,7 @@ int mn_netpoll_arm(struct mn_pollreq *rq, int n)
 			atomic_store_explicit(&pd->kind, MN_FD_FILE, memory_order_relaxed);
 		if (r < 0 && r != -EEXIST)
 			return (int)r;
-		rq[i].seq = pd_seq(pd, rq[i].mode);
+		atomic_store_explicit(&pd->registered, true, memory_order_release);
 	}
 	return 0;
 }
@@ -448,14 +486,34 @@ void mn_netpoll_close(int fd)
 		return;
 	mn_lock(&pd->lock);
 	atomic_store_explicit(&pd->kind, MN_FD_UNKNOWN, memory_order_relaxed);
+	atomic_store_explicit(&pd->cache, 0, memory_order_relaxed);
+	bool reg = atomic_exchange_explicit(&pd->registered, false, memory_order_relaxed);
 	atomic_fetch_add_explicit(&pd->rseq, 1, memory_order_release);
 	atomic_fetch_add_explicit(&pd->wseq, 1, memory_order_release);
 	struct g *list = pd_fire(pd, MN_POLL_IN | MN_POLL_OUT, W_CLOSED, NULL);
 	mn_unlock(&pd->lock);
 	int ep = atomic_load_explicit(&np.epfd, memory_order_acquire);
-	if (ep >= 0)
+	if (ep >= 0 && reg)
 		mn_sys6(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, fd, 0, 0, 0);
 	ready_list(list);
+}
+
+void mn_netpoll_close_range(unsigned lo, unsigned hi)
+{
+	for (unsigned c = lo / PD_CHUNK; c < PD_NCHUNK && c <= hi / PD_CHUNK; c++) {
+		struct pd *chunk = atomic_load_explicit(&chunks[c], memory_order_acquire);
+		if (!chunk)
+			continue;
+		for (unsigned i = 0; i < PD_CHUNK; i++) {
+			unsigned fd = c * PD_CHUNK + i;
+			if (fd < lo || fd > hi)
+				continue;
+			/* relaxed: hints; close looks again under the lock */
+			if (atomic_load_explicit(&chunk[i].registered, memory_order_relaxed) || chunk[i].waiters ||
+			    atomic_load_explicit(&chunk[i].kind, memory_order_relaxed) != MN_FD_UNKNOWN)
+				mn_netpoll_close((int)fd);
+		}
+	}
 }
 
 /* The poll itself: until 0 does not block, < 0 forever, else a deadline. */
@@ -534,6 +592,15 @@ bool mn_netpoll(int64_t until, struct g **list)
 
 void mn_netpoll_inject(struct g *list) { ready_list(list); }
 
+void mn_netpoll_poke(void)
+{
+	if (atomic_load_explicit(&np.waiters, memory_order_relaxed) == 0)
+		return;
+	struct g *list;
+	if (mn_netpoll(0, &list) && list)
+		ready_list(list);
+}
+
 void mn_netpoll_break(void)
 {
 	/* relaxed: hints; a break that finds nobody blocked is not needed */
@@ -578,6 +645,7 @@ void mn_netpoll_fork_child(void)
 			continue;
 		for (int i = 0; i < PD_CHUNK; i++) {
 			atomic_store_explicit(&chunk[i].lock.key, 0, memory_order_relaxed);
+			atomic_store_explicit(&chunk[i].registered, false, memory_order_relaxed);
 			chunk[i].waiters = NULL;
 		}
 	}

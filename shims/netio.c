@@ -61,6 +61,14 @@ static inline bool usable(void)
 	return mn_getg()->lockedm == NULL;
 }
 
+/* A write moved bytes: a G waiting to read them may run next here. */
+static inline long wrote(long r)
+{
+	if (r > 0 && mn_netpoll_waiters() > 0)
+		mn_netpoll_poke();
+	return r;
+}
+
 static inline bool done(long r, ssize_t *res)
 {
 	if (r < 0) {
@@ -79,16 +87,46 @@ static bool own_nonblock(int fd)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+/* Per socket (mn_netpoll_cache): whether it has a receive or send
+ * time-out, looked up at its first wait and again after the program's
+ * setsockopt of either (mn_netio_sockopt); an accepted socket inherits
+ * its listener's. */
+#define TIMEO_KNOWN 1u
+#define TIMEO_RCV 2u
+#define TIMEO_SND 4u
+
+static bool sock_timeo(int fd, int opt, struct timeval *tv)
+{
+	socklen_t len = sizeof *tv;
+	tv->tv_sec = tv->tv_usec = 0;
+	return mn_sys6(SYS_getsockopt, fd, SOL_SOCKET, opt, (long)tv, (long)&len, 0) == 0 &&
+	       (tv->tv_sec != 0 || tv->tv_usec != 0);
+}
+
 /* A socket's SO_RCVTIMEO / SO_SNDTIMEO as a deadline from now; -1 none. */
 static int64_t sock_deadline(int fd, uint32_t mode)
 {
-	struct timeval tv = { 0, 0 };
-	socklen_t len = sizeof tv;
-	int opt = mode == MN_POLL_IN ? SO_RCVTIMEO : SO_SNDTIMEO;
-	if (mn_sys6(SYS_getsockopt, fd, SOL_SOCKET, opt, (long)&tv, (long)&len, 0) < 0 ||
-	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+	uint32_t c = mn_netpoll_cache(fd);
+	struct timeval tv;
+	if (!(c & TIMEO_KNOWN)) {
+		c = TIMEO_KNOWN;
+		if (sock_timeo(fd, SO_RCVTIMEO, &tv))
+			c |= TIMEO_RCV;
+		if (sock_timeo(fd, SO_SNDTIMEO, &tv))
+			c |= TIMEO_SND;
+		mn_netpoll_cache_set(fd, c);
+	}
+	if (!(c & (mode == MN_POLL_IN ? TIMEO_RCV : TIMEO_SND)) ||
+	    !sock_timeo(fd, mode == MN_POLL_IN ? SO_RCVTIMEO : SO_SNDTIMEO, &tv))
 		return -1;
 	return mn_nanotime() + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+void mn_netio_sockopt(int fd, int level, int opt)
+{
+	if (level == SOL_SOCKET && (opt == SO_RCVTIMEO_OLD || opt == SO_SNDTIMEO_OLD || opt == SO_RCVTIMEO_NEW ||
+				    opt == SO_SNDTIMEO_NEW))
+		mn_netpoll_cache_set(fd, 0);
 }
 
 /* One try of a call, without waiting. */
@@ -159,6 +197,8 @@ static int wait_one(struct mn_pollreq *rq, int n, int64_t deadline, bool *cancel
 #define NOT_MINE ((long)INT64_MIN)
 static long run(struct io *io)
 {
+	struct mn_pollreq rq = { io->fd, io->mode, 0 };
+	mn_netpoll_snap(&rq, 1);
 	long r = io->try(io);
 	if (r != -EAGAIN)
 		return r;
@@ -167,18 +207,17 @@ static long run(struct io *io)
 	bool cancellable = mn_cancel_point();
 	int64_t deadline = io->kind == MN_FD_SOCK ? sock_deadline(io->fd, io->mode) : -1;
 	for (;;) {
-		struct mn_pollreq rq = { io->fd, io->mode, 0 };
-		int a = mn_netpoll_arm(&rq, 1);
-		if (a < 0)
+		if (mn_netpoll_register(&rq, 1) < 0)
 			return NOT_MINE; /* not pollable after all: the blocking call */
-		r = io->try(io);
-		if (r != -EAGAIN)
-			return r;
 		int w = wait_one(&rq, 1, deadline, &cancellable);
 		if (w == -ETIMEDOUT)
 			return -EAGAIN;
 		if (w == -EBADF)
 			return -EBADF;
+		mn_netpoll_snap(&rq, 1);
+		r = io->try(io);
+		if (r != -EAGAIN)
+			return r;
 	}
 }
 
@@ -234,10 +273,10 @@ static bool rw(int fd, uint32_t mode, const struct iovec *v, int cnt, ssize_t *r
 			if (r == NOT_MINE && moved == 0)
 				return false;
 			if (r < 0 || r == NOT_MINE)
-				return done(moved ? (long)moved : (r == NOT_MINE ? -EAGAIN : r), res);
+				return done(wrote(moved ? (long)moved : (r == NOT_MINE ? -EAGAIN : r)), res);
 			moved += (size_t)r;
 			if (moved >= total || r == 0 || own_nonblock(fd))
-				return done((long)moved, res);
+				return done(wrote((long)moved), res);
 			/* The rest: the iovecs past what went. */
 			size_t skip = moved;
 			int k = 0, j = 0;
@@ -334,13 +373,13 @@ bool mn_netio_sendmsg(int fd, const struct msghdr *m, int flags, ssize_t *res)
 						   .one = { (char *)m->msg_iov[i].iov_base + (moved - off), end - moved } };
 				long s = run(&rest);
 				if (s <= 0 || s == NOT_MINE)
-					return done((long)moved, res);
+					return done(wrote((long)moved), res);
 				moved += (size_t)s;
 			}
 		}
-		return done((long)moved, res);
+		return done(wrote((long)moved), res);
 	}
-	return done(r, res);
+	return done(wrote(r), res);
 }
 bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al,
 		     ssize_t *res)
@@ -360,11 +399,11 @@ bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct 
 			return false;
 		}
 		if (r < 0 || r == NOT_MINE)
-			return done(moved ? (long)moved : (r == NOT_MINE ? -EAGAIN : r), res);
+			return done(wrote(moved ? (long)moved : (r == NOT_MINE ? -EAGAIN : r)), res);
 		moved += (size_t)r;
 		/* Datagrams go whole or not at all; a stream's rest follows. */
 		if (moved >= n || r == 0 || a != NULL || own_nonblock(fd))
-			return done((long)moved, res);
+			return done(wrote((long)moved), res);
 	}
 }
 
@@ -377,19 +416,21 @@ bool mn_netio_wait_readable(int fd)
 		return false;
 	struct pollfd p = { fd, POLLIN, 0 };
 	struct timespec zero = { 0, 0 };
+	struct mn_pollreq rq = { fd, MN_POLL_IN, 0 };
+	mn_netpoll_snap(&rq, 1);
 	if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0 || own_nonblock(fd))
 		return false;
 	bool cancellable = mn_cancel_point();
 	int64_t deadline = kind == MN_FD_SOCK ? sock_deadline(fd, MN_POLL_IN) : -1;
 	for (;;) {
-		struct mn_pollreq rq = { fd, MN_POLL_IN, 0 };
-		if (mn_netpoll_arm(&rq, 1) < 0)
-			return false;
-		if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0)
+		if (mn_netpoll_register(&rq, 1) < 0)
 			return false;
 		/* A time-out leaves the kernel's call to say EAGAIN, after its
 		 * own SO_RCVTIMEO: with the deadline past, rarely long. */
 		if (wait_one(&rq, 1, deadline, &cancellable) != 0)
+			return false;
+		mn_netpoll_snap(&rq, 1);
+		if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0)
 			return false;
 	}
 }
@@ -412,6 +453,7 @@ static uint32_t poll_mode(short ev)
  * call) returns the count, 0 for nothing yet, or -errno. */
 static bool multiwait(struct mn_pollreq *rq, int nrq, int64_t deadline, long (*check)(void *), void *arg, int *res)
 {
+	mn_netpoll_snap(rq, nrq);
 	long r = check(arg);
 	if (r != 0 || deadline == 0 || (deadline > 0 && mn_nanotime() >= deadline)) {
 		*res = r < 0 ? (errno = (int)-r, -1) : (int)r;
@@ -419,16 +461,12 @@ static bool multiwait(struct mn_pollreq *rq, int nrq, int64_t deadline, long (*c
 	}
 	bool cancellable = mn_cancel_point();
 	for (;;) {
-		if (mn_netpoll_arm(rq, nrq) < 0)
+		if (mn_netpoll_register(rq, nrq) < 0)
 			return false; /* a descriptor epoll refuses: the kernel's call */
-		r = check(arg);
-		if (r != 0) {
-			*res = r < 0 ? (errno = (int)-r, -1) : (int)r;
-			return true;
-		}
 		int w = wait_one(rq, nrq, deadline, &cancellable);
-		if (w == -ETIMEDOUT) {
-			r = check(arg);
+		mn_netpoll_snap(rq, nrq);
+		r = check(arg);
+		if (r != 0 || w == -ETIMEDOUT) {
 			*res = r < 0 ? (errno = (int)-r, -1) : (int)r;
 			return true;
 		}
@@ -559,6 +597,12 @@ bool mn_netio_close(int fd)
 		return true;
 	mn_netpoll_close(fd);
 	return false;
+}
+
+void mn_netio_close_range(unsigned lo, unsigned hi)
+{
+	if (mn_shim_active())
+		mn_netpoll_close_range(lo, hi);
 }
 
 void mn_netio_new(int fd)

@@ -43,6 +43,10 @@ MN_SHIM bool mn_netio_epoll_wait(int epfd, struct epoll_event *ev, int n, int64_
  * does).  True if fd is the netpoller's own (close says 0, touches
  * nothing). */
 MN_SHIM bool mn_netio_close(int fd);
+/* The same for lo..hi (close_range without CLOSE_RANGE_CLOEXEC, closefrom). */
+MN_SHIM void mn_netio_close_range(unsigned lo, unsigned hi);
+/* The program set a socket option (a time-out is looked up again). */
+MN_SHIM void mn_netio_sockopt(int fd, int level, int opt);
 /* fd is new (open, socket, accept): forget what the number was. */
 MN_SHIM void mn_netio_new(int fd);
 #endif
