@@ -250,6 +250,16 @@ MN_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout, 
 	return RESTARTED(WAITING(epoll_pwait, epfd, ev, n, timeout, mask), timeout = ms_left(dl));
 }
 
+MN_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int n, const struct timespec *ts, const sigset_t *mask)
+{
+	int r;
+	if (!mask && (!ts || (ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000)) &&
+	    mn_netio_epoll_wait(epfd, ev, n, ts && ts->tv_sec == 0 && ts->tv_nsec == 0 ? 0 : ts_deadline(ts), &r))
+		return r;
+	int64_t dl = ts_deadline(ts);
+	struct timespec left;
+	return RESTARTED(WAITING(epoll_pwait2, epfd, ev, n, ts, mask), ts = ts_left(dl, &left));
+}
 MN_EXPORT pid_t wait(int *status) { return WAITING(wait, status); }
 MN_EXPORT pid_t waitpid(pid_t pid, int *status, int options) { return WAITING(waitpid, pid, status, options); }
 MN_EXPORT int waitid(idtype_t t, id_t id, siginfo_t *info, int options)

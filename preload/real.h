@@ -97,7 +97,7 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(connect, 0, 0) X(recvmmsg, 0, 0) X(sendmmsg, 0, 0)                   \
 	X(getaddrinfo, 0, 0) X(getnameinfo, 0, 0)                              \
 	X(poll, 0, 0) X(ppoll, 0, 0) X(select, 0, 0) X(pselect, 0, 0)          \
-	X(epoll_wait, 0, 0) X(epoll_pwait, 0, 0)                               \
+	X(epoll_wait, 0, 0) X(epoll_pwait, 0, 0) X(epoll_pwait2, 0, 0)         \
 	X(wait, 0, 0) X(waitpid, 0, 0) X(waitid, 0, 0) X(wait4, 0, 0)          \
 	X(system, 0, 0) X(pclose, 0, 0) X(pause, 0, 0) X(sigsuspend, 0, 0)     \
 	X(sigwait, 0, 0) X(sigwaitinfo, 0, 0) X(sigtimedwait, 0, 0)            \

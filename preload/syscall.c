@@ -4,9 +4,12 @@
  * the G's id; every other system call is the kernel's. */
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
+#include <linux/io_uring.h>
 #include <unistd.h>
 #include "preload/preload.h"
+#include "shims/blocking.h"
 #include "shims/futex.h"
 
 MN_EXPORT long syscall(long n, ...)
@@ -45,6 +48,11 @@ MN_EXPORT long syscall(long n, ...)
 			return ret;
 		}
 	}
+	/* Calls that wait, made straight: without the P (shims/blocking.h). */
+	if ((n == SYS_getrandom && !(a3 & GRND_NONBLOCK)) ||
+	    (n == SYS_io_uring_enter && (a4 & IORING_ENTER_GETEVENTS) && a3 > 0))
+		return mn_shim_active() ? MN_BLOCKING_WAIT(REAL(syscall)(n, a1, a2, a3, a4, a5, a6))
+					: REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
 	return REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
 }
 

@@ -36,5 +36,6 @@
 #pragma GCC poison sigtimedwait sigwait sigwaitinfo sleep syscall system sysv_signal
 #pragma GCC poison tgkill thrd_create thrd_detach thrd_exit thrd_join thrd_sleep
 #pragma GCC poison thrd_yield usleep vfork wait wait4 waitid waitpid write writev
-#pragma GCC poison close close_range closefrom dup2 dup3 fclose setsockopt
+#pragma GCC poison close close_range closefrom dup2 dup3 epoll_pwait2 fclose
+#pragma GCC poison setsockopt
 #endif
