@@ -444,10 +444,13 @@ int mn_netpoll_wait(struct mn_pollreq *rq, int n, int64_t deadline, bool cancell
 		if (why == W_PREP) /* never parked nor ended: impossible */
 			mn_throw("netpoll_wait: woke without an end");
 	}
+	/* Off the lists, under each pd's lock even when the ender already
+	 * took the node off: the lock waits out an ender still looking at
+	 * the wait (pd_fire's wait_end after node_unlink). */
 	for (int i = 0; i < linked; i++) {
-		if (!nodes[i].pprev)
-			continue;
 		struct pd *pd = pd_get(rq[i].fd, false);
+		if (!pd)
+			continue;
 		mn_lock(&pd->lock);
 		node_unlink(&nodes[i]);
 		mn_unlock(&pd->lock);
@@ -584,6 +587,13 @@ bool mn_netpoll(int64_t until, struct g **list)
 	if (!atomic_compare_exchange_strong_explicit(&np.blocked, &z, 1, memory_order_acq_rel, memory_order_relaxed))
 		return false;
 	atomic_store_explicit(&np.until, until < 0 ? INT64_MAX : until, memory_order_seq_cst);
+	/* A timer added since the caller looked, before it could see us
+	 * blocked (mn_netpoll_timer_added). */
+	int64_t t = mn_timers_next();
+	if (t && (until < 0 || t < until)) {
+		until = t;
+		atomic_store_explicit(&np.until, until, memory_order_seq_cst);
+	}
 	*list = poll_once(ep, until);
 	atomic_store_explicit(&np.until, 0, memory_order_relaxed);
 	atomic_store_explicit(&np.blocked, 0, memory_order_release);
@@ -615,8 +625,10 @@ void mn_netpoll_break(void)
 
 void mn_netpoll_timer_added(int64_t when)
 {
-	/* seq_cst: pairs with mn_netpoll's store of until before it blocks: either it sees our
-	 * timer as the next one, or we see it blocked past it */
+	/* seq_cst fence: the heap's new next (stored under timers.lock) before our look at until;
+	 * pairs with mn_netpoll's store of until before its look at the heap: either it sees our
+	 * timer, or we see it blocked past it */
+	atomic_thread_fence(memory_order_seq_cst);
 	int64_t u = atomic_load_explicit(&np.until, memory_order_seq_cst);
 	if (u != 0 && when < u)
 		mn_netpoll_break();
