@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/random.h>
+#include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <linux/io_uring.h>
 #include <unistd.h>
 #include "preload/preload.h"
 #include "shims/blocking.h"
 #include "shims/futex.h"
+#include "shims/netio.h"
 
 MN_EXPORT long syscall(long n, ...)
 {
@@ -48,6 +50,18 @@ MN_EXPORT long syscall(long n, ...)
 			return ret;
 		}
 	}
+	/* Closes end the netpoller's waits on the number (preload/io.c). */
+	if ((n == SYS_close || n == SYS_dup2 || n == SYS_dup3) && mn_shim_active()) {
+		int fd = (int)(n == SYS_close ? a1 : a2);
+		if ((n == SYS_close || a1 != a2) && mn_netio_close(fd)) {
+			if (n == SYS_close)
+				return 0;
+			errno = EBUSY;
+			return -1;
+		}
+	}
+	if (n == SYS_close_range && !(a3 & CLOSE_RANGE_CLOEXEC) && (unsigned)a1 <= (unsigned)a2 && mn_shim_active())
+		mn_netio_close_range((unsigned)a1, (unsigned)a2);
 	/* Calls that wait, made straight: without the P (shims/blocking.h). */
 	if ((n == SYS_getrandom && !(a3 & GRND_NONBLOCK)) ||
 	    (n == SYS_io_uring_enter && (a4 & IORING_ENTER_GETEVENTS) && a3 > 0))
