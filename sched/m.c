@@ -343,7 +343,7 @@ void mn_handoffp(struct p *pp)
 		return;
 	}
 	/* A timer may be due while every other P sleeps: keep a spinning M. */
-	if (mn_timers_next() != 0 && atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) ==
+	if (mn_timers_next_all() != 0 && atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) ==
 					     mn_sched.nprocs - 1) {
 		mn_unlock(&mn_sched.lock);
 		mn_startm(pp, false);

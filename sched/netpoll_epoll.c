@@ -431,6 +431,7 @@ int mn_netpoll_wait(struct mn_pollreq *rq, int n, int64_t deadline, bool cancell
 			w.t.f = timer_fire;
 			w.t.arg = &w;
 			w.t.idx = -1;
+			mn_timer_home(&w.t);
 			mn_timer_add_if(&w.t, &w.state, W_PREP);
 		}
 		mn_gopark(commit, &w, "netpoll");
@@ -589,7 +590,7 @@ bool mn_netpoll(int64_t until, struct g **list)
 	atomic_store_explicit(&np.until, until < 0 ? INT64_MAX : until, memory_order_seq_cst);
 	/* A timer added since the caller looked, before it could see us
 	 * blocked (mn_netpoll_timer_added). */
-	int64_t t = mn_timers_next();
+	int64_t t = mn_timers_next_all();
 	if (t && (until < 0 || t < until)) {
 		until = t;
 		atomic_store_explicit(&np.until, until, memory_order_seq_cst);

@@ -110,6 +110,7 @@ static uint32_t park_arm(struct g *gp, bool (*unlockf)(struct g *, void *), void
 	pt->t.f = parktimer_fire;
 	pt->t.arg = gp;
 	pt->t.idx = -1;
+	mn_timer_home(&pt->t);
 	pt->unlockf = unlockf;
 	pt->ontimeout = ontimeout;
 	pt->arg = arg;

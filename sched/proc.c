@@ -713,7 +713,7 @@ static bool spin_poll(struct p *self)
 				return true;
 			}
 		}
-		int64_t t = mn_timers_next();
+		int64_t t = mn_timers_next_all();
 		if (t && t <= now)
 			return true;
 	} while (now < until);
@@ -741,8 +741,8 @@ static struct g *findrunnable(bool *inherit_time)
 	MN_ASSERT_G0("findrunnable");
 top:;
 	struct p *pp = mp->p;
-	if (mn_timers_next())
-		mn_timers_run(mn_nanotime());
+	if (mn_timers_next_all())
+		mn_timers_run_all(mn_nanotime());
 	struct g *gp = mn_runqget(pp, inherit_time);
 	if (gp)
 		return gp;
@@ -850,7 +850,7 @@ top:;
 	 * note. */
 	bool may_poll = true;
 	for (;;) {
-		int64_t next = mn_timers_next();
+		int64_t next = mn_timers_next_all();
 		struct g *list;
 		if (may_poll && mn_netpoll_waiters() > 0 && mn_netpoll(next ? next : -1, &list)) {
 			mn_lock(&mn_sched.lock);

@@ -58,7 +58,8 @@ struct mn_timer {
 	int64_t when;                     /* CLOCK_MONOTONIC ns */
 	void (*f)(struct mn_timer *);
 	void *arg;
-	int idx;                          /* heap index, -1 when not queued; timers.lock */
+	int idx;                          /* heap index, -1 when not queued; its heap's lock */
+	int heap;                         /* which heap (mn_timer_home), set by the owner */
 	_Atomic int running;              /* callback in progress */
 };
 

@@ -132,7 +132,7 @@ static bool work_waiting(struct p *pp, int64_t now)
 {
 	if (!mn_runqempty(pp) || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0)
 		return true;
-	int64_t t = mn_timers_next();
+	int64_t t = mn_timers_next_p(pp->id);
 	return t != 0 && t <= now;
 }
 
