@@ -455,3 +455,35 @@ MN_EXPORT int setsockopt(int fd, int level, int opt, const void *val, socklen_t 
 		mn_netio_sockopt(fd, level, opt);
 	return r;
 }
+/* The ends of a pipe or socketpair made here: a write to one readies
+ * the threads waiting to read the other without a poll. */
+MN_EXPORT int pipe(int fds[2])
+{
+	int r = REAL(pipe)(fds);
+	if (r == 0) {
+		mn_netio_new(fds[0]);
+		mn_netio_new(fds[1]);
+		mn_netio_pair(fds);
+	}
+	return r;
+}
+MN_EXPORT int pipe2(int fds[2], int flags)
+{
+	int r = REAL(pipe2)(fds, flags);
+	if (r == 0) {
+		mn_netio_new(fds[0]);
+		mn_netio_new(fds[1]);
+		mn_netio_pair(fds);
+	}
+	return r;
+}
+MN_EXPORT int socketpair(int domain, int type, int proto, int fds[2])
+{
+	int r = REAL(socketpair)(domain, type, proto, fds);
+	if (r == 0) {
+		mn_netio_new(fds[0]);
+		mn_netio_new(fds[1]);
+		mn_netio_pair(fds);
+	}
+	return r;
+}

@@ -90,6 +90,12 @@ MN_HIDDEN int mn_netpoll_waiters(void);
 MN_HIDDEN bool mn_netpoll(int64_t until, struct g **list);
 /* Queue a list from mn_netpoll (on the caller's P, or the global queue). */
 MN_HIDDEN void mn_netpoll_inject(struct g *list);
+/* a and b are the two ends of a pipe or socketpair the program made. */
+MN_HIDDEN void mn_netpoll_pair(int a, int b);
+/* The program wrote to fd: if fd is one end of a pair made here, the Gs
+ * waiting to read the other end are readied at once (no epoll_wait);
+ * returns whether fd has such a peer. */
+MN_HIDDEN bool mn_netpoll_wrote(int fd);
 /* After a write: poll without blocking, if anyone waits, and ready what
  * it found here (a reader of the pipe just written runs next). */
 MN_HIDDEN void mn_netpoll_poke(void);

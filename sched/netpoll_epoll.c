@@ -58,6 +58,7 @@ struct pd {
 	 * closed the number through us (close, dup2, dup3, fclose...). */
 	_Atomic bool registered;
 	_Atomic uint32_t cache; /* the callers' facts about the file (mn_netpoll_cache) */
+	_Atomic int peer;       /* 1 + the other end's number (a pipe or socketpair made here), 0 */
 	_Atomic uint32_t rseq, wseq; /* written under lock, read by arm without */
 	struct waitnode *waiters;
 };
@@ -75,6 +76,9 @@ struct waitnode {
 	struct netwait *w;
 	uint32_t mode;
 };
+
+static struct g *pd_fire(struct pd *pd, uint32_t mode, uint32_t why, struct g *list);
+static void ready_list(struct g *list);
 
 static struct pd *_Atomic chunks[PD_NCHUNK];
 static struct {
@@ -160,7 +164,40 @@ void mn_netpoll_setkind(int fd, int kind)
 	if (kind == MN_FD_UNKNOWN) {
 		atomic_store_explicit(&pd->registered, false, memory_order_relaxed);
 		atomic_store_explicit(&pd->cache, 0, memory_order_relaxed);
+		atomic_store_explicit(&pd->peer, 0, memory_order_relaxed);
 	}
+}
+
+void mn_netpoll_pair(int a, int b)
+{
+	struct pd *pa = pd_get(a, true), *pb = pd_get(b, true);
+	if (!pa || !pb)
+		return;
+	/* relaxed: a hint; a stale peer only wakes a reader for nothing */
+	atomic_store_explicit(&pa->peer, b + 1, memory_order_relaxed);
+	atomic_store_explicit(&pb->peer, a + 1, memory_order_relaxed);
+}
+
+bool mn_netpoll_wrote(int fd)
+{
+	struct pd *pd = pd_get(fd, false);
+	if (!pd)
+		return false;
+	int peer = atomic_load_explicit(&pd->peer, memory_order_relaxed) - 1;
+	struct pd *pp = peer >= 0 ? pd_get(peer, false) : NULL;
+	if (!pp)
+		return false;
+	/* No reader linked yet: one that is about to link snapped before our
+	 * write and parks; the epoll event wakes it. */
+	if (*(struct waitnode *volatile *)&pp->waiters == NULL)
+		return true;
+	mn_lock(&pp->lock);
+	/* release: pairs with pd_seq's acquire */
+	atomic_fetch_add_explicit(&pp->rseq, 1, memory_order_release);
+	struct g *list = pd_fire(pp, MN_POLL_IN, W_WOKEN, NULL);
+	mn_unlock(&pp->lock);
+	ready_list(list);
+	return true;
 }
 
 uint32_t mn_netpoll_cache(int fd)
@@ -491,6 +528,7 @@ void mn_netpoll_close(int fd)
 	mn_lock(&pd->lock);
 	atomic_store_explicit(&pd->kind, MN_FD_UNKNOWN, memory_order_relaxed);
 	atomic_store_explicit(&pd->cache, 0, memory_order_relaxed);
+	atomic_store_explicit(&pd->peer, 0, memory_order_relaxed);
 	bool reg = atomic_exchange_explicit(&pd->registered, false, memory_order_relaxed);
 	atomic_fetch_add_explicit(&pd->rseq, 1, memory_order_release);
 	atomic_fetch_add_explicit(&pd->wseq, 1, memory_order_release);

@@ -62,12 +62,13 @@ static inline bool usable(void)
 }
 
 /* A write moved bytes: a G waiting to read them may run next here. */
-static inline long wrote(long r)
+static inline long wrote_fd(int fd, long r)
 {
-	if (r > 0 && mn_netpoll_waiters() > 0)
+	if (r > 0 && mn_netpoll_waiters() > 0 && !mn_netpoll_wrote(fd))
 		mn_netpoll_poke();
 	return r;
 }
+#define wrote(r) wrote_fd(fd, (r))
 
 static inline bool done(long r, ssize_t *res)
 {
@@ -603,6 +604,12 @@ void mn_netio_close_range(unsigned lo, unsigned hi)
 {
 	if (mn_shim_active())
 		mn_netpoll_close_range(lo, hi);
+}
+
+void mn_netio_pair(const int fds[2])
+{
+	if (mn_shim_active())
+		mn_netpoll_pair(fds[0], fds[1]);
 }
 
 void mn_netio_new(int fd)

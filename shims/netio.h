@@ -47,6 +47,9 @@ MN_SHIM bool mn_netio_close(int fd);
 MN_SHIM void mn_netio_close_range(unsigned lo, unsigned hi);
 /* The program set a socket option (a time-out is looked up again). */
 MN_SHIM void mn_netio_sockopt(int fd, int level, int opt);
+/* A pipe or socketpair was made: a write to one end readies the readers
+ * of the other at once. */
+MN_SHIM void mn_netio_pair(const int fds[2]);
 /* fd is new (open, socket, accept): forget what the number was. */
 MN_SHIM void mn_netio_new(int fd);
 #endif
