@@ -487,3 +487,18 @@ MN_EXPORT int socketpair(int domain, int type, int proto, int fds[2])
 	}
 	return r;
 }
+/* splice and tee between pipes and sockets park in the netpoller too. */
+MN_EXPORT ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t n, unsigned flags)
+{
+	ssize_t r;
+	if (mn_netio_splice(fd_in, off_in, fd_out, off_out, n, flags, false, &r))
+		return r;
+	return BLOCKING(splice, fd_in, off_in, fd_out, off_out, n, flags);
+}
+MN_EXPORT ssize_t tee(int fd_in, int fd_out, size_t n, unsigned flags)
+{
+	ssize_t r;
+	if (mn_netio_splice(fd_in, NULL, fd_out, NULL, n, flags, true, &r))
+		return r;
+	return BLOCKING(tee, fd_in, fd_out, n, flags);
+}

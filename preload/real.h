@@ -107,7 +107,8 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(open, 0, BOOT) X(open64, 0, 0) X(openat, 0, 0) X(openat64, 0, 0)      \
 	X(close, 0, BOOT) X(dup2, 0, 0) X(dup3, 0, 0) X(fclose, 0, 0)          \
 	X(close_range, 0, 0) X(closefrom, 0, 0) X(setsockopt, 0, 0)            \
-	X(pipe, 0, 0) X(pipe2, 0, 0) X(socketpair, 0, 0)
+	X(pipe, 0, 0) X(pipe2, 0, 0) X(socketpair, 0, 0) X(splice, 0, 0)       \
+	X(tee, 0, 0)
 
 #define MN_REAL_DECLARE(name, version, boot) \
 	extern __typeof__(&name) real_##name __attribute__((visibility("hidden")));

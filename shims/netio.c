@@ -590,6 +590,39 @@ bool mn_netio_epoll_wait(int epfd, struct epoll_event *ev, int n, int64_t deadli
 	return multiwait(&rq, 1, deadline, ep_check, &a, res);
 }
 
+/* splice and tee between pollable descriptors: tried with
+ * SPLICE_F_NONBLOCK (a pipe's side and, on Linux 5.x and later, a
+ * socket's side do not wait then); on EAGAIN the G waits for fd_in to be
+ * readable or fd_out writable, whichever comes, and tries again. */
+bool mn_netio_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t n, unsigned flags, bool is_tee,
+		     ssize_t *res)
+{
+	if (!usable() || (flags & SPLICE_F_NONBLOCK) || off_in || off_out)
+		return false;
+	int kin = mn_netpoll_kind(fd_in), kout = mn_netpoll_kind(fd_out);
+	if (kin == MN_FD_FILE || kout == MN_FD_FILE || kin == MN_FD_POLLCHK || kout == MN_FD_POLLCHK)
+		return false;
+	struct mn_pollreq rq[2] = { { fd_in, MN_POLL_IN, 0 }, { fd_out, MN_POLL_OUT, 0 } };
+	bool cancellable = true, first = true;
+	for (;;) {
+		mn_netpoll_snap(rq, 2);
+		long r = is_tee ? NOINTR(mn_sys6(SYS_tee, fd_in, fd_out, (long)n, flags | SPLICE_F_NONBLOCK, 0, 0))
+			     : NOINTR(mn_sys6(SYS_splice, fd_in, 0, fd_out, 0, (long)n, flags | SPLICE_F_NONBLOCK));
+		if (r != -EAGAIN)
+			return done(r > 0 ? wrote_fd(fd_out, r) : r, res);
+		if (first) {
+			if (own_nonblock(fd_in) || own_nonblock(fd_out))
+				return done(r, res);
+			cancellable = mn_cancel_point();
+			first = false;
+		}
+		if (mn_netpoll_register(rq, 2) < 0)
+			return false;
+		if (wait_one(rq, 2, -1, &cancellable) == -EBADF)
+			return done(-EBADF, res);
+	}
+}
+
 bool mn_netio_close(int fd)
 {
 	if (!mn_shim_active())

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -31,6 +32,10 @@ MN_SHIM bool mn_netio_recvmsg(int fd, struct msghdr *m, int flags, ssize_t *res)
 MN_SHIM bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al,
 			     ssize_t *res);
 MN_SHIM bool mn_netio_sendmsg(int fd, const struct msghdr *m, int flags, ssize_t *res);
+/* splice (is_tee: true for tee) between pollable descriptors, without
+ * offsets. */
+MN_SHIM bool mn_netio_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t n, unsigned flags,
+			     bool is_tee, ssize_t *res);
 /* Waits until fd is readable (accept, accept4, a tty's read), then says
  * false: the caller makes the call. */
 MN_SHIM bool mn_netio_wait_readable(int fd);
