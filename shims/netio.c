@@ -215,6 +215,15 @@ static long run(struct io *io)
 			return -EAGAIN;
 		if (w == -EBADF)
 			return -EBADF;
+		/* A send the kernel had waiting ends with the socket's pending
+		 * error (a Unix socket's reader closed with data unread:
+		 * ECONNRESET), where a new send would say EPIPE. */
+		if (io->kind == MN_FD_SOCK && io->mode == MN_POLL_OUT) {
+			int err = 0;
+			socklen_t len = sizeof err;
+			if (mn_sys6(SYS_getsockopt, io->fd, SOL_SOCKET, SO_ERROR, (long)&err, (long)&len, 0) == 0 && err)
+				return -err;
+		}
 		mn_netpoll_snap(&rq, 1);
 		r = io->try(io);
 		if (r != -EAGAIN)
