@@ -175,7 +175,7 @@ for m in $modules; do
 	run native "$m" "native.$m" "${common[@]}"
 	say "$m native: rc=$rc, ${secs_run}s"
 	total_native=$(awk -v a="$total_native" -v b="$secs_run" 'BEGIN { print a + b }')
-	if [ "$rc" -ge 124 ] || grep -q '^Timeout (' "$tmp/native.$m.log"; then
+	if [ "$rc" -ge 124 ] || grep -q 'Timeout ([0-9:]*)!' "$tmp/native.$m.log"; then
 		bad "$m: the native run was killed or timed out (rc=$rc)"
 		tail -20 "$tmp/native.$m.log"
 	fi
