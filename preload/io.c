@@ -153,14 +153,20 @@ MN_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
  * socket to be readable, then the kernel's call (rarely a wait). */
 MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al)
 {
-	mn_netio_wait_readable(fd);
+	if (mn_netio_wait_readable(fd) == -EAGAIN) {
+		errno = EAGAIN;
+		return -1;
+	}
 	int r = WAITING(accept, fd, a, al);
 	mn_netio_new(r);
 	return r;
 }
 MN_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 {
-	mn_netio_wait_readable(fd);
+	if (mn_netio_wait_readable(fd) == -EAGAIN) {
+		errno = EAGAIN;
+		return -1;
+	}
 	int r = WAITING(accept4, fd, a, al, flags);
 	mn_netio_new(r);
 	return r;

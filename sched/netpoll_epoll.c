@@ -37,6 +37,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include "lock.h"
 #include "proc.h"
 #include "sys.h"
@@ -129,7 +130,9 @@ static int classify(int fd)
 	switch (st.st_mode & S_IFMT) {
 	case S_IFSOCK: return MN_FD_SOCK;
 	case S_IFIFO: return MN_FD_NOWAIT;
-	case S_IFCHR: return MN_FD_POLLCHK;
+	case S_IFCHR:
+		/* /dev/null, zero, full, random, urandom, mem...: never wait. */
+		return major(st.st_rdev) == 1 ? MN_FD_FILE : MN_FD_POLLCHK;
 	case S_IFREG:
 	case S_IFBLK:
 	case S_IFDIR:

@@ -257,7 +257,7 @@ static bool rw(int fd, uint32_t mode, const struct iovec *v, int cnt, ssize_t *r
 			return false;
 		if (io.kind == MN_FD_POLLCHK) {
 			if (mode == MN_POLL_IN)
-				mn_netio_wait_readable(fd);
+				(void)mn_netio_wait_readable(fd);
 			return false;
 		}
 		if (mode == MN_POLL_IN) {
@@ -417,31 +417,32 @@ bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct 
 	}
 }
 
-bool mn_netio_wait_readable(int fd)
+int mn_netio_wait_readable(int fd)
 {
 	if (!usable())
-		return false;
+		return 0;
 	int kind = mn_netpoll_kind(fd);
 	if (kind == MN_FD_FILE)
-		return false;
+		return 0;
 	struct pollfd p = { fd, POLLIN, 0 };
 	struct timespec zero = { 0, 0 };
 	struct mn_pollreq rq = { fd, MN_POLL_IN, 0 };
 	mn_netpoll_snap(&rq, 1);
 	if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0 || own_nonblock(fd))
-		return false;
+		return 0;
 	bool cancellable = mn_cancel_point();
 	int64_t deadline = kind == MN_FD_SOCK ? sock_deadline(fd, MN_POLL_IN) : -1;
 	for (;;) {
 		if (mn_netpoll_register(&rq, 1) < 0)
-			return false;
-		/* A time-out leaves the kernel's call to say EAGAIN, after its
-		 * own SO_RCVTIMEO: with the deadline past, rarely long. */
-		if (wait_one(&rq, 1, deadline, &cancellable) != 0)
-			return false;
+			return 0;
+		int w = wait_one(&rq, 1, deadline, &cancellable);
+		if (w == -ETIMEDOUT)
+			return -EAGAIN; /* SO_RCVTIMEO passed: the call says EAGAIN */
+		if (w != 0)
+			return 0;
 		mn_netpoll_snap(&rq, 1);
 		if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0)
-			return false;
+			return 0;
 	}
 }
 

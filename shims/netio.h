@@ -36,9 +36,10 @@ MN_SHIM bool mn_netio_sendmsg(int fd, const struct msghdr *m, int flags, ssize_t
  * offsets. */
 MN_SHIM bool mn_netio_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t n, unsigned flags,
 			     bool is_tee, ssize_t *res);
-/* Waits until fd is readable (accept, accept4, a tty's read), then says
- * false: the caller makes the call. */
-MN_SHIM bool mn_netio_wait_readable(int fd);
+/* Waits until fd is readable (accept, accept4, a tty's read); then the
+ * caller makes the call.  -EAGAIN: the socket's SO_RCVTIMEO passed first,
+ * the call says EAGAIN; else 0. */
+MN_SHIM int mn_netio_wait_readable(int fd);
 /* G-level poll/select/epoll_wait.  deadline: CLOCK_MONOTONIC ns, -1 none. */
 MN_SHIM bool mn_netio_poll(struct pollfd *fds, nfds_t n, int64_t deadline, int *res);
 MN_SHIM bool mn_netio_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t deadline, int *res);
