@@ -13,6 +13,7 @@
  * always picked up without waking an M per ready.
  */
 #include "m.h"
+#include "netpoll.h"
 #include <errno.h>
 #include <sys/prctl.h>
 #include <pthread.h>
@@ -295,6 +296,11 @@ void mn_stopm(void)
 	MN_ASSERT_G0("stopm");
 	if (mp->p)
 		mn_throw("stopm: holding p");
+	/* Gs wait in the netpoller and nobody polls (we may have been its
+	 * last hope: an orphan's M, a G's M that lost its P in a system
+	 * call): an M with an idle P goes to look, and polls. */
+	if (mn_netpoll_waiters() > 0 && !mn_netpoll_blocked())
+		mn_wakep();
 	mn_lock(&mn_sched.lock);
 	mn_mput(mp);
 	mn_unlock(&mn_sched.lock);
@@ -342,9 +348,11 @@ void mn_handoffp(struct p *pp)
 		mn_startm(pp, false);
 		return;
 	}
-	/* A timer may be due while every other P sleeps: keep a spinning M. */
-	if (mn_timers_next_all() != 0 && atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) ==
-					     mn_sched.nprocs - 1) {
+	/* A timer may be due while every other P sleeps, or Gs wait in the
+	 * netpoller and nobody polls: an M with this P goes to look (and,
+	 * finding nothing, waits in the poll or until the timer). */
+	if ((mn_timers_next_all() != 0 || (mn_netpoll_waiters() > 0 && !mn_netpoll_blocked())) &&
+	    atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == mn_sched.nprocs - 1) {
 		mn_unlock(&mn_sched.lock);
 		mn_startm(pp, false);
 		return;

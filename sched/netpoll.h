@@ -103,6 +103,8 @@ MN_HIDDEN void mn_netpoll_poke(void);
 MN_HIDDEN void mn_netpoll_break(void);
 /* A timer was added for `when`: break a poll that would sleep past it. */
 MN_HIDDEN void mn_netpoll_timer_added(int64_t when);
+/* A thread blocks in epoll_wait now (a hint). */
+MN_HIDDEN bool mn_netpoll_blocked(void);
 /* CLOCK_MONOTONIC ns of the last poll (0: never). */
 MN_HIDDEN int64_t mn_netpoll_lastpoll(void);
 /* fd is the netpoller's own epoll or eventfd descriptor. */

@@ -41,6 +41,7 @@
 #include "lock.h"
 #include "proc.h"
 #include "sys.h"
+#include "sysmon.h"
 #include "tcb.h"
 #include "throw.h"
 #include "timer.h"
@@ -258,6 +259,12 @@ int mn_netpoll_waiters(void)
 {
 	/* relaxed: a hint; a waiter counts itself before it parks, on the M that then looks */
 	return atomic_load_explicit(&np.waiters, memory_order_relaxed);
+}
+
+bool mn_netpoll_blocked(void)
+{
+	/* relaxed: a hint */
+	return atomic_load_explicit(&np.blocked, memory_order_relaxed) != 0;
 }
 
 int64_t mn_netpoll_lastpoll(void)
@@ -638,7 +645,10 @@ bool mn_netpoll(int64_t until, struct g **list)
 	}
 	*list = poll_once(ep, until);
 	atomic_store_explicit(&np.until, 0, memory_order_relaxed);
-	atomic_store_explicit(&np.blocked, 0, memory_order_release);
+	atomic_store_explicit(&np.blocked, 0, memory_order_seq_cst);
+	/* sysmon sleeps while every P is idle only with a poller in place:
+	 * it looks again (its 10 ms poll covers a gap until the next one). */
+	mn_sysmon_wake();
 	return true;
 }
 

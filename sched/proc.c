@@ -848,11 +848,16 @@ top:;
 	 * netpoller when Gs wait on descriptors and nobody else blocks there
 	 * (then with a P, if one is idle, for what it readied), else on our
 	 * note. */
-	bool may_poll = true;
+	bool no_p = false;
 	for (;;) {
 		int64_t next = mn_timers_next_all();
 		struct g *list;
-		if (may_poll && mn_netpoll_waiters() > 0 && mn_netpoll(next ? next : -1, &list)) {
+		/* After a poll that found no idle P, poll on without the timers:
+		 * the busy Ps' Ms run those, and an M that goes idle sleeps until
+		 * them (a due timer would make this a spin).  The poller must not
+		 * leave the netpoll to nobody while Gs wait there. */
+		int64_t until = next && !(no_p && next <= mn_nanotime()) ? next : -1;
+		if (mn_netpoll_waiters() > 0 && mn_netpoll(until, &list)) {
 			mn_lock(&mn_sched.lock);
 			struct p *np = mn_pidleget();
 			mn_unlock(&mn_sched.lock);
@@ -862,7 +867,7 @@ top:;
 				goto top;
 			}
 			mn_netpoll_inject(list); /* no P: the global queue, and wakep */
-			may_poll = false;
+			no_p = true;
 			continue;
 		}
 		mn_lock(&mn_sched.lock);

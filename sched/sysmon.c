@@ -384,8 +384,10 @@ static void sleep_while_idle(int64_t until)
 {
 	mn_noteclear(&sysmon_note);
 	atomic_store_explicit(&mn_sysmon_sleeping, 1, memory_order_seq_cst);
-	/* A P that went busy before we set the flag did not see it. */
-	if (atomic_load_explicit(&mn_sched.npidle, memory_order_seq_cst) == mn_sched.nprocs)
+	/* A P that went busy before we set the flag did not see it; a poller
+	 * that left epoll_wait since our look wakes us (mn_netpoll). */
+	if (atomic_load_explicit(&mn_sched.npidle, memory_order_seq_cst) == mn_sched.nprocs &&
+	    (mn_netpoll_waiters() == 0 || mn_netpoll_blocked()))
 		mn_notetsleep(&sysmon_note, until);
 	atomic_store_explicit(&mn_sysmon_sleeping, 0, memory_order_relaxed);
 }
@@ -420,8 +422,10 @@ static void *sysmon(void *arg)
 		struct timespec ts = { 0, nap };
 		mn_sys6(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 		int64_t now = mn_nanotime();
+		/* Not while Gs wait in the netpoller and no M blocks there (a
+		 * safety net: the 10 ms poll below then goes on). */
 		if (atomic_load_explicit(&mn_sched.npidle, memory_order_relaxed) == mn_sched.nprocs &&
-		    delay >= SYSMON_MAX_NS) {
+		    delay >= SYSMON_MAX_NS && (mn_netpoll_waiters() == 0 || mn_netpoll_blocked())) {
 			/* Idle: wake for the next schedtrace line or the next
 			 * scavenge that has something to give back, nothing else
 			 * (an idle program with nothing cached makes no wake-ups). */
