@@ -64,6 +64,8 @@ static void parktimer_fire(struct mn_timer *t)
 		 * runs next, as a sleeper woken natively runs soon; a short
 		 * time-out that keeps expiring queues behind the runnable Gs,
 		 * which it would otherwise starve (mn_goready_tail). */
+		if (mn_goready_overloaded(gp))
+			return;
 		if (t->when - pt->armed_at >= LONG_WAIT_NS)
 			mn_goready(gp);
 		else

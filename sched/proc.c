@@ -409,6 +409,26 @@ void mn_goready(struct g *gp) { goready(gp, true); }
  * a locked main thread in a sem_timedwait loop starved the poster. */
 void mn_goready_tail(struct g *gp) { goready(gp, false); }
 
+/* A timer's wake-up while the global queue holds more than a few Gs per
+ * P (an overloaded program: 10,000 threads sleeping 1 ms on 2 Ps): the G
+ * queues behind all of them.  In runnext or a local queue, the Gs that a
+ * P's timers keep waking ran again and again while the global queue,
+ * drained one G per 61 turns, starved (a thread woke once in 12 s). */
+#define OVERLOAD_PER_P 4
+bool mn_goready_overloaded(struct g *gp)
+{
+	/* relaxed: a hint; the queue itself is read under sched.lock */
+	if (atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) < OVERLOAD_PER_P * mn_sched.nprocs)
+		return false;
+	/* acquire: pairs with the release store of G_WAITING in finish_switch */
+	if (atomic_load_explicit(&gp->status, memory_order_acquire) != G_WAITING)
+		mn_throw("goready: G is not waiting");
+	/* relaxed: published with gp by sched.lock */
+	mn_gstatus(gp, G_WAITING, G_RUNNABLE, memory_order_relaxed);
+	globrunqput_wake(gp);
+	return true;
+}
+
 /* exitsyscall found no idle P: switch to g0 (the M has no P, so no direct
  * switch), which queues gp and waits for a P. */
 void mn_gswitch_exitsyscall(struct g *gp)

@@ -29,6 +29,9 @@ MN_HIDDEN void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const c
 MN_HIDDEN void mn_goready(struct g *gp);
 /* A time-out: the G queues behind the runnable ones, not in runnext. */
 MN_HIDDEN void mn_goready_tail(struct g *gp);
+/* A timer's wake-up: behind the global queue when it is long (then
+ * true); else false and nothing done. */
+MN_HIDDEN bool mn_goready_overloaded(struct g *gp);
 MN_HIDDEN void mn_gosched(void);         /* yield */
 /* Yield because the slice is over (preemption): to the global queue.
  * Context: a G, from the preemption trampoline. */
