@@ -171,7 +171,11 @@ MN_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 	mn_netio_new(r);
 	return r;
 }
-MN_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al) { return BLOCKING(connect, fd, a, al); }
+MN_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al)
+{
+	int r;
+	return mn_netio_connect(fd, a, al, &r) ? r : BLOCKING(connect, fd, a, al);
+}
 MN_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *ts)
 {
 	return WAITING(recvmmsg, fd, v, n, flags, ts);

@@ -600,6 +600,59 @@ bool mn_netio_epoll_wait(int epfd, struct epoll_event *ev, int n, int64_t deadli
 	return multiwait(&rq, 1, deadline, ep_check, &a, res);
 }
 
+/* connect on a blocking socket: made with O_NONBLOCK set for the call
+ * alone (the socket is not connected yet: no other call on it can see
+ * the flag meanwhile), then, while the connection is in progress, the G
+ * waits for the socket to be writable and takes the result from
+ * SO_ERROR.  SO_SNDTIMEO ends the wait with EINPROGRESS, as the kernel's
+ * blocking connect does.  A Unix socket whose listener's backlog is full
+ * (EAGAIN without waiting) gets the kernel's blocking call. */
+bool mn_netio_connect(int fd, const struct sockaddr *a, socklen_t al, int *res)
+{
+	if (!usable() || mn_netpoll_kind(fd) != MN_FD_SOCK)
+		return false;
+	long fl = mn_sys3(SYS_fcntl, fd, F_GETFL, 0);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return false;
+	bool cancellable = mn_cancel_point();
+	if (mn_sys3(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return false;
+	long r = mn_sys3(SYS_connect, fd, a, al);
+	mn_sys3(SYS_fcntl, fd, F_SETFL, fl);
+	if (r == -EAGAIN)
+		return false;
+	if (r != -EINPROGRESS) {
+		*res = r < 0 ? (errno = (int)-r, -1) : 0;
+		return true;
+	}
+	int64_t deadline = sock_deadline(fd, MN_POLL_OUT);
+	struct mn_pollreq rq = { fd, MN_POLL_OUT, 0 };
+	struct pollfd p = { fd, POLLOUT, 0 };
+	struct timespec zero = { 0, 0 };
+	for (;;) {
+		mn_netpoll_snap(&rq, 1);
+		long n = NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0));
+		if (n != 0) {
+			int err = 0;
+			socklen_t len = sizeof err;
+			if (n < 0)
+				err = (int)-n;
+			else if (mn_sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, (long)&err, (long)&len, 0) < 0)
+				err = EBADF;
+			*res = err ? (errno = err, -1) : 0;
+			return true;
+		}
+		if (mn_netpoll_register(&rq, 1) < 0)
+			return false;
+		int w = wait_one(&rq, 1, deadline, &cancellable);
+		if (w == -ETIMEDOUT || w == -EBADF) {
+			errno = w == -ETIMEDOUT ? EINPROGRESS : EBADF;
+			*res = -1;
+			return true;
+		}
+	}
+}
+
 /* splice and tee between pollable descriptors: tried with
  * SPLICE_F_NONBLOCK (a pipe's side and, on Linux 5.x and later, a
  * socket's side do not wait then); on EAGAIN the G waits for fd_in to be

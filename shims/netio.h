@@ -32,6 +32,9 @@ MN_SHIM bool mn_netio_recvmsg(int fd, struct msghdr *m, int flags, ssize_t *res)
 MN_SHIM bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al,
 			     ssize_t *res);
 MN_SHIM bool mn_netio_sendmsg(int fd, const struct msghdr *m, int flags, ssize_t *res);
+/* connect on a blocking socket, the wait for the connection in the
+ * netpoller. */
+MN_SHIM bool mn_netio_connect(int fd, const struct sockaddr *a, socklen_t al, int *res);
 /* splice (is_tee: true for tee) between pollable descriptors, without
  * offsets. */
 MN_SHIM bool mn_netio_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t n, unsigned flags,
