@@ -7,11 +7,11 @@
  *
  * THREADS threads start, each looping on nanosleep(1 ms), and main waits
  * until all of them run; then for 2 s (main's sleep: the window is
- * measured, as main may wake late) each counts its wake-ups.  Every thread
- * must count at least MIN_PER_SECOND * 2.  The figures (the window;
- * wake-ups per thread per second over it: min, median, max; how many
- * threads are under 1, 2, 10, 100 a second; process CPU per wake-up) go
- * to stderr.
+ * measured, as main may wake late) each counts its wake-ups.  Every
+ * thread must wake at least MIN_PER_SECOND times a second of the window.
+ * The figures (the window; wake-ups per thread per second over it: min,
+ * median, max; how many threads are under 1, 2, 10, 100 a second;
+ * process CPU per wake-up) go to stderr.
  *
  * The issue's target is 200 wake-ups per second per thread (10,000
  * threads, MN_PROCS=2: Go gets 130).  The test checks only that every
@@ -19,7 +19,7 @@
  * rate: 1 a second is far below what a fair scheduler gives even on a
  * loaded 2-CPU machine (the median is 10 to 40 a second here).
  *
- * Expects: exit 0 and "every thread woke at least N times in 2 s: yes";
+ * Expects: exit 0 and "every thread woke at least N times a second: yes";
  * a watchdog (SIGALRM, 60 s) prints "FAIL: watchdog: stuck in PHASE".
  */
 #ifndef _GNU_SOURCE
@@ -135,10 +135,12 @@ int main(int argc, char **argv)
 				under[k]++;
 	fprintf(stderr, "net_sleepers: threads under 1/s: %ld, under 2/s: %ld, under 10/s: %ld, under 100/s: %ld\n",
 		under[0], under[1], under[2], under[3]);
-	long want = (long)min_rate * SECONDS;
-	printf("every thread woke at least %ld times in %d s: %s\n", want, SECONDS, wakeups[0] >= want ? "yes" : "no");
+	/* Over the window as it was: a main that wakes late gives the
+	 * others more time, not a lower bar. */
+	long want = (long)(min_rate * win);
+	printf("every thread woke at least %d times a second: %s\n", min_rate, wakeups[0] >= want ? "yes" : "no");
 	if (wakeups[0] < want) {
-		printf("FAIL: the slowest thread woke %ld times\n", wakeups[0]);
+		printf("FAIL: the slowest thread woke %ld times in %.2f s\n", wakeups[0], win);
 		return 1;
 	}
 	printf("all as expected\n");
