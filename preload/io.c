@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/msg.h>
+#include <sys/sendfile.h>
 #include <sys/select.h>
 #include <sys/sem.h>
 #include <sys/socket.h>
@@ -178,11 +179,33 @@ MN_EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al)
 }
 MN_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *ts)
 {
+	int r;
+	if (!ts && mn_netio_recvmmsg(fd, v, n, flags, &r))
+		return r;
 	return WAITING(recvmmsg, fd, v, n, flags, ts);
 }
 MN_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
-	return BLOCKING(sendmmsg, fd, v, n, flags);
+	int r;
+	return mn_netio_sendmmsg(fd, v, n, flags, &r) ? r : BLOCKING(sendmmsg, fd, v, n, flags);
+}
+/* sendfile into a socket or pipe: the G waits for room, then the
+ * kernel's call (rarely a wait). */
+MN_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	if (mn_netio_wait_ready(out, true) == -EAGAIN) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return BLOCKING(sendfile, out, in, off, n);
+}
+MN_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+{
+	if (mn_netio_wait_ready(out, true) == -EAGAIN) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return BLOCKING(sendfile64, out, in, off, n);
 }
 
 /* Name lookups wait for the network inside libc. */

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/file.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
@@ -108,7 +109,7 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(close, 0, BOOT) X(dup2, 0, 0) X(dup3, 0, 0) X(fclose, 0, 0)          \
 	X(close_range, 0, 0) X(closefrom, 0, 0) X(setsockopt, 0, 0)            \
 	X(pipe, 0, 0) X(pipe2, 0, 0) X(socketpair, 0, 0) X(splice, 0, 0)       \
-	X(tee, 0, 0)
+	X(tee, 0, 0) X(sendfile, 0, 0) X(sendfile64, 0, 0)
 
 #define MN_REAL_DECLARE(name, version, boot) \
 	extern __typeof__(&name) real_##name __attribute__((visibility("hidden")));

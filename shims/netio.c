@@ -417,27 +417,30 @@ bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct 
 	}
 }
 
-int mn_netio_wait_readable(int fd)
+int mn_netio_wait_readable(int fd) { return mn_netio_wait_ready(fd, false); }
+
+int mn_netio_wait_ready(int fd, bool out)
 {
 	if (!usable())
 		return 0;
 	int kind = mn_netpoll_kind(fd);
 	if (kind == MN_FD_FILE)
 		return 0;
-	struct pollfd p = { fd, POLLIN, 0 };
+	uint32_t mode = out ? MN_POLL_OUT : MN_POLL_IN;
+	struct pollfd p = { fd, out ? POLLOUT : POLLIN, 0 };
 	struct timespec zero = { 0, 0 };
-	struct mn_pollreq rq = { fd, MN_POLL_IN, 0 };
+	struct mn_pollreq rq = { fd, mode, 0 };
 	mn_netpoll_snap(&rq, 1);
 	if (NOINTR(mn_sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0)) != 0 || own_nonblock(fd))
 		return 0;
 	bool cancellable = mn_cancel_point();
-	int64_t deadline = kind == MN_FD_SOCK ? sock_deadline(fd, MN_POLL_IN) : -1;
+	int64_t deadline = kind == MN_FD_SOCK ? sock_deadline(fd, mode) : -1;
 	for (;;) {
 		if (mn_netpoll_register(&rq, 1) < 0)
 			return 0;
 		int w = wait_one(&rq, 1, deadline, &cancellable);
 		if (w == -ETIMEDOUT)
-			return -EAGAIN; /* SO_RCVTIMEO passed: the call says EAGAIN */
+			return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO passed: the call says EAGAIN */
 		if (w != 0)
 			return 0;
 		mn_netpoll_snap(&rq, 1);
@@ -598,6 +601,102 @@ bool mn_netio_epoll_wait(int epfd, struct epoll_event *ev, int n, int64_t deadli
 	struct mn_pollreq rq = { epfd, MN_POLL_IN, 0 };
 	struct eparg a = { epfd, ev, n };
 	return multiwait(&rq, 1, deadline, ep_check, &a, res);
+}
+
+/* recvmmsg without a time-out: the blocking call gathers vlen messages
+ * (with MSG_WAITFORONE, those there once the first came); each is tried
+ * with MSG_DONTWAIT and the G waits between.  An error after some
+ * messages returns their count, as the kernel does. */
+bool mn_netio_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, int *res)
+{
+	if (!usable() || (flags & (MSG_DONTWAIT | MSG_WAITALL)) || mn_netpoll_kind(fd) != MN_FD_SOCK || n == 0)
+		return false;
+	unsigned got = 0;
+	int64_t deadline = -1;
+	bool cancellable = true, waited = false;
+	for (;;) {
+		struct mn_pollreq rq = { fd, MN_POLL_IN, 0 };
+		mn_netpoll_snap(&rq, 1);
+		long r = NOINTR(mn_sys6(SYS_recvmmsg, fd, (long)(v + got), n - got,
+					(flags & ~MSG_WAITFORONE) | MSG_DONTWAIT, 0, 0));
+		if (r > 0) {
+			got += (unsigned)r;
+			if (got == n || (flags & MSG_WAITFORONE))
+				break;
+			continue;
+		}
+		if (r != -EAGAIN) {
+			if (got)
+				break;
+			*res = (errno = (int)-r, -1);
+			return true;
+		}
+		if (!waited) {
+			if (own_nonblock(fd))
+				return got ? (*res = (int)got, true) : (*res = (errno = EAGAIN, -1), true);
+			cancellable = mn_cancel_point();
+			deadline = sock_deadline(fd, MN_POLL_IN);
+			waited = true;
+		}
+		if (mn_netpoll_register(&rq, 1) < 0)
+			return got ? (*res = (int)got, true) : false;
+		int w = wait_one(&rq, 1, deadline, &cancellable);
+		if (w == -ETIMEDOUT || w == -EBADF) {
+			if (got)
+				break;
+			*res = (errno = w == -ETIMEDOUT ? EAGAIN : EBADF, -1);
+			return true;
+		}
+	}
+	*res = (int)got;
+	return true;
+}
+
+/* sendmmsg: the blocking call sends every message; each is tried with
+ * MSG_DONTWAIT and the G waits for room between. */
+bool mn_netio_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, int *res)
+{
+	if (!usable() || (flags & MSG_DONTWAIT) || mn_netpoll_kind(fd) != MN_FD_SOCK || n == 0)
+		return false;
+	unsigned sent = 0;
+	int64_t deadline = -1;
+	bool cancellable = true, waited = false;
+	for (;;) {
+		struct mn_pollreq rq = { fd, MN_POLL_OUT, 0 };
+		mn_netpoll_snap(&rq, 1);
+		long r = NOINTR(mn_sys6(SYS_sendmmsg, fd, (long)(v + sent), n - sent, flags | MSG_DONTWAIT, 0, 0));
+		if (r > 0) {
+			sent += (unsigned)r;
+			wrote_fd(fd, r);
+			if (sent == n)
+				break;
+			continue;
+		}
+		if (r != -EAGAIN) {
+			if (sent)
+				break;
+			*res = (errno = (int)-r, -1);
+			return true;
+		}
+		if (!waited) {
+			if (own_nonblock(fd))
+				return sent ? (*res = (int)sent, true) : (*res = (errno = EAGAIN, -1), true);
+			cancellable = mn_cancel_point();
+			deadline = sock_deadline(fd, MN_POLL_OUT);
+			waited = true;
+		}
+		if (mn_netpoll_register(&rq, 1) < 0)
+			return sent ? (*res = (int)sent, true) : false;
+		int w = wait_one(&rq, 1, deadline, &cancellable);
+		if (w == -ETIMEDOUT || w == -EBADF) {
+			if (sent)
+				break;
+			*res = (errno = w == -ETIMEDOUT ? EAGAIN : EBADF, -1);
+			return true;
+		}
+	}
+	*res = (int)sent;
+	return true;
 }
 
 /* connect on a blocking socket: made with O_NONBLOCK set for the call

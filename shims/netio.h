@@ -32,6 +32,12 @@ MN_SHIM bool mn_netio_recvmsg(int fd, struct msghdr *m, int flags, ssize_t *res)
 MN_SHIM bool mn_netio_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al,
 			     ssize_t *res);
 MN_SHIM bool mn_netio_sendmsg(int fd, const struct msghdr *m, int flags, ssize_t *res);
+/* fd writable (out) or readable; then the caller makes the call
+ * (sendfile into a socket or pipe).  -EAGAIN: the socket's time-out. */
+MN_SHIM int mn_netio_wait_ready(int fd, bool out);
+/* recvmmsg without a time-out, sendmmsg. */
+MN_SHIM bool mn_netio_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, int *res);
+MN_SHIM bool mn_netio_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, int *res);
 /* connect on a blocking socket, the wait for the connection in the
  * netpoller. */
 MN_SHIM bool mn_netio_connect(int fd, const struct sockaddr *a, socklen_t al, int *res);

@@ -37,5 +37,5 @@
 #pragma GCC poison tgkill thrd_create thrd_detach thrd_exit thrd_join thrd_sleep
 #pragma GCC poison thrd_yield usleep vfork wait wait4 waitid waitpid write writev
 #pragma GCC poison close close_range closefrom dup2 dup3 epoll_pwait2 fclose
-#pragma GCC poison pipe pipe2 setsockopt socketpair splice tee
+#pragma GCC poison pipe pipe2 sendfile sendfile64 setsockopt socketpair splice tee
 #endif
