@@ -603,100 +603,74 @@ bool mn_netio_epoll_wait(int epfd, struct epoll_event *ev, int n, int64_t deadli
 	return multiwait(&rq, 1, deadline, ep_check, &a, res);
 }
 
-/* recvmmsg without a time-out: the blocking call gathers vlen messages
- * (with MSG_WAITFORONE, those there once the first came); each is tried
- * with MSG_DONTWAIT and the G waits between.  An error after some
- * messages returns their count, as the kernel does. */
-bool mn_netio_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, int *res)
+/* recvmmsg without a time-out and sendmmsg: the blocking calls move vlen
+ * messages (recvmmsg with MSG_WAITFORONE: those there once the first
+ * came); each batch is tried with MSG_DONTWAIT and the G waits between.
+ * An error after some messages returns their count, as the kernel does. */
+static bool mmsg(int fd, struct mmsghdr *v, unsigned n, int flags, bool out, int *res)
 {
 	if (!usable() || (flags & (MSG_DONTWAIT | MSG_WAITALL)) || mn_netpoll_kind(fd) != MN_FD_SOCK || n == 0)
 		return false;
-	unsigned got = 0;
+	uint32_t mode = out ? MN_POLL_OUT : MN_POLL_IN;
+	unsigned done_n = 0;
 	int64_t deadline = -1;
 	bool cancellable = true, waited = false;
 	for (;;) {
-		struct mn_pollreq rq = { fd, MN_POLL_IN, 0 };
+		struct mn_pollreq rq = { fd, mode, 0 };
 		mn_netpoll_snap(&rq, 1);
-		long r = NOINTR(mn_sys6(SYS_recvmmsg, fd, (long)(v + got), n - got,
-					(flags & ~MSG_WAITFORONE) | MSG_DONTWAIT, 0, 0));
+		long r = out ? NOINTR(mn_sys6(SYS_sendmmsg, fd, (long)(v + done_n), n - done_n, flags | MSG_DONTWAIT,
+					      0, 0))
+			     : NOINTR(mn_sys6(SYS_recvmmsg, fd, (long)(v + done_n), n - done_n,
+					      (flags & ~MSG_WAITFORONE) | MSG_DONTWAIT, 0, 0));
 		if (r > 0) {
-			got += (unsigned)r;
-			if (got == n || (flags & MSG_WAITFORONE))
+			done_n += (unsigned)r;
+			if (out)
+				wrote_fd(fd, r);
+			if (done_n == n || (!out && (flags & MSG_WAITFORONE)))
 				break;
 			continue;
 		}
-		if (r != -EAGAIN) {
-			if (got)
-				break;
-			*res = (errno = (int)-r, -1);
-			return true;
-		}
-		if (!waited) {
-			if (own_nonblock(fd))
-				return got ? (*res = (int)got, true) : (*res = (errno = EAGAIN, -1), true);
+		int err = (int)-r;
+		if (r == -EAGAIN && !waited) {
+			if (own_nonblock(fd)) {
+				if (done_n)
+					break;
+				*res = (errno = EAGAIN, -1);
+				return true;
+			}
 			cancellable = mn_cancel_point();
-			deadline = sock_deadline(fd, MN_POLL_IN);
+			deadline = sock_deadline(fd, mode);
 			waited = true;
 		}
-		if (mn_netpoll_register(&rq, 1) < 0)
-			return got ? (*res = (int)got, true) : false;
-		int w = wait_one(&rq, 1, deadline, &cancellable);
-		if (w == -ETIMEDOUT || w == -EBADF) {
-			if (got)
-				break;
-			*res = (errno = w == -ETIMEDOUT ? EAGAIN : EBADF, -1);
-			return true;
+		if (r == -EAGAIN) {
+			if (mn_netpoll_register(&rq, 1) < 0) {
+				if (done_n)
+					break;
+				return false;
+			}
+			int w = wait_one(&rq, 1, deadline, &cancellable);
+			if (w == 0)
+				continue;
+			err = w == -ETIMEDOUT ? EAGAIN : EBADF;
 		}
+		if (done_n)
+			break;
+		*res = (errno = err, -1);
+		return true;
 	}
-	*res = (int)got;
+	*res = (int)done_n;
 	return true;
 }
 
-/* sendmmsg: the blocking call sends every message; each is tried with
- * MSG_DONTWAIT and the G waits for room between. */
+bool mn_netio_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, int *res)
+{
+	return mmsg(fd, v, n, flags, false, res);
+}
+
 bool mn_netio_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, int *res)
 {
-	if (!usable() || (flags & MSG_DONTWAIT) || mn_netpoll_kind(fd) != MN_FD_SOCK || n == 0)
-		return false;
-	unsigned sent = 0;
-	int64_t deadline = -1;
-	bool cancellable = true, waited = false;
-	for (;;) {
-		struct mn_pollreq rq = { fd, MN_POLL_OUT, 0 };
-		mn_netpoll_snap(&rq, 1);
-		long r = NOINTR(mn_sys6(SYS_sendmmsg, fd, (long)(v + sent), n - sent, flags | MSG_DONTWAIT, 0, 0));
-		if (r > 0) {
-			sent += (unsigned)r;
-			wrote_fd(fd, r);
-			if (sent == n)
-				break;
-			continue;
-		}
-		if (r != -EAGAIN) {
-			if (sent)
-				break;
-			*res = (errno = (int)-r, -1);
-			return true;
-		}
-		if (!waited) {
-			if (own_nonblock(fd))
-				return sent ? (*res = (int)sent, true) : (*res = (errno = EAGAIN, -1), true);
-			cancellable = mn_cancel_point();
-			deadline = sock_deadline(fd, MN_POLL_OUT);
-			waited = true;
-		}
-		if (mn_netpoll_register(&rq, 1) < 0)
-			return sent ? (*res = (int)sent, true) : false;
-		int w = wait_one(&rq, 1, deadline, &cancellable);
-		if (w == -ETIMEDOUT || w == -EBADF) {
-			if (sent)
-				break;
-			*res = (errno = w == -ETIMEDOUT ? EAGAIN : EBADF, -1);
-			return true;
-		}
-	}
-	*res = (int)sent;
-	return true;
+	/* MSG_WAITALL means nothing to a send: not a reason for the kernel's wait */
+	return mmsg(fd, v, n, flags & ~MSG_WAITALL, true, res);
 }
 
 /* connect on a blocking socket: made with O_NONBLOCK set for the call
