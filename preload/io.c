@@ -154,8 +154,9 @@ MN_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
  * socket to be readable, then the kernel's call (rarely a wait). */
 MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al)
 {
-	if (mn_netio_wait_readable(fd) == -EAGAIN) {
-		errno = EAGAIN;
+	int w = mn_netio_wait_readable(fd);
+	if (w == -EAGAIN || w == -EINTR) {
+		errno = -w;
 		return -1;
 	}
 	int r = WAITING(accept, fd, a, al);
@@ -164,8 +165,9 @@ MN_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al)
 }
 MN_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 {
-	if (mn_netio_wait_readable(fd) == -EAGAIN) {
-		errno = EAGAIN;
+	int w = mn_netio_wait_readable(fd);
+	if (w == -EAGAIN || w == -EINTR) {
+		errno = -w;
 		return -1;
 	}
 	int r = WAITING(accept4, fd, a, al, flags);
@@ -193,16 +195,18 @@ MN_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
  * kernel's call (rarely a wait). */
 MN_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
-	if (mn_netio_wait_ready(out, true) == -EAGAIN) {
-		errno = EAGAIN;
+	int w = mn_netio_wait_ready(out, true);
+	if (w == -EAGAIN || w == -EINTR) {
+		errno = -w;
 		return -1;
 	}
 	return BLOCKING(sendfile, out, in, off, n);
 }
 MN_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
-	if (mn_netio_wait_ready(out, true) == -EAGAIN) {
-		errno = EAGAIN;
+	int w = mn_netio_wait_ready(out, true);
+	if (w == -EAGAIN || w == -EINTR) {
+		errno = -w;
 		return -1;
 	}
 	return BLOCKING(sendfile64, out, in, off, n);
@@ -320,38 +324,55 @@ static int own_pending(const sigset_t *set, siginfo_t *info)
 {
 	if (!mn_shim_active() || !mn_is_g())
 		return 0;
-	int sig = mn_sig_take_pending(set);
-	if (sig && info) {
-		memset(info, 0, sizeof *info);
-		info->si_signo = sig;
-		info->si_code = SI_TKILL;
-		info->si_pid = getpid();
-		info->si_uid = getuid();
+	return mn_sig_take_pending(set, info);
+}
+/* The kernel's wait, marked in the G (sigwaiting) so that a signal sent
+ * to it alone (pthread_kill) rings it out of the call (EINTR), to be
+ * taken here. */
+static int sigwait_g(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+{
+	int64_t dl = ts_deadline(ts);
+	struct timespec left;
+	for (;;) {
+		int own = own_pending(set, info);
+		if (own)
+			return own;
+		bool g = mn_shim_active() && mn_is_g();
+		if (g)
+			memcpy(&mn_getg()->sigwaiting, set, sizeof(uint64_t));
+		int r = RESTARTED(BLOCKING(sigtimedwait, set, info, ts), ts = ts_left(dl, &left));
+		if (g)
+			mn_getg()->sigwaiting = 0;
+		if (r >= 0 || errno != EINTR || !g)
+			return r;
+		uint64_t want;
+		memcpy(&want, set, sizeof want);
+		/* relaxed: our own pending set */
+		if (!(atomic_load_explicit(&mn_getg()->sigpending, memory_order_relaxed) & want))
+			return r;
+		if (ts)
+			ts = ts_left(dl, &left);
 	}
-	return sig;
 }
 MN_EXPORT int sigwait(const sigset_t *set, int *sig)
 {
-	int own = own_pending(set, NULL);
-	if (own) {
-		*sig = own;
-		return 0;
+	for (;;) {
+		int r = sigwait_g(set, NULL, NULL);
+		if (r > 0) {
+			*sig = r;
+			return 0;
+		}
+		if (errno != EINTR) /* glibc's sigwait waits on through handlers */
+			return errno;
 	}
-	return BLOCKING(sigwait, set, sig);
 }
 MN_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
 {
-	int own = own_pending(set, info);
-	return own ? own : RESTARTED(BLOCKING(sigwaitinfo, set, info), (void)0);
+	return sigwait_g(set, info, NULL);
 }
 MN_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
-	int own = own_pending(set, info);
-	if (own)
-		return own;
-	int64_t dl = ts_deadline(ts);
-	struct timespec left;
-	return RESTARTED(BLOCKING(sigtimedwait, set, info, ts), ts = ts_left(dl, &left));
+	return sigwait_g(set, info, ts);
 }
 
 MN_EXPORT ssize_t msgrcv(int id, void *msg, size_t n, long type, int flags)

@@ -63,6 +63,7 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(pthread_setschedparam, 0, 0) X(pthread_getschedparam, 0, 0)          \
 	X(pthread_setschedprio, 0, 0) X(pthread_once, 0, BOOT)                 \
 	X(pthread_kill, 0, 0) X(pthread_cancel, 0, 0) X(raise, 0, 0)           \
+	X(pthread_sigqueue, 0, 0)                                              \
 	X(pthread_getaffinity_np, 0, 0) X(pthread_setaffinity_np, 0, 0)        \
 	X(pthread_getcpuclockid, 0, 0) X(gettid, 0, 0) X(syscall, 0, 0)        \
 	X(thrd_create, 0, 0) X(thrd_join, 0, 0) X(thrd_detach, 0, 0)           \

@@ -93,11 +93,14 @@ MN_EXPORT unsigned int sleep(unsigned int s)
 		int saved = errno;
 		struct timespec ts = { s, 0 };
 		if (main_nanosleep(&ts, &ts) < 0)
-			return (unsigned int)ts.tv_sec;
+			return (unsigned int)ts.tv_sec + (ts.tv_nsec >= 500000000L);
 		errno = saved;
 		return 0;
 	}
+	int saved = errno;
 	struct timespec ts = { s, 0 };
-	mn_sleep_rel(CLOCK_REALTIME, &ts, NULL);
+	if (mn_sleep_rel(CLOCK_REALTIME, &ts, &ts) == -EINTR)
+		return (unsigned int)ts.tv_sec + (ts.tv_nsec >= 500000000L);
+	errno = saved;
 	return 0;
 }

@@ -161,7 +161,21 @@ MN_EXPORT int pthread_kill(pthread_t t, int sig)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_kill)(t, sig);
-	return -mn_thread_kill(t, sig);
+	return -mn_thread_kill(t, sig, NULL);
+}
+
+MN_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)
+{
+	if (!mn_shim_active() || !mn_thread_is_g(t))
+		return REAL(pthread_sigqueue)(t, sig, value);
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value = value;
+	return -mn_thread_kill(t, sig, &si);
 }
 
 MN_EXPORT int pthread_cancel(pthread_t t)
@@ -177,7 +191,7 @@ MN_EXPORT int raise(int sig)
 {
 	if (!mn_shim_active() || !mn_is_g())
 		return REAL(raise)(sig);
-	int e = mn_thread_kill(pthread_self(), sig);
+	int e = mn_thread_kill(pthread_self(), sig, NULL);
 	if (e) {
 		errno = -e;
 		return -1;

@@ -13,6 +13,7 @@
  * A G joiner parks; a foreign joiner sleeps on the futex g->exitword.
  */
 #include "join.h"
+#include "gsig.h"
 #include <errno.h>
 #include <stdlib.h>
 #include "cancel.h"
@@ -140,7 +141,7 @@ static bool join_unlock(struct g *me, void *arg)
 	/* Published (that CAS also orders our earlier store of me->joining
 	 * before this load): a cancellation request made before pthread_cancel
 	 * could see it is acted on now.  Whoever withdraws readies us. */
-	if (me->joining == gp && mn_tcb_cancel_pending(me->tcb) && withdraw(gp, me))
+	if (me->joining == gp && (mn_tcb_cancel_pending(me->tcb) || mn_gsig_deliverable(me)) && withdraw(gp, me))
 		return false;
 	return true;
 }
@@ -229,6 +230,12 @@ int mn_gjoin(struct g *gp, void **res, int mode, int64_t deadline)
 		 * joinable, as glibc's cleanup leaves it); if cancellation is
 		 * disabled, wait again (the request stays pending). */
 		mn_cancel_act();
+		return mn_gjoin(gp, res, mode, deadline);
+	}
+	if (s == JS_JOINABLE && mn_is_g() && mn_gsig_deliverable(self)) {
+		/* Withdrawn for a signal: run its handler, then join again
+		 * (pthread_join never says EINTR). */
+		mn_gsig_deliver();
 		return mn_gjoin(gp, res, mode, deadline);
 	}
 	if (s == JS_JOINABLE && mode == JOIN_TIMED)

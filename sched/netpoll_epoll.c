@@ -30,6 +30,7 @@
  * callers try with MSG_DONTWAIT or RWF_NOWAIT instead (shims/netio.c).
  */
 #include "netpoll.h"
+#include "gsig.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -470,7 +471,7 @@ int mn_netpoll_wait(struct mn_pollreq *rq, int n, int64_t deadline, bool cancell
 			publish(gp, &w);
 			/* The request is set, then netwait read (mn_netpoll_cancel);
 			 * netwait set, then the request read: one sees the other. */
-			if (mn_tcb_self_cancel_pending())
+			if (mn_tcb_self_cancel_pending() || mn_gsig_deliverable(gp))
 				wait_end(&w, W_CANCEL);
 		}
 		if (deadline >= 0) {

@@ -20,6 +20,7 @@
  * added sat on a dead frame in the heap.
  */
 #include "park.h"
+#include "gsig.h"
 #include "sys.h"
 #include "proc.h"
 #include "tcb.h"
@@ -91,7 +92,7 @@ static bool arm_timer(struct g *gp, void *arg)
 		 * other. */
 		/* seq_cst: pairs with the seq_cst load of waitsel in mn_park_cancel (see above) */
 		atomic_exchange_explicit(&pt->published, armed >> 2, memory_order_seq_cst);
-		if (mn_tcb_cancel_pending(gp->tcb) && sel_timeout(gp, armed))
+		if ((mn_tcb_cancel_pending(gp->tcb) || mn_gsig_deliverable(gp)) && sel_timeout(gp, armed))
 			return false; /* run it again at once: it acts on the request */
 	}
 	/* Only if this park is still armed (else the G was woken and has

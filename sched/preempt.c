@@ -66,6 +66,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include "env.h"
+#include "gsig.h"
+#include "syscall.h"
 #include "proc.h"
 #include "cancel.h"
 #include "signal.h"
@@ -76,6 +78,8 @@
 /* si_value of our requests: the cookie in the high half, the schedtick
  * the request is for in the low half. */
 #define PREEMPT_COOKIE 0x6d6e5052ULL /* "mnPR" */
+/* The same for a ring: a signal is pending for the G (gsig.c). */
+#define RING_COOKIE 0x6d6e5347ULL /* "mnSG" */
 /* Frames walked before giving up (a deeper stack is not preempted). */
 #define MAX_FRAMES 256
 /* Room below the saved state for mn_preempt_entry's frames (the yield
@@ -110,6 +114,7 @@ static _Atomic bool codemap_stale;
 static struct codemap *retired[CODEMAP_KEEP];
 static int nretired;
 static uintptr_t entry_lo, entry_hi; /* the executable's _start */
+static _Atomic uintptr_t self_lo, self_hi; /* this library's code */
 
 /* Libraries whose code is never a safe point: they take locks a preempted
  * G would keep (malloc's, stdio's, the loader's, the unwinders'), or are
@@ -145,8 +150,12 @@ static int build_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-		if (self >= lo && self < hi)
+		if (self >= lo && self < hi) {
 			kind = CODE_RUNTIME;
+			/* relaxed: read by handlers as a hint; set before ready */
+			atomic_store_explicit(&self_lo, lo, memory_order_relaxed);
+			atomic_store_explicit(&self_hi, hi, memory_order_relaxed);
+		}
 	}
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -407,12 +416,56 @@ static void app_signal(int s, siginfo_t *si, void *ucv)
 		mn_sys6(SYS_tgkill, self_pid, m0p->tid, s, 0, 0, 0);
 }
 
+/* A ring (mn_preempt_ring): the G running here has a signal to run the
+ * handler of.  Unless it is inside this library (which may hold a lock
+ * the handler's calls would need; sysmon rings again), redirect it
+ * through the trampoline, which runs the handler on its stack
+ * (mn_preempt_entry).  A system call the ring found it in says EINTR
+ * then, unless the program's handler restarts it (SA_RESTART): ours has
+ * SA_RESTART, so the kernel has set the call up to be made again. */
+static void ring_request(ucontext_t *uc)
+{
+	struct g *gp = mn_tls_g;
+	if (gp == NULL || gp->magic != G_MAGIC || (gp->flags & G_G0) || mn_tls_in_walk)
+		return;
+	struct m *mp = gp->m;
+	if (mp == NULL || mp->self != mp || mp->curg != gp || gp->nopreempt || gp->sigring)
+		return;
+	uint64_t d = mn_gsig_deliverable(gp);
+	/* relaxed: a running G's status is its M's */
+	uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
+	if (d == 0 || (st != G_RUNNING && st != G_SYSCALL))
+		return;
+	greg_t *gr = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)gr[REG_RIP], sp = (uintptr_t)gr[REG_RSP];
+	/* relaxed: set once before ready (acquired by the caller) */
+	if (pc >= atomic_load_explicit(&self_lo, memory_order_relaxed) &&
+	    pc < atomic_load_explicit(&self_hi, memory_order_relaxed))
+		return;
+	size_t need = arch_preempt_stack_need() + ENTRY_STACK_NEED;
+	if (gp->stack.lo && (sp < gp->stack.lo || sp - gp->stack.lo < need))
+		return;
+	if ((pc & 4095) <= 4094 && *(const uint16_t *)pc == 0x050f &&
+	    !mn_gsig_restarts(__builtin_ctzll(d) + 1)) {
+		/* Through the pointer type arch_preempt_redirect reads them
+		 * with (greg_t is long long, uint64_t is not: no aliasing). */
+		*(uint64_t *)&gr[REG_RAX] = (uint64_t)-EINTR;
+		*(uint64_t *)&gr[REG_RIP] = pc + 2;
+	}
+	gp->sigring = true;
+	arch_preempt_redirect((uint64_t *)&gr[REG_RIP], (uint64_t *)&gr[REG_RSP]);
+}
+
 static void handler(int s, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
 	uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 	bool queued = si->si_code == SI_QUEUE && si->si_pid == self_pid;
-	if ((queued || si->si_code == SI_TIMER) && (v >> 32) == PREEMPT_COOKIE) {
+	if (queued && (v >> 32) == RING_COOKIE) {
+		/* acquire: the map is loaded before anyone rings */
+		if (atomic_load_explicit(&ready, memory_order_acquire))
+			ring_request(ucv);
+	} else if ((queued || si->si_code == SI_TIMER) && (v >> 32) == PREEMPT_COOKIE) {
 		/* Did we end a system call with EINTR (one SA_RESTART does not
 		 * restart: poll, epoll_wait, nanosleep, ...)?  Then rax says so
 		 * and rip is just past the syscall instruction.  The wrappers
@@ -443,8 +496,41 @@ void mn_preempt_entry(void)
 	 * the trampoline's frame into the interrupted code's cleanups. */
 	if (mn_tcb_self_cancel_pending() && mn_tcb_self_async_cancel())
 		mn_cancel_act();
+	struct g *gp = mn_getg();
+	if (gp->sigring) {
+		/* A ring: run the handlers here, then go on (a G in a system
+		 * call leaves it for that: a handler may park). */
+		gp->sigring = false;
+		/* relaxed: the G's own status */
+		bool sys = atomic_load_explicit(&gp->status, memory_order_relaxed) == G_SYSCALL;
+		if (sys)
+			mn_exitsyscall();
+		mn_gsig_deliver();
+		if (sys)
+			mn_entersyscall();
+		errno = saved_errno;
+		return;
+	}
 	mn_gpreempt();
+	if (mn_gsig_deliverable(gp))
+		mn_gsig_deliver();
 	errno = saved_errno;
+}
+
+void mn_preempt_ring(struct g *gp)
+{
+	struct m *mp = *(struct m *volatile *)&gp->m;
+	if (mp == NULL || *(struct g *volatile *)&mp->curg != gp ||
+	    !atomic_load_explicit(&ready, memory_order_relaxed) || (gp->sigmask & (1ULL << (sig - 1))))
+		return;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = (pid_t)self_pid;
+	si.si_uid = (uid_t)mn_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
+	si.si_value.sival_ptr = (void *)(uintptr_t)(RING_COOKIE << 32);
+	mn_sys6(SYS_rt_tgsigqueueinfo, self_pid, mp->tid, sig, (long)&si, 0, 0);
 }
 
 /* ---------------------------------------------------------------- sysmon's side */

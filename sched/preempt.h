@@ -21,6 +21,9 @@ MN_HIDDEN bool mn_preempt_send(struct m *mp, uint32_t tick);
 /* Ask the M running gp, if any, to interrupt it now (an asynchronous
  * cancellation).  Context: any. */
 MN_HIDDEN void mn_preempt_kick(struct g *gp);
+/* Ring the M running gp, if any: a signal is pending for gp (gsig.c).
+ * Context: any. */
+MN_HIDDEN void mn_preempt_ring(struct g *gp);
 /* Called by the trampoline (arch/x86_64/preempt.S). */
 MN_HIDDEN void mn_preempt_entry(void);
 /* Statistics: Gs switched out by a signal, and signals sent. */

@@ -52,6 +52,7 @@
  * Timed parks (the waitsel protocol) are in park.c.
  */
 #include "proc.h"
+#include "gsig.h"
 #include <errno.h>
 #include <setjmp.h>
 #include <pthread.h>
@@ -460,6 +461,8 @@ void mn_gosched(void)
 			return;
 	}
 	gswitch(gp, PEND_YIELD);
+	if (mn_gsig_deliverable(gp))
+		mn_gsig_deliver();
 }
 
 void mn_gpreempt(void)
@@ -472,6 +475,9 @@ void mn_goexit(void)
 {
 	struct g *gp = mn_getg();
 	mn_tcb_exit(gp);
+	/* relaxed: our own pending set; a late sender's bit is dropped with it */
+	if (atomic_load_explicit(&gp->sigpending, memory_order_relaxed))
+		mn_gsig_drop(gp);
 	if (gp->clear_tid_set && gp->clear_tid) {
 		/* The kernel's exit of a thread: 0, then a shared wake of one. */
 		/* release: the thread's writes before the 0 its waiter acquires, as the kernel's

@@ -129,7 +129,11 @@ struct g {
 	uint32_t thread_flags;    /* shims/: attributes recorded at create */
 	char name[16];
 	uint64_t sigmask;          /* the thread's signal mask (kernel sigset); owner: the G */
-	uint64_t sigpending;       /* signals it sent itself while blocking them; owner: the G */
+	/* Signals pending for this thread (gsig.c): set by any sender, taken
+	 * by the G. */
+	_Atomic uint64_t sigpending;
+	bool sigring;              /* a ring redirected it to run a handler (preempt.c) */
+	uint64_t sigwaiting;       /* the set of the sigwait it is in (preload/io.c) */
 	/* Set by M0 when a signal handler ran there while this (main) G was
 	 * parked in a cancellable wait: sem_wait then says EINTR, as natively
 	 * (stoplockedm). */

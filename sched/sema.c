@@ -11,6 +11,7 @@
  * that races a time-out is never lost: the waiter reports WOKEN.
  */
 #include "sema.h"
+#include "gsig.h"
 #include <errno.h>
 #include "park.h"
 #include "proc.h"
@@ -123,7 +124,7 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 		mn_sunlock(&b->lock);
 		return MN_SEMA_NOTPARKED;
 	}
-	if (w.cancellable && mn_tcb_self_cancel_pending()) {
+	if (w.cancellable && (mn_tcb_self_cancel_pending() || mn_gsig_deliverable(w.g))) {
 		mn_sunlock(&b->lock);
 		return -ECANCELED;
 	}

@@ -58,6 +58,15 @@ static struct sigaction *app_of(int sig)
 
 bool mn_signal_owned(int sig) { return app_of(sig) != NULL; }
 
+bool mn_signal_app_peek(int sig, struct sigaction *out)
+{
+	struct sigaction *slot = app_of(sig);
+	if (!slot)
+		return false;
+	*out = *slot; /* racy, as the handlers' copies (above) */
+	return true;
+}
+
 void mn_signal_minit(struct m *mp)
 {
 	void *p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

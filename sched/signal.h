@@ -17,6 +17,9 @@ MN_HIDDEN bool mn_signal_app(int sig, const struct sigaction *act, struct sigact
 /* The runtime keeps its handler for sig (SIGSEGV, SIGBUS, the preemption
  * signal once preemption is on): sigaction goes to mn_signal_app. */
 MN_HIDDEN bool mn_signal_owned(int sig);
+/* The program's disposition of an owned signal, copied without a lock
+ * (for a signal handler); false for any other signal. */
+MN_HIDDEN bool mn_signal_app_peek(int sig, struct sigaction *out);
 /* Put handler in the kernel for the preemption signal sig (SA_RESTART,
  * on the sigaltstack); the program's disposition of it is kept and
  * reported as for SIGSEGV.  Context: before the first preemption. */

@@ -23,6 +23,7 @@
  * a preemption signal so far, [...] each P's local queue.
  */
 #include "sysmon.h"
+#include "gsig.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -445,6 +446,8 @@ static void *sysmon(void *arg)
 		else
 			idle++;
 		prev_look = now;
+		/* A signal for a G that a ring found inside the runtime. */
+		mn_gsig_sysmon();
 		/* Descriptors nobody polled for NETPOLL_STALE_NS (every P busy):
 		 * their Gs go to the global queue. */
 		if (mn_netpoll_waiters() > 0 && now - mn_netpoll_lastpoll() > NETPOLL_STALE_NS) {

@@ -19,6 +19,7 @@
 #include "shims/hooks.h"
 #include "shims/blocking.h"
 #include "sched/runtime.h"
+#include "sched/gsig.h"
 #include "sched/cancel.h"
 #include "sched/proc.h"
 #include "sched/sema.h"
@@ -61,6 +62,11 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 			     cancellable ? MN_SEMA_CANCEL : 0);
 	/* release: our last touch of c (pthread_cond_destroy's acquire) */
 	atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_release);
+	/* Ended for a signal to this thread: its handler runs while the
+	 * mutex is free, as natively; the wait then ends as a spurious
+	 * wake-up (glibc's may too). */
+	if (w == -ECANCELED && mn_is_g())
+		mn_gsig_deliver();
 	/* Re-acquire whatever happened; a timed-out waiter reports -ETIMEDOUT. */
 	int lr;
 	while ((lr = mn_mutex_lock(m)) == -EAGAIN)

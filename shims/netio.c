@@ -30,6 +30,7 @@
 #include "shims/blocking.h"
 #include "shims/start.h"
 #include "sched/runtime.h"
+#include "sched/gsig.h"
 #include "sched/cancel.h"
 #include "sched/netpoll.h"
 #include "sched/sys.h"
@@ -181,11 +182,20 @@ static long try_sendmsg(struct io *io)
 
 /* Wait for the arm in rq; -ECANCELED acts on the request (or, with
  * cancellation disabled, waits on without it).  Returns 0 or -ETIMEDOUT,
- * -EBADF. */
-static int wait_one(struct mn_pollreq *rq, int n, int64_t deadline, bool *cancellable)
+ * -EBADF, -EINTR. */
+static int wait_one(struct mn_pollreq *rq, int n, int64_t deadline, bool *cancellable, bool restartable)
 {
 	int w = mn_netpoll_wait(rq, n, deadline, *cancellable);
 	if (w == -ECANCELED) {
+		/* A signal for this thread: its handler runs, then the call
+		 * says EINTR, unless every handler that ran has SA_RESTART
+		 * and the call is one that restarts (restartable: not poll,
+		 * select, epoll_wait, nor a socket call with a time-out). */
+		int sr = mn_gsig_deliver();
+		if ((sr & MN_GSIG_EINTR) || (sr && !restartable))
+			return -EINTR;
+		if (sr)
+			return 0;
 		mn_cancel_act(); /* returns only with cancellation disabled */
 		*cancellable = false;
 		return 0;
@@ -210,11 +220,11 @@ static long run(struct io *io)
 	for (;;) {
 		if (mn_netpoll_register(&rq, 1) < 0)
 			return NOT_MINE; /* not pollable after all: the blocking call */
-		int w = wait_one(&rq, 1, deadline, &cancellable);
+		int w = wait_one(&rq, 1, deadline, &cancellable, deadline < 0);
 		if (w == -ETIMEDOUT)
 			return -EAGAIN;
-		if (w == -EBADF)
-			return -EBADF;
+		if (w == -EBADF || w == -EINTR)
+			return w;
 		/* A send the kernel had waiting ends with the socket's pending
 		 * error (a Unix socket's reader closed with data unread:
 		 * ECONNRESET), where a new send would say EPIPE. */
@@ -438,9 +448,11 @@ int mn_netio_wait_ready(int fd, bool out)
 	for (;;) {
 		if (mn_netpoll_register(&rq, 1) < 0)
 			return 0;
-		int w = wait_one(&rq, 1, deadline, &cancellable);
+		int w = wait_one(&rq, 1, deadline, &cancellable, deadline < 0);
 		if (w == -ETIMEDOUT)
 			return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO passed: the call says EAGAIN */
+		if (w == -EINTR)
+			return -EINTR;
 		if (w != 0)
 			return 0;
 		mn_netpoll_snap(&rq, 1);
@@ -477,7 +489,11 @@ static bool multiwait(struct mn_pollreq *rq, int nrq, int64_t deadline, long (*c
 	for (;;) {
 		if (mn_netpoll_register(rq, nrq) < 0)
 			return false; /* a descriptor epoll refuses: the kernel's call */
-		int w = wait_one(rq, nrq, deadline, &cancellable);
+		int w = wait_one(rq, nrq, deadline, &cancellable, false);
+		if (w == -EINTR) {
+			*res = (errno = EINTR, -1);
+			return true;
+		}
 		mn_netpoll_snap(rq, nrq);
 		r = check(arg);
 		if (r != 0 || w == -ETIMEDOUT) {
@@ -648,10 +664,10 @@ static bool mmsg(int fd, struct mmsghdr *v, unsigned n, int flags, bool out, int
 					break;
 				return false;
 			}
-			int w = wait_one(&rq, 1, deadline, &cancellable);
+			int w = wait_one(&rq, 1, deadline, &cancellable, deadline < 0);
 			if (w == 0)
 				continue;
-			err = w == -ETIMEDOUT ? EAGAIN : EBADF;
+			err = w == -ETIMEDOUT ? EAGAIN : w == -EINTR ? EINTR : EBADF;
 		}
 		if (done_n)
 			break;
@@ -717,9 +733,9 @@ bool mn_netio_connect(int fd, const struct sockaddr *a, socklen_t al, int *res)
 		}
 		if (mn_netpoll_register(&rq, 1) < 0)
 			return false;
-		int w = wait_one(&rq, 1, deadline, &cancellable);
-		if (w == -ETIMEDOUT || w == -EBADF) {
-			errno = w == -ETIMEDOUT ? EINPROGRESS : EBADF;
+		int w = wait_one(&rq, 1, deadline, &cancellable, false);
+		if (w == -ETIMEDOUT || w == -EBADF || w == -EINTR) {
+			errno = w == -ETIMEDOUT ? EINPROGRESS : -w;
 			*res = -1;
 			return true;
 		}
@@ -754,8 +770,9 @@ bool mn_netio_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, siz
 		}
 		if (mn_netpoll_register(rq, 2) < 0)
 			return false;
-		if (wait_one(rq, 2, -1, &cancellable) == -EBADF)
-			return done(-EBADF, res);
+		int w = wait_one(rq, 2, -1, &cancellable, true);
+		if (w == -EBADF || w == -EINTR)
+			return done(w, res);
 	}
 }
 

@@ -15,6 +15,7 @@
 #include "shims/sem.h"
 #include "shims/sleep.h"
 #include "sched/runtime.h"
+#include "sched/gsig.h"
 #include "sched/cancel.h"
 #include "sched/sema.h"
 #include "sched/tcb.h"
@@ -108,6 +109,13 @@ restart:
 					if (mn_is_g() && atomic_exchange_explicit(&mn_getg()->interrupted, false,
 										  memory_order_relaxed))
 						return -EINTR;
+					/* A signal for this thread: its handler runs;
+					 * then EINTR, or (SA_RESTART) wait again. */
+					int sr = mn_is_g() ? mn_gsig_deliver() : 0;
+					if (sr & MN_GSIG_EINTR)
+						return -EINTR;
+					if (sr)
+						goto restart;
 					mn_cancel_act();
 					cancellable = false;
 					goto restart;

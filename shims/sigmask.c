@@ -5,10 +5,10 @@
  * sigprocmask read and change it.  The main G owns M0 and its mask is also
  * the kernel's for M0.  Other Ms block every asynchronous signal, so
  * process-directed signals reach the main thread (or a foreign thread).
- * A signal a G sends itself is delivered at once (mn_sig_raise_self).
- * TODO(signals capability): load a G's mask onto its M when it runs, so
- * that signals are delivered to any G that does not block them, and
- * pthread_kill to another G (now sent to the process: shims/thread.c).
+ * Signals sent to one G (raise, pthread_kill, pthread_sigqueue) are
+ * pending for it and delivered by it (sched/gsig.c).
+ * TODO(issue 13): load a G's mask onto its M when it runs, so that
+ * process-directed signals reach any G that does not block them.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +16,7 @@
 #include "shims/sigmask.h"
 #include "shims/thread.h"
 #include "sched/runtime.h"
+#include "sched/gsig.h"
 #include "sched/sys.h"
 #include "shims/poison.h" /* last */
 
@@ -74,14 +75,9 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 			}
 		}
 		gp->sigmask = nm;
-		/* What it sent itself while blocking it arrives now. */
-		uint64_t now = gp->sigpending & ~nm;
-		if (now) {
-			gp->sigpending &= ~now;
-			for (int sig = 1; sig <= 64; sig++)
-				if (now & (1ULL << (sig - 1)))
-					mn_sig_raise_self(sig);
-		}
+		/* What was sent to it while it blocked it arrives now. */
+		if (mn_gsig_deliverable(gp))
+			mn_gsig_deliver();
 	}
 	if (old) {
 		sigemptyset(old);
@@ -92,27 +88,10 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 /* A signal the calling G sends itself (raise, pthread_kill of itself):
  * delivered before the call returns, as POSIX asks, unless the G blocks
- * it.  Its M blocks asynchronous signals (unless it is M0), so for the
- * moment of the send the M runs with the G's own mask.  0 or -errno. */
+ * it (then pending for it alone).  0 or -errno. */
 int mn_sig_raise_self(int sig)
 {
-	struct g *gp = mn_getg();
-	if (sig >= 1 && sig <= 64 && (gp->sigmask & (1ULL << (sig - 1)))) {
-		/* Blocked: pending for this thread, wherever it runs next,
-		 * until it unblocks it (or takes it with sigwait). */
-		gp->sigpending |= 1ULL << (sig - 1);
-		return 0;
-	}
-	uint64_t saved = 0, mine = gp->sigmask;
-	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	long tid = mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
-	bool swap = !(gp->flags & G_MAIN);
-	if (swap)
-		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mine, (long)&saved, 8, 0, 0);
-	long r = mn_sys6(SYS_tgkill, pid, tid, sig, 0, 0, 0);
-	if (swap)
-		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
-	return r < 0 ? (int)r : 0;
+	return mn_gsig_send(mn_getg(), sig, NULL);
 }
 
 /* sigpending for a G: the kernel's (the process's, and its M's) and its
@@ -124,23 +103,17 @@ int mn_sig_pending(sigset_t *set)
 	long r = mn_sys6(SYS_rt_sigpending, (long)&k, 8, 0, 0, 0, 0);
 	if (r < 0)
 		return (int)r;
-	k |= gp->sigpending;
+	k |= atomic_load_explicit(&gp->sigpending, memory_order_relaxed);
 	sigemptyset(set);
 	memcpy(set, &k, sizeof k);
 	return 0;
 }
 
-/* sigwait and its kin: a signal in set the G sent itself, taken; 0 if
- * none. */
-int mn_sig_take_pending(const sigset_t *set)
+/* sigwait and its kin: a signal in set pending for the G, taken (with
+ * its siginfo); 0 if none. */
+int mn_sig_take_pending(const sigset_t *set, siginfo_t *info)
 {
-	struct g *gp = mn_getg();
 	uint64_t want;
 	memcpy(&want, set, sizeof want);
-	uint64_t have = gp->sigpending & want;
-	if (!have)
-		return 0;
-	int sig = __builtin_ctzll(have) + 1;
-	gp->sigpending &= ~(1ULL << (sig - 1));
-	return sig;
+	return mn_gsig_take(want, info);
 }

@@ -18,8 +18,9 @@ MN_SHIM void mn_sig_main_init(struct g *gp);
 /* pthread_sigmask and sigpending of the calling G: 0 or -errno. */
 MN_SHIM int mn_sigmask(int how, const sigset_t *set, sigset_t *old);
 MN_SHIM int mn_sig_pending(sigset_t *set);
-/* A signal in set the G sent itself, taken off its pending set; 0 if none. */
-MN_SHIM int mn_sig_take_pending(const sigset_t *set);
+/* A signal in set pending for the G, taken off its pending set with its
+ * siginfo (info may be NULL); 0 if none. */
+MN_SHIM int mn_sig_take_pending(const sigset_t *set, siginfo_t *info);
 /* Raise sig for the calling G, as raise does: 0 or -errno. */
 MN_SHIM int mn_sig_raise_self(int sig);
 #endif

@@ -6,6 +6,7 @@
  * during the sleep (the deadline is converted once). */
 #include <errno.h>
 #include "shims/sleep.h"
+#include "sched/gsig.h"
 #include "shims/start.h"
 #include "sched/runtime.h"
 #include "sched/cancel.h"
@@ -27,16 +28,28 @@ static bool clock_ok(clockid_t c)
 
 /* The sleeps are cancellation points: a request pending or made during
  * the sleep is acted on (with cancellation disabled, the sleep goes on). */
-static int park_until(int64_t deadline)
+static int park_until(int64_t deadline, struct timespec *rem)
 {
 	bool cancellable = mn_cancel_point();
 	while (mn_nanotime() < deadline) {
 		if (!cancellable) {
 			mn_gopark_until(NULL, NULL, deadline, NULL, "sleep");
-		} else if (!mn_gopark_cancel(NULL, NULL, deadline, NULL, "sleep") &&
-			   mn_tcb_self_cancel_pending()) {
-			mn_cancel_act();
-			cancellable = false;
+		} else if (!mn_gopark_cancel(NULL, NULL, deadline, NULL, "sleep")) {
+			if (mn_tcb_self_cancel_pending()) {
+				mn_cancel_act();
+				cancellable = false;
+			} else if (mn_gsig_deliver()) {
+				/* A handler ran: the sleep ends with EINTR and the
+				 * time left, whatever SA_RESTART says. */
+				if (rem) {
+					int64_t left = deadline - mn_nanotime();
+					if (left < 0)
+						left = 0;
+					rem->tv_sec = left / 1000000000;
+					rem->tv_nsec = left % 1000000000;
+				}
+				return -EINTR;
+			}
 		}
 	}
 	return 0;
@@ -55,8 +68,7 @@ int mn_sleep_rel(clockid_t clock, const struct timespec *req, struct timespec *r
 		mn_gosched();
 		return 0;
 	}
-	(void)rem;
-	return park_until(mn_nanotime() + ns);
+	return park_until(mn_nanotime() + ns, rem);
 }
 
 int mn_sleep_abs(clockid_t clock, const struct timespec *abs)
@@ -72,7 +84,7 @@ int mn_sleep_abs(clockid_t clock, const struct timespec *abs)
 		mn_cancel_point();
 		return 0;
 	}
-	return park_until(mn_nanotime() + rel);
+	return park_until(mn_nanotime() + rel, NULL);
 }
 
 int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out)

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include "shims/thread.h"
 #include "shims/sigmask.h"
+#include "sched/gsig.h"
 #include "shims/start.h"
 #include "shims/sleep.h"
 #include "shims/hooks.h"
@@ -324,12 +325,12 @@ int mn_thread_tgkill(long pid, long tid, int sig, long *ret)
 	return 1;
 }
 
-/* pthread_kill on a G, with glibc's answers: EINVAL for a bad or internal
- * signal, 0 (and nothing sent) for a thread that has exited, 0 for signal
- * 0 on a live one.  A G signalling itself gets the signal before the call
- * returns.  TODO(signals capability): per-G delivery; until then a signal
- * for another G goes to the process (the main thread, unless it blocks it). */
-int mn_thread_kill(pthread_t t, int sig)
+/* pthread_kill (info NULL) and pthread_sigqueue on a G, with glibc's
+ * answers: EINVAL for a bad or internal signal, 0 (and nothing sent) for
+ * a thread that has exited, 0 for signal 0 on a live one.  The signal is
+ * the G's (sched/gsig.c): a G signalling itself gets it before the call
+ * returns. */
+int mn_thread_kill(pthread_t t, int sig, const siginfo_t *info)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
@@ -343,10 +344,7 @@ int mn_thread_kill(pthread_t t, int sig)
 		return -EINVAL;
 	if (sig == 0)
 		return 0;
-	if (gp == mn_getg())
-		return mn_sig_raise_self(sig);
-	long r = mn_sys6(SYS_kill, mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), sig, 0, 0, 0, 0);
-	return r < 0 ? (int)r : 0;
+	return mn_gsig_send(gp, sig, info);
 }
 
 /* pthread_cancel on a G: glibc's answer for a thread that has exited (0,

@@ -5,6 +5,7 @@
 #define MN_SHIMS_THREAD_H
 #include <stdbool.h>
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include "shims/shim.h"
 
@@ -32,7 +33,8 @@ MN_SHIM pid_t mn_thread_set_tid_address(int *addr);
 MN_SHIM int *mn_thread_tid_address(void);
 /* pid -1: tkill.  1 when handled (*ret: 0 or -errno), 0: the kernel's. */
 MN_SHIM int mn_thread_tgkill(long pid, long tid, int sig, long *ret);
-MN_SHIM int mn_thread_kill(pthread_t t, int sig);
+/* pthread_kill (info NULL) and pthread_sigqueue: 0 or -errno. */
+MN_SHIM int mn_thread_kill(pthread_t t, int sig, const siginfo_t *info);
 MN_SHIM int mn_thread_cancel(pthread_t t);
 #include <sched.h>
 MN_SHIM int mn_thread_getaffinity(pthread_t t, size_t size, cpu_set_t *set);

@@ -34,8 +34,16 @@
  *   BENCH sync_mutex_uncontended_main  the same loop run by main, which
  *                                      under mnthread is a G locked to the
  *                                      first OS thread.
+ *   BENCH sync_kill_roundtrip          a thread waits in sem_wait; another
+ *                                      sends it SIGUSR1 with pthread_kill,
+ *                                      whose handler (run on the waiting
+ *                                      thread) posts a semaphore the sender
+ *                                      waits on; the wait ends with EINTR
+ *                                      and begins again.  ns per round
+ *                                      trip; 5 batches.
  *
- * Every benchmark checks its result (counter values, turns) and exits 1
+ * Every benchmark checks its result (counter values, turns, the handler
+ * running on the signalled thread) and exits 1
  * with a message when it is wrong.
  */
 #ifndef _GNU_SOURCE
@@ -44,6 +52,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,6 +396,62 @@ static void uncontended(void)
 	join(idle);
 }
 
+/* ---------------------------------------------------------- pthread_kill */
+static sem_t kr_ack, kr_never;
+static pthread_t kr_target;
+static volatile sig_atomic_t kr_wrong, kr_quit;
+
+static void kr_handler(int sig)
+{
+	(void)sig;
+	if (!pthread_equal(pthread_self(), kr_target))
+		kr_wrong = 1;
+	sem_post(&kr_ack);
+}
+
+static void *kr_waiter(void *arg)
+{
+	(void)arg;
+	sem_post(&kr_ack); /* started */
+	while (!kr_quit) {
+		if (sem_wait(&kr_never) == 0)
+			break;
+		if (errno != EINTR)
+			die("sem_wait", errno);
+	}
+	return NULL;
+}
+
+static void kill_roundtrip(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = kr_handler; /* no SA_RESTART: each sem_wait ends */
+	sigaction(SIGUSR1, &sa, NULL);
+	if (sem_init(&kr_ack, 0, 0) || sem_init(&kr_never, 0, 0))
+		die("sem_init", errno);
+	kr_target = spawn(kr_waiter, NULL);
+	sem_wait_or_die(&kr_ack);
+	long n = scaled(20000);
+	double v[5];
+	for (int b = 0; b < 5; b++) {
+		uint64_t t0 = now_ns();
+		for (long i = 0; i < n; i++) {
+			int e = pthread_kill(kr_target, SIGUSR1);
+			if (e)
+				die("pthread_kill", e);
+			sem_wait_or_die(&kr_ack);
+		}
+		v[b] = (double)(now_ns() - t0) / (double)n;
+	}
+	kr_quit = 1;
+	sem_post(&kr_never);
+	join(kr_target);
+	if (kr_wrong)
+		fail("sync_kill_roundtrip: the handler ran on another thread");
+	report("sync_kill_roundtrip", median(v, 5));
+}
+
 int main(int argc, char **argv)
 {
 	static const int contended_n[] = {2, 4, 16, 64};
@@ -413,5 +478,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof contended_n / sizeof contended_n[0]; i++)
 		contended(contended_n[i]);
 	uncontended();
+	if (wanted("sync_kill_roundtrip"))
+		kill_roundtrip();
 	return 0;
 }

@@ -1,0 +1,335 @@
+/* sched/gsig.c: signals sent to one thread reach that G.
+ *
+ * pthread_kill, pthread_sigqueue and raise name a thread; under mnthread
+ * that thread is a G, which has no OS thread of its own to send to.  The
+ * signal is made pending for the G (g->sigpending, one bit per signal,
+ * and for a real-time or sigqueue'd one a slot with its siginfo, so that
+ * real-time signals queue and keep their value, as the kernel's do), and
+ * the G runs the handler itself:
+ *  - parked in a wait (a semaphore, a condvar, a sleep, a join, the
+ *    netpoller): the sender ends the wait the way pthread_cancel does
+ *    (sema, join, netpoll and park cancellation); the wait's code runs
+ *    the handler and then says EINTR or waits again, as the native call
+ *    does (mn_gsig_deliver's MN_GSIG_* answer, SA_RESTART);
+ *  - running, or in a system call: the sender rings its M with the
+ *    preemption signal, tagged as a ring (preempt.c).  The handler there
+ *    redirects the G, wherever it is not inside this library, through the
+ *    preemption trampoline, which runs the program's handler on the G's
+ *    stack; a system call the ring interrupted returns EINTR then unless
+ *    the program's handler has SA_RESTART, as natively.  A ring that finds
+ *    the G inside the library does nothing: sysmon rings again each tick
+ *    (mn_gsig_sysmon), and yields and preemptions deliver on resumption;
+ *  - blocking it: it stays pending (sigpending reports it) until the G
+ *    unblocks it (delivered before pthread_sigmask returns) or takes it
+ *    with sigwait.
+ * Delivery itself is the kernel's: the G, on its M, lets the signal
+ * through the M's mask for a moment (the G's own mask) and sends it to
+ * its M's thread (tgkill, or rt_tgsigqueueinfo with the original siginfo);
+ * the kernel runs the handler as the call returns, with every native
+ * detail (sa_mask, SA_NODEFER, SA_RESETHAND, SA_ONSTACK on the M's
+ * alternate stack, SIG_DFL and SIG_IGN if the program changed the
+ * disposition meanwhile) and si_code SI_TKILL or SI_QUEUE, si_pid and
+ * si_uid those of this process, exactly what pthread_kill gives.
+ *
+ * The slots are a fixed table taken with atomics only: a sender may be a
+ * signal handler (pthread_kill is async-signal-safe), so nothing here
+ * locks or allocates.  A full table refuses with EAGAIN, as the kernel
+ * does past RLIMIT_SIGPENDING.
+ * TODO(issue 13): tgkill/tkill through syscall() to another G's id; a
+ * process-directed signal to a G that is not main; per-G masks in the
+ * kernel; sigaltstack per G.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "gsig.h"
+#include <errno.h>
+#include <string.h>
+#include "cancel.h"
+#include "join.h"
+#include "netpoll.h"
+#include "park.h"
+#include "preempt.h"
+#include "sema.h"
+#include "signal.h"
+#include "sys.h"
+
+#define NSLOTS 512
+#define RTMIN 32 /* the kernel's first real-time signal */
+
+enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
+
+struct slot {
+	_Atomic uint32_t state;
+	int sig;
+	struct g *g;
+	uint64_t seq;
+	siginfo_t info;
+};
+static struct slot slots[NSLOTS];
+static _Atomic uint64_t slotseq;
+/* Slots in use: the table is scanned only when some are. */
+static _Atomic int nslots;
+/* A ring went out since sysmon last found every signal delivered. */
+static _Atomic bool unsettled;
+
+static inline uint64_t bit(int sig) { return 1ULL << (sig - 1); }
+
+static void tkill_info(siginfo_t *si, int sig)
+{
+	memset(si, 0, sizeof *si);
+	si->si_signo = sig;
+	si->si_code = SI_TKILL;
+	si->si_pid = (pid_t)mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	si->si_uid = (uid_t)mn_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
+}
+
+static bool slot_put(struct g *gp, int sig, const siginfo_t *info)
+{
+	for (int i = 0; i < NSLOTS; i++) {
+		uint32_t f = SLOT_FREE;
+		/* relaxed pre-check: skip busy slots without a locked instruction */
+		if (atomic_load_explicit(&slots[i].state, memory_order_relaxed) != SLOT_FREE ||
+		    !atomic_compare_exchange_strong_explicit(&slots[i].state, &f, SLOT_BUSY, memory_order_acquire,
+							     memory_order_relaxed))
+			continue;
+		struct slot *s = &slots[i];
+		s->g = gp;
+		s->sig = sig;
+		s->seq = atomic_fetch_add_explicit(&slotseq, 1, memory_order_relaxed);
+		if (info)
+			s->info = *info;
+		else
+			tkill_info(&s->info, sig);
+		atomic_fetch_add_explicit(&nslots, 1, memory_order_relaxed);
+		/* release: the slot's fields before READY; pairs with slot_find's acquire */
+		atomic_store_explicit(&s->state, SLOT_READY, memory_order_release);
+		return true;
+	}
+	return false;
+}
+
+/* The oldest ready slot of gp for sig, or NULL. */
+static struct slot *slot_find(struct g *gp, int sig)
+{
+	/* relaxed: a hint; a slot being filled is found by the next look */
+	if (atomic_load_explicit(&nslots, memory_order_relaxed) == 0)
+		return NULL;
+	struct slot *best = NULL;
+	for (int i = 0; i < NSLOTS; i++) {
+		struct slot *s = &slots[i];
+		/* acquire: pairs with slot_put's release */
+		if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_READY || s->g != gp ||
+		    s->sig != sig)
+			continue;
+		if (!best || s->seq < best->seq)
+			best = s;
+	}
+	return best;
+}
+
+/* Take the oldest slot of gp for sig into *info; false if none. */
+static bool slot_take(struct g *gp, int sig, siginfo_t *info)
+{
+	for (;;) {
+		struct slot *s = slot_find(gp, sig);
+		if (!s)
+			return false;
+		uint32_t r = SLOT_READY;
+		if (!atomic_compare_exchange_strong_explicit(&s->state, &r, SLOT_BUSY, memory_order_acquire,
+							     memory_order_relaxed))
+			continue; /* another taker (gp exiting) won it */
+		if (s->g != gp || s->sig != sig) { /* reused meanwhile: not ours */
+			atomic_store_explicit(&s->state, SLOT_READY, memory_order_release);
+			continue;
+		}
+		*info = s->info;
+		atomic_fetch_sub_explicit(&nslots, 1, memory_order_relaxed);
+		/* release: our reads of the slot before it is reused */
+		atomic_store_explicit(&s->state, SLOT_FREE, memory_order_release);
+		return true;
+	}
+}
+
+/* Take sig off gp's pending set: its siginfo in *info.  A standard
+ * signal is pending once (more sends while pending are lost, as in the
+ * kernel); a real-time one keeps its bit while slots remain. */
+static void take(struct g *gp, int sig, siginfo_t *info)
+{
+	bool have = slot_take(gp, sig, info);
+	if (sig < RTMIN) {
+		siginfo_t drop;
+		while (slot_take(gp, sig, &drop))
+			;
+	} else if (have && slot_find(gp, sig)) {
+		return; /* more queued: the bit stays */
+	}
+	/* seq_cst: the clear before the second look, which a sender's put-then-set pairs with */
+	atomic_fetch_and_explicit(&gp->sigpending, ~bit(sig), memory_order_seq_cst);
+	if (sig >= RTMIN && slot_find(gp, sig))
+		atomic_fetch_or_explicit(&gp->sigpending, bit(sig), memory_order_seq_cst);
+	if (!have)
+		tkill_info(info, sig);
+}
+
+/* The program's disposition of sig: its handler word and flags. */
+static void disposition(int sig, void **handler, unsigned long *flags)
+{
+	struct sigaction sa;
+	if (mn_signal_app_peek(sig, &sa)) {
+		*handler = (void *)sa.sa_handler;
+		*flags = (unsigned long)sa.sa_flags;
+		return;
+	}
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} k = { 0 };
+	mn_sys6(SYS_rt_sigaction, sig, 0, (long)&k, 8, 0, 0);
+	*handler = k.handler;
+	*flags = k.flags;
+}
+
+bool mn_gsig_restarts(int sig)
+{
+	void *h;
+	unsigned long f;
+	disposition(sig, &h, &f);
+	return (f & SA_RESTART) != 0;
+}
+
+/* Signals whose default action is to do nothing. */
+static bool default_ignored(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+/* Send sig to the calling thread's own OS thread with only mask blocked
+ * for the moment: the kernel acts on it as the call returns. */
+static void raise_on_m(int sig, const siginfo_t *info, uint64_t mask, bool swap)
+{
+	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	long tid = mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	uint64_t saved = 0;
+	if (swap)
+		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&saved, 8, 0, 0);
+	if (info && info->si_code != SI_TKILL)
+		mn_sys6(SYS_rt_tgsigqueueinfo, pid, tid, sig, (long)info, 0, 0);
+	else
+		mn_sys6(SYS_tgkill, pid, tid, sig, 0, 0, 0);
+	if (swap)
+		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
+}
+
+static void ring(struct g *gp)
+{
+	/* seq_cst: the pending bit before the look at the G's state; pairs
+	 * with the waits' publish-then-look (a G about to park sees the bit,
+	 * or we see it parked) */
+	atomic_thread_fence(memory_order_seq_cst);
+	uint32_t st = atomic_load_explicit(&gp->status, memory_order_seq_cst);
+	if (st == G_WAITING || st == G_RUNNABLE) {
+		if (!mn_sema_cancel(gp) && !mn_join_cancel(gp) && !mn_netpoll_cancel(gp))
+			mn_park_cancel(gp);
+	}
+	/* Running, in a system call, or just leaving a wait: ring its M (a
+	 * ring for a G that moved on is ignored there). */
+	atomic_store_explicit(&unsettled, true, memory_order_relaxed);
+	mn_preempt_ring(gp);
+}
+
+int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info)
+{
+	void *h;
+	unsigned long f;
+	bool blocked = (*(volatile uint64_t *)&gp->sigmask & bit(sig)) != 0;
+	if (!blocked) {
+		disposition(sig, &h, &f);
+		if (h == (void *)SIG_IGN || (h == (void *)SIG_DFL && default_ignored(sig)))
+			return 0; /* discarded at once, as the kernel does */
+		if (h == (void *)SIG_DFL) {
+			/* Terminate, dump core or stop: the whole process, as
+			 * natively; done by the kernel, here. */
+			raise_on_m(sig, info, ~bit(sig), true);
+			return 0;
+		}
+	}
+	if ((info || sig >= RTMIN) && !slot_put(gp, sig, info)) {
+		if (sig >= RTMIN)
+			return -EAGAIN;
+	}
+	/* seq_cst: the bit before the look at the G (ring) */
+	atomic_fetch_or_explicit(&gp->sigpending, bit(sig), memory_order_seq_cst);
+	if (gp == mn_getg()) {
+		if (!blocked && mn_is_g())
+			mn_gsig_deliver();
+		return 0;
+	}
+	if (!blocked || (*(volatile uint64_t *)&gp->sigwaiting & bit(sig)))
+		ring(gp);
+	return 0;
+}
+
+int mn_gsig_deliver(void)
+{
+	struct g *gp = mn_getg();
+	if (!gp || (gp->flags & G_G0))
+		return 0;
+	int ran = 0;
+	uint64_t d;
+	while ((d = mn_gsig_deliverable(gp)) != 0) {
+		int sig = __builtin_ctzll(d) + 1;
+		siginfo_t info;
+		take(gp, sig, &info);
+		void *h;
+		unsigned long f;
+		disposition(sig, &h, &f);
+		if (h != (void *)SIG_IGN && h != (void *)SIG_DFL)
+			ran |= (f & SA_RESTART) ? MN_GSIG_RESTART : MN_GSIG_EINTR;
+		/* M0 runs main with main's mask already. */
+		raise_on_m(sig, &info, gp->sigmask, !(gp->flags & G_MAIN));
+	}
+	return ran;
+}
+
+int mn_gsig_take(uint64_t set, siginfo_t *info)
+{
+	struct g *gp = mn_getg();
+	uint64_t have = atomic_load_explicit(&gp->sigpending, memory_order_acquire) & set;
+	if (!have)
+		return 0;
+	int sig = __builtin_ctzll(have) + 1;
+	siginfo_t si;
+	take(gp, sig, &si);
+	if (info)
+		*info = si;
+	return sig;
+}
+
+void mn_gsig_drop(struct g *gp)
+{
+	if (atomic_load_explicit(&nslots, memory_order_relaxed) != 0) {
+		for (int sig = 1; sig < 65; sig++) {
+			siginfo_t drop;
+			while (slot_take(gp, sig, &drop))
+				;
+		}
+	}
+	atomic_store_explicit(&gp->sigpending, 0, memory_order_relaxed);
+}
+
+void mn_gsig_sysmon(void)
+{
+	/* relaxed: a hint; a ring after our clear sets it again */
+	if (!atomic_exchange_explicit(&unsettled, false, memory_order_relaxed))
+		return;
+	for (struct m *mp = mn_sched.allm; mp; mp = mp->alllink) {
+		struct g *cg = *(struct g *volatile *)&mp->curg;
+		if (cg && cg->magic == G_MAGIC && !(cg->flags & G_G0) && mn_gsig_deliverable(cg)) {
+			atomic_store_explicit(&unsettled, true, memory_order_relaxed);
+			mn_preempt_ring(cg);
+		}
+	}
+}

@@ -1,0 +1,42 @@
+/* sched/gsig.h: signals sent to one thread reach that G (gsig.c). */
+#ifndef MN_GSIG_H
+#define MN_GSIG_H
+#include <signal.h>
+#include "runtime.h"
+
+/* What mn_gsig_deliver ran: a handler installed with SA_RESTART (a wait
+ * that restarts natively goes on), one without it (the wait says EINTR). */
+#define MN_GSIG_RESTART 1
+#define MN_GSIG_EINTR 2
+
+/* Signals pending for gp that its mask lets through.  Context: any (a
+ * hint when gp is not the caller). */
+static inline uint64_t mn_gsig_deliverable(struct g *gp)
+{
+	/* relaxed: a hint; delivery takes the bits with an atomic */
+	return atomic_load_explicit(&gp->sigpending, memory_order_relaxed) & ~*(volatile uint64_t *)&gp->sigmask;
+}
+
+/* Send sig to gp (not dead), as the kernel's tgkill or rt_tgsigqueueinfo
+ * to a thread would (info NULL: SI_TKILL from this process): discarded
+ * when gp lets it through and it is ignored; the default action (the
+ * process terminates or stops) when that is what it does; else pending
+ * for gp, which runs the handler at once if it is running, or is woken
+ * from its wait to run it.  0 or -EAGAIN (too many queued).  Context: a
+ * G, g0, a foreign thread, or a signal handler (no locks, no allocation). */
+MN_HIDDEN int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info);
+/* Run the handlers of the calling G's deliverable pending signals, on
+ * its stack, as the kernel would; returns MN_GSIG_* bits (0: none ran).
+ * Context: a G, holding no runtime lock, not inside a wait's bookkeeping. */
+MN_HIDDEN int mn_gsig_deliver(void);
+/* sigwait: take a pending signal of the calling G in set (with its
+ * siginfo); 0 if none. */
+MN_HIDDEN int mn_gsig_take(uint64_t set, siginfo_t *info);
+/* gp exits: forget what was queued for it. */
+MN_HIDDEN void mn_gsig_drop(struct g *gp);
+/* sysmon: ring again for every running G with a deliverable signal (a
+ * ring that found it inside the runtime did nothing). */
+MN_HIDDEN void mn_gsig_sysmon(void);
+/* Whether sig's handler restarts system calls (SA_RESTART). */
+MN_HIDDEN bool mn_gsig_restarts(int sig);
+#endif
