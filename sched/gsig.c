@@ -151,10 +151,11 @@ static bool slot_take(struct g *gp, int sig, siginfo_t *info)
 	}
 }
 
-/* Take sig off gp's pending set: its siginfo in *info.  A standard
- * signal is pending once (more sends while pending are lost, as in the
- * kernel); a real-time one keeps its bit while slots remain. */
-static void take(struct g *gp, int sig, siginfo_t *info)
+/* Take sig off gp's pending set: its siginfo in *info (returns false,
+ * and leaves *info alone, for a plain SI_TKILL one without a slot).  A
+ * standard signal is pending once (more sends while pending are lost, as
+ * in the kernel); a real-time one keeps its bit while slots remain. */
+static bool take(struct g *gp, int sig, siginfo_t *info)
 {
 	bool have = slot_take(gp, sig, info);
 	if (sig < RTMIN) {
@@ -162,14 +163,13 @@ static void take(struct g *gp, int sig, siginfo_t *info)
 		while (slot_take(gp, sig, &drop))
 			;
 	} else if (have && slot_find(gp, sig)) {
-		return; /* more queued: the bit stays */
+		return true; /* more queued: the bit stays */
 	}
 	/* seq_cst: the clear before the second look, which a sender's put-then-set pairs with */
 	atomic_fetch_and_explicit(&gp->sigpending, ~bit(sig), memory_order_seq_cst);
 	if (sig >= RTMIN && slot_find(gp, sig))
 		atomic_fetch_or_explicit(&gp->sigpending, bit(sig), memory_order_seq_cst);
-	if (!have)
-		tkill_info(info, sig);
+	return have;
 }
 
 /* The program's disposition of sig: its handler word and flags. */
@@ -211,7 +211,8 @@ static bool default_ignored(int sig)
 static void raise_on_m(int sig, const siginfo_t *info, uint64_t mask, bool swap)
 {
 	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	long tid = mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	struct g *gp = mn_getg();
+	long tid = gp && gp->m && gp->m->self == gp->m ? gp->m->tid : mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	uint64_t saved = 0;
 	if (swap)
 		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&saved, 8, 0, 0);
@@ -225,15 +226,15 @@ static void raise_on_m(int sig, const siginfo_t *info, uint64_t mask, bool swap)
 
 static void ring(struct g *gp)
 {
-	/* seq_cst: the pending bit before the look at the G's state; pairs
-	 * with the waits' publish-then-look (a G about to park sees the bit,
-	 * or we see it parked) */
+	/* End its wait, if it is in one.  Each waker looks at the wait the G
+	 * published under the wait's lock, whatever the G's status says: the
+	 * G publishes its wait, then (under that lock) looks at its pending
+	 * bits, and we set a bit, then look at the wait, so one of us sees
+	 * the other (the status alone would miss a G between its look and
+	 * its park). */
 	atomic_thread_fence(memory_order_seq_cst);
-	uint32_t st = atomic_load_explicit(&gp->status, memory_order_seq_cst);
-	if (st == G_WAITING || st == G_RUNNABLE) {
-		if (!mn_sema_cancel(gp) && !mn_join_cancel(gp) && !mn_netpoll_cancel(gp))
-			mn_park_cancel(gp);
-	}
+	if (!mn_sema_cancel(gp) && !mn_join_cancel(gp) && !mn_netpoll_cancel(gp))
+		mn_park_cancel(gp);
 	/* Running, in a system call, or just leaving a wait: ring its M (a
 	 * ring for a G that moved on is ignored there). */
 	atomic_store_explicit(&unsettled, true, memory_order_relaxed);
@@ -282,14 +283,14 @@ int mn_gsig_deliver(void)
 	while ((d = mn_gsig_deliverable(gp)) != 0) {
 		int sig = __builtin_ctzll(d) + 1;
 		siginfo_t info;
-		take(gp, sig, &info);
+		bool have = take(gp, sig, &info);
 		void *h;
 		unsigned long f;
 		disposition(sig, &h, &f);
 		if (h != (void *)SIG_IGN && h != (void *)SIG_DFL)
 			ran |= (f & SA_RESTART) ? MN_GSIG_RESTART : MN_GSIG_EINTR;
 		/* M0 runs main with main's mask already. */
-		raise_on_m(sig, &info, gp->sigmask, !(gp->flags & G_MAIN));
+		raise_on_m(sig, have ? &info : NULL, gp->sigmask, !(gp->flags & G_MAIN));
 	}
 	return ran;
 }
@@ -302,7 +303,8 @@ int mn_gsig_take(uint64_t set, siginfo_t *info)
 		return 0;
 	int sig = __builtin_ctzll(have) + 1;
 	siginfo_t si;
-	take(gp, sig, &si);
+	if (!take(gp, sig, &si))
+		tkill_info(&si, sig);
 	if (info)
 		*info = si;
 	return sig;
