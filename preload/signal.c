@@ -103,7 +103,7 @@ MN_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
 MN_EXPORT int tgkill(pid_t pid, pid_t tid, int sig)
 {
 	long ret;
-	if (mn_shim_active() && mn_is_g() && mn_thread_tgkill(pid, tid, sig, &ret)) {
+	if (mn_shim_active() && mn_thread_tgkill(pid, tid, sig, NULL, &ret)) {
 		if (ret < 0) {
 			errno = (int)-ret;
 			return -1;

@@ -1,6 +1,6 @@
 /* preload/syscall.c: syscall() and gettid().  Through syscall(), futex(2)
  * parks the G on the futex word (shims/futex.c), and the calls that name
- * a thread by id (gettid, set_tid_address, tgkill/tkill to oneself) see
+ * a thread by id (gettid, set_tid_address, tgkill/tkill/rt_tgsigqueueinfo) see
  * the G's id; every other system call is the kernel's. */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,23 +21,22 @@ MN_EXPORT long syscall(long n, ...)
 	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
 	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
 	va_end(ap);
-	if ((n == SYS_gettid || n == SYS_set_tid_address || n == SYS_tgkill || n == SYS_tkill) &&
-	    mn_shim_active() && mn_is_g()) {
-		/* A thread's id: the G's everywhere (preload/signal.c). */
+	if ((n == SYS_tgkill || n == SYS_tkill || n == SYS_rt_tgsigqueueinfo) && mn_shim_active()) {
+		/* A G's id names that G (shims/thread.c). */
 		long ret;
+		int ok = n == SYS_tgkill	 ? mn_thread_tgkill(a1, a2, (int)a3, NULL, &ret)
+			 : n == SYS_tkill ? mn_thread_tgkill(-1, a1, (int)a2, NULL, &ret)
+					  : mn_thread_tgkill(a1, a2, (int)a3, (const siginfo_t *)a4, &ret);
+		if (ok)
+			return ret < 0 ? (errno = (int)-ret, -1) : ret;
+	}
+	if ((n == SYS_gettid || n == SYS_set_tid_address) && mn_shim_active() && mn_is_g()) {
+		/* A thread's id: the G's everywhere (preload/signal.c). */
 		switch (n) {
 		case SYS_gettid:
 			return mn_thread_gettid();
 		case SYS_set_tid_address:
 			return mn_thread_set_tid_address((int *)a1);
-		case SYS_tgkill:
-			if (mn_thread_tgkill(a1, a2, (int)a3, &ret))
-				return ret < 0 ? (errno = (int)-ret, -1) : ret;
-			break;
-		case SYS_tkill:
-			if (mn_thread_tgkill(-1, a1, (int)a2, &ret))
-				return ret < 0 ? (errno = (int)-ret, -1) : ret;
-			break;
 		}
 	}
 	if (n == SYS_futex && mn_shim_active()) {
@@ -73,10 +72,9 @@ MN_EXPORT long syscall(long n, ...)
 /* A thread's id, as glibc records it in its TCB: unique per G, so
  * programs that key per-thread data on gettid() (Python's native_id,
  * loggers) keep working.  syscall(SYS_gettid), set_tid_address's answer
- * and tgkill/tkill to oneself agree with it (syscall above, tgkill in
- * preload/signal.c).  Not a kernel tid: tgkill to another G's id fails
- * (ESRCH), as to a thread that has exited.
- * TODO(signals capability): route tgkill/tkill to another G's id to it. */
+ * and tgkill/tkill/rt_tgsigqueueinfo to a G's id, its own or another's,
+ * agree with it (syscall above, tgkill in preload/signal.c): the signal
+ * goes to that G. */
 MN_EXPORT pid_t gettid(void)
 {
 	if (mn_shim_active() && mn_is_g())

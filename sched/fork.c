@@ -44,6 +44,7 @@ void mn_fork_child(void)
 	s->runqhead = s->runqtail = NULL;
 	atomic_store_explicit(&s->runqsize, 0, memory_order_relaxed);
 	mn_gfree_fork_child();
+	mn_allg_fork_child(self, mine ? mine->gfree : NULL);
 	s->midle = NULL;
 	s->nmidle = 0;
 	atomic_store_explicit(&s->nmspinning, 0, memory_order_relaxed);

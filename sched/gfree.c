@@ -56,6 +56,49 @@ static bool default_shape(const struct mn_stack_req *req)
 	return !req->userstack && req->stacksize == 0 && req->guardsize == mn_pagesize;
 }
 
+static struct {
+	struct mn_lock lock;
+	struct g *head;
+} allg = { .lock = MN_LOCK_INIT(LOCKRANK_ALLG) };
+
+void mn_allg_lock(void) { mn_lock(&allg.lock); }
+void mn_allg_unlock(void) { mn_unlock(&allg.lock); }
+struct g *mn_allg_first(void) { return allg.head; }
+
+static void allg_add(struct g *gp)
+{
+	mn_lock(&allg.lock);
+	gp->allprev = NULL;
+	gp->allnext = allg.head;
+	if (allg.head)
+		allg.head->allprev = gp;
+	allg.head = gp;
+	mn_unlock(&allg.lock);
+}
+
+void mn_allg_remove(struct g *gp)
+{
+	mn_lock(&allg.lock);
+	if (gp->allprev)
+		gp->allprev->allnext = gp->allnext;
+	else if (allg.head == gp)
+		allg.head = gp->allnext;
+	if (gp->allnext)
+		gp->allnext->allprev = gp->allprev;
+	gp->allnext = gp->allprev = NULL;
+	mn_unlock(&allg.lock);
+}
+
+void mn_allg_fork_child(struct g *self, struct g *cache)
+{
+	atomic_store_explicit(&allg.lock.key, 0, memory_order_relaxed);
+	allg.head = NULL;
+	if (self && !(self->flags & (G_MAIN | G_G0)))
+		allg_add(self);
+	for (struct g *gp = cache; gp; gp = gp->schedlink)
+		allg_add(gp);
+}
+
 static struct g *galloc(const struct mn_stack_req *req)
 {
 	struct mn_stack st;
@@ -78,6 +121,7 @@ static struct g *galloc(const struct mn_stack_req *req)
 	gp->stack = st;
 	gp->tcb = tcb;
 	mn_scav_adopt(gp);
+	allg_add(gp);
 	return gp;
 }
 

@@ -26,4 +26,15 @@ MN_HIDDEN int64_t mn_scavenge_next(void);
 /* The child of fork: the global cache and the scavenger's lists are
  * forgotten (another M may have been changing them). */
 MN_HIDDEN void mn_gfree_fork_child(void);
+/* Every G whose memory exists (allocated, not yet given back by the
+ * scavenger), main excepted: walked under the lock with mn_allg_lock, the
+ * list's head from mn_allg_first, each next from gp->allnext.  A G on it
+ * may be idle (free) or dead: check its status. */
+MN_HIDDEN void mn_allg_lock(void);
+MN_HIDDEN void mn_allg_unlock(void);
+MN_HIDDEN struct g *mn_allg_first(void);
+MN_HIDDEN void mn_allg_remove(struct g *gp);
+/* The child of fork: only self and the free Gs of its P's cache (linked
+ * by schedlink) are left (the others' memory is leaked). */
+MN_HIDDEN void mn_allg_fork_child(struct g *self, struct g *cache);
 #endif

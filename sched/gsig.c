@@ -35,8 +35,9 @@
  * signal handler (pthread_kill is async-signal-safe), so nothing here
  * locks or allocates.  A full table refuses with EAGAIN, as the kernel
  * does past RLIMIT_SIGPENDING.
- * TODO(issue 13): tgkill/tkill through syscall() to another G's id; a
- * process-directed signal to a G that is not main; per-G masks in the
+ * tgkill, tkill and rt_tgsigqueueinfo to a G's id (gettid) find the G on
+ * allgs (gfree.c).
+ * TODO(issue 13): a process-directed signal to a G that is not main; per-G masks in the
  * kernel; sigaltstack per G.
  */
 #ifndef _GNU_SOURCE
@@ -46,6 +47,7 @@
 #include <errno.h>
 #include <string.h>
 #include "cancel.h"
+#include "gfree.h"
 #include "join.h"
 #include "netpoll.h"
 #include "park.h"
@@ -271,6 +273,27 @@ int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info)
 	if (!blocked || (*(volatile uint64_t *)&gp->sigwaiting & bit(sig)))
 		ring(gp);
 	return 0;
+}
+
+int mn_gsig_send_tid(long tid, int sig, const siginfo_t *info, long *ret)
+{
+	int found = 0;
+	/* The lock keeps a found G's memory (the scavenger frees it off the
+	 * list) while we signal it. */
+	mn_allg_lock();
+	for (struct g *gp = mn_allg_first(); gp; gp = gp->allnext) {
+		if (gp->fake_tid != tid)
+			continue;
+		/* acquire: a live G's fields before its status */
+		uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
+		if (st == G_IDLE || st == G_DEAD)
+			continue;
+		found = 1;
+		*ret = sig == 0 ? 0 : mn_gsig_send(gp, sig, info);
+		break;
+	}
+	mn_allg_unlock();
+	return found;
 }
 
 int mn_gsig_deliver(void)

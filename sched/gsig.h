@@ -25,6 +25,9 @@ static inline uint64_t mn_gsig_deliverable(struct g *gp)
  * from its wait to run it.  0 or -EAGAIN (too many queued).  Context: a
  * G, g0, a foreign thread, or a signal handler (no locks, no allocation). */
 MN_HIDDEN int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info);
+/* The same for the G whose id (gettid) is tid, found on allgs: 1 with
+ * *ret (0 or -errno), 0 when no live G has that id. */
+MN_HIDDEN int mn_gsig_send_tid(long tid, int sig, const siginfo_t *info, long *ret);
 /* Run the handlers of the calling G's deliverable pending signals, on
  * its stack, as the kernel would; returns MN_GSIG_* bits (0: none ran).
  * Context: a G, holding no runtime lock, not inside a wait's bookkeeping. */

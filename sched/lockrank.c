@@ -26,6 +26,7 @@ static const char *rank_name(unsigned rank)
 	switch (rank) {
 	case LOCKRANK_SIGAPP: return "signal app_lock";
 	case LOCKRANK_TLSCHECK: return "tcb tls_check_lock";
+	case LOCKRANK_ALLG: return "allg.lock";
 	case LOCKRANK_SEMA: return "sema bucket";
 	case LOCKRANK_NETPOLL: return "netpoll pd";
 	case LOCKRANK_TIMERS: return "timers.lock";

@@ -10,6 +10,7 @@
  *   rank               lock                    protects
  *   LOCKRANK_SIGAPP    app_lock (signal.c)     the program's SIGSEGV/SIGBUS dispositions
  *   LOCKRANK_TLSCHECK  tls_check_lock (tcb.c)  re-reading the TLS modules after a dlopen
+ *   LOCKRANK_ALLG      allg.lock (gfree.c)     the list of every G's memory (allgs)
  *   LOCKRANK_SEMA      a sema bucket (sema.c)  the waiters parked on that bucket's addresses
  *   LOCKRANK_NETPOLL   a pd lock (netpoll_epoll.c)  one descriptor's waiters and event counts
  *   LOCKRANK_TIMERS    timers.lock (timer.c)   the timer heap
@@ -24,7 +25,9 @@
  * The scheduler never calls back into sema; so sema below timers below
  * sched is the order any future nesting must keep.
  * Timer callbacks run with timers.lock released, so they may take any
- * lock; under timers.lock nothing else is taken.  gfget and gfput move
+ * lock; under timers.lock nothing else is taken.  allg.lock is held while
+ * a G found on the list is signalled (gsig.c: its memory must stay), so
+ * it ranks below every lock a signal's sender takes.  gfget and gfput move
  * batches between a P and the global free list under gflock and take
  * nothing else.  The two leaves at the top guard code that calls glibc
  * (sigaction, dl_iterate_phdr) and takes no runtime lock inside.
@@ -42,6 +45,7 @@ enum mn_lockrank {
 	LOCKRANK_NONE = 0, /* never initialised: a bug */
 	LOCKRANK_SIGAPP,
 	LOCKRANK_TLSCHECK,
+	LOCKRANK_ALLG,
 	LOCKRANK_SEMA,
 	LOCKRANK_NETPOLL,
 	LOCKRANK_TIMERS,

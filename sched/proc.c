@@ -101,8 +101,8 @@ static void finish_switch(struct m *mp);
  * above PID_MAX_LIMIT (4194304: no real thread can have one), below
  * FUTEX_TID_MASK (0x3fffffff: a robust or PI mutex stores its owner's tid
  * in those bits), with room for a batch at the end. */
-#define FAKE_TID_MIN 0x20000000
-#define FAKE_TID_END 0x3ffffff0
+#define FAKE_TID_MIN MN_FAKE_TID_MIN
+#define FAKE_TID_END MN_FAKE_TID_END
 
 /* ------------------------------------------------------------ start-up */
 

@@ -133,6 +133,7 @@ struct g {
 	 * by the G. */
 	_Atomic uint64_t sigpending;
 	bool sigring;              /* a ring redirected it to run a handler (preempt.c) */
+	struct g *allnext, *allprev; /* allgs (gfree.c), under allg.lock */
 	uint64_t sigwaiting;       /* the set of the sigwait it is in (preload/io.c) */
 	/* Set by M0 when a signal handler ran there while this (main) G was
 	 * parked in a cancellable wait: sem_wait then says EINTR, as natively
@@ -149,6 +150,9 @@ struct g {
 	/* The netpoll wait it is in, for pthread_cancel (netpoll_epoll.c). */
 	void *_Atomic netwait;
 };
+/* The ids (gettid) Gs get: proc.c. */
+#define MN_FAKE_TID_MIN 0x20000000
+#define MN_FAKE_TID_END 0x3ffffff0
 #define G_MAIN 1u
 #define G_G0   2u
 #define G_STARTINT 4u /* startfn returns int (C11 threads) */

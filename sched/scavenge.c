@@ -173,6 +173,7 @@ static void release(struct g *list, int n)
 			nk++;
 		}
 		free(gp->affinity);
+		mn_allg_remove(gp);
 		mn_tcb_release(gp->tcb);
 		st[i++] = gp->stack;
 	}

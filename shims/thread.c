@@ -306,23 +306,26 @@ int *mn_thread_tid_address(void)
 	return mn_tcb_field(gp->tcb, TCBF_TID);
 }
 
-/* tgkill/tkill from a G to an id: its own id is itself (the signal is
- * raised for it, as raise does).  Returns 1 with *ret (0 or -errno) when
- * handled; 0 to let the kernel answer (another G's id is no kernel tid:
- * ESRCH, as for a thread that has exited, never a signal to the wrong
- * thread.  TODO(signals capability): deliver to that G). */
-int mn_thread_tgkill(long pid, long tid, int sig, long *ret)
+/* tgkill/tkill (info NULL) and rt_tgsigqueueinfo to an id: a G's id is
+ * that G (the caller's own, or another's: sched/gsig.c).  Returns 1 with
+ * *ret (0 or -errno) when handled; 0 to let the kernel answer (an OS
+ * thread's id, or none: ESRCH, as for a thread that has exited). */
+int mn_thread_tgkill(long pid, long tid, int sig, const siginfo_t *info, long *ret)
 {
-	if (tid != mn_tcb_self_tid())
-		return 0;
 	if (pid != -1 && pid != mn_sys3(SYS_getpid, 0, 0, 0))
+		return 0;
+	bool self = mn_is_g() && tid == mn_tcb_self_tid();
+	if (!self && (tid < MN_FAKE_TID_MIN || tid > MN_FAKE_TID_END))
 		return 0;
 	if (sig < 0 || sig >= _NSIG) {
 		*ret = -EINVAL;
 		return 1;
 	}
-	*ret = sig == 0 ? 0 : mn_sig_raise_self(sig);
-	return 1;
+	if (self) {
+		*ret = sig == 0 ? 0 : mn_gsig_send(mn_getg(), sig, info);
+		return 1;
+	}
+	return mn_gsig_send_tid(tid, sig, info, ret);
 }
 
 /* pthread_kill (info NULL) and pthread_sigqueue on a G, with glibc's

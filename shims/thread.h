@@ -31,8 +31,9 @@ MN_SHIM bool mn_thread_is_g(pthread_t t);
 MN_SHIM pid_t mn_thread_gettid(void);
 MN_SHIM pid_t mn_thread_set_tid_address(int *addr);
 MN_SHIM int *mn_thread_tid_address(void);
-/* pid -1: tkill.  1 when handled (*ret: 0 or -errno), 0: the kernel's. */
-MN_SHIM int mn_thread_tgkill(long pid, long tid, int sig, long *ret);
+/* pid -1: tkill; info NULL: tgkill, else rt_tgsigqueueinfo's.  1 when
+ * handled (*ret: 0 or -errno), 0: the kernel's. */
+MN_SHIM int mn_thread_tgkill(long pid, long tid, int sig, const siginfo_t *info, long *ret);
 /* pthread_kill (info NULL) and pthread_sigqueue: 0 or -errno. */
 MN_SHIM int mn_thread_kill(pthread_t t, int sig, const siginfo_t *info);
 MN_SHIM int mn_thread_cancel(pthread_t t);
