@@ -16,6 +16,7 @@
  * init), on the forking thread. */
 #include "fork.h"
 #include "gfree.h"
+#include "gsig.h"
 #include <signal.h>
 #include "join.h"
 #include "sema.h"
@@ -32,11 +33,16 @@ void mn_fork_child(void)
 	struct g *self = mn_is_g() ? mn_getg() : NULL;
 	struct m *mp = self ? self->m : NULL;
 	struct p *mine = mp ? mp->p : NULL;
+	/* The forking thread is a new OS thread in the child: signals for
+	 * its M (preemption, rings, a G raising a signal) go to its id. */
+	if (mp)
+		mp->tid = mn_gettid();
 
 	mn_tcb_fork_child(mp ? mp->tcb : 0, self);
 	mn_sema_fork_child();
 	mn_timers_fork_child();
 	mn_netpoll_fork_child();
+	mn_gsig_fork_child();
 
 	struct sched *s = &mn_sched;
 	atomic_store_explicit(&s->lock.key, 0, memory_order_relaxed);

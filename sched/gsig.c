@@ -37,8 +37,10 @@
  * does past RLIMIT_SIGPENDING.
  * tgkill, tkill and rt_tgsigqueueinfo to a G's id (gettid) find the G on
  * allgs (gfree.c).
- * TODO(issue 13): a process-directed signal to a G that is not main; per-G masks in the
- * kernel; sigaltstack per G.
+ * A signal sent to the process that main blocks reaches a G that takes
+ * it (below).
+ * TODO(issue 13): per-G masks in the kernel (main as an ordinary G);
+ * sigaltstack per G.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -46,6 +48,7 @@
 #include "gsig.h"
 #include <errno.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include "cancel.h"
 #include "gfree.h"
 #include "join.h"
@@ -64,7 +67,7 @@ enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 struct slot {
 	_Atomic uint32_t state;
 	int sig;
-	struct g *g;
+	const void *g; /* the G, or &procq: pending for the process */
 	uint64_t seq;
 	siginfo_t info;
 };
@@ -86,7 +89,7 @@ static void tkill_info(siginfo_t *si, int sig)
 	si->si_uid = (uid_t)mn_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
 }
 
-static bool slot_put(struct g *gp, int sig, const siginfo_t *info)
+static bool slot_put(const void *gp, int sig, const siginfo_t *info)
 {
 	for (int i = 0; i < NSLOTS; i++) {
 		uint32_t f = SLOT_FREE;
@@ -112,7 +115,7 @@ static bool slot_put(struct g *gp, int sig, const siginfo_t *info)
 }
 
 /* The oldest ready slot of gp for sig, or NULL. */
-static struct slot *slot_find(struct g *gp, int sig)
+static struct slot *slot_find(const void *gp, int sig)
 {
 	/* relaxed: a hint; a slot being filled is found by the next look */
 	if (atomic_load_explicit(&nslots, memory_order_relaxed) == 0)
@@ -131,7 +134,7 @@ static struct slot *slot_find(struct g *gp, int sig)
 }
 
 /* Take the oldest slot of gp for sig into *info; false if none. */
-static bool slot_take(struct g *gp, int sig, siginfo_t *info)
+static bool slot_take(const void *gp, int sig, siginfo_t *info)
 {
 	for (;;) {
 		struct slot *s = slot_find(gp, sig);
@@ -157,21 +160,26 @@ static bool slot_take(struct g *gp, int sig, siginfo_t *info)
  * and leaves *info alone, for a plain SI_TKILL one without a slot).  A
  * standard signal is pending once (more sends while pending are lost, as
  * in the kernel); a real-time one keeps its bit while slots remain. */
-static bool take(struct g *gp, int sig, siginfo_t *info)
+static bool take_from(const void *owner, _Atomic uint64_t *pending, int sig, siginfo_t *info)
 {
-	bool have = slot_take(gp, sig, info);
+	bool have = slot_take(owner, sig, info);
 	if (sig < RTMIN) {
 		siginfo_t drop;
-		while (slot_take(gp, sig, &drop))
+		while (slot_take(owner, sig, &drop))
 			;
-	} else if (have && slot_find(gp, sig)) {
+	} else if (have && slot_find(owner, sig)) {
 		return true; /* more queued: the bit stays */
 	}
 	/* seq_cst: the clear before the second look, which a sender's put-then-set pairs with */
-	atomic_fetch_and_explicit(&gp->sigpending, ~bit(sig), memory_order_seq_cst);
-	if (sig >= RTMIN && slot_find(gp, sig))
-		atomic_fetch_or_explicit(&gp->sigpending, bit(sig), memory_order_seq_cst);
+	atomic_fetch_and_explicit(pending, ~bit(sig), memory_order_seq_cst);
+	if (sig >= RTMIN && slot_find(owner, sig))
+		atomic_fetch_or_explicit(pending, bit(sig), memory_order_seq_cst);
 	return have;
+}
+
+static bool take(struct g *gp, int sig, siginfo_t *info)
+{
+	return take_from(gp, &gp->sigpending, sig, info);
 }
 
 /* The program's disposition of sig: its handler word and flags. */
@@ -318,10 +326,17 @@ int mn_gsig_deliver(void)
 	return ran;
 }
 
+static void proc_claim(struct g *gp, uint64_t want);
+uint64_t mn_gsig_proc_pending(void);
+
 int mn_gsig_take(uint64_t set, siginfo_t *info)
 {
 	struct g *gp = mn_getg();
 	uint64_t have = atomic_load_explicit(&gp->sigpending, memory_order_acquire) & set;
+	if (!have && (mn_gsig_proc_pending() & set)) {
+		proc_claim(gp, mn_gsig_proc_pending() & set);
+		have = atomic_load_explicit(&gp->sigpending, memory_order_acquire) & set;
+	}
 	if (!have)
 		return 0;
 	int sig = __builtin_ctzll(have) + 1;
@@ -356,5 +371,195 @@ void mn_gsig_sysmon(void)
 			atomic_store_explicit(&unsettled, true, memory_order_relaxed);
 			mn_preempt_ring(cg);
 		}
+	}
+}
+
+/* ------------------------------------------------ process-directed signals */
+/* A signal sent to the process goes, natively, to any thread that does not
+ * block it.  The kernel sees Ms: M0 runs main with main's mask, the other
+ * Ms block every asynchronous signal (shims/sigmask.c), so the kernel
+ * hands main what main accepts, and keeps pending what main blocks.  A
+ * signalfd watching exactly what main blocks (the routable signals) sits
+ * in the netpoller; when one is pending the poll reads it and gives it to
+ * a G that takes it: one waiting for it in sigwait first, else one that
+ * does not block it (mn_gsig_send: its handler, its wait's EINTR, or the
+ * default action).  One that no thread takes stays pending for the
+ * process here (procq), reported by sigpending, taken by sigwait, and
+ * delivered to the first thread that unblocks it. */
+static const char procq; /* the owner of the process's slots */
+static _Atomic uint64_t procpending;
+static struct {
+	_Atomic int busy; /* a router update in progress */
+	int fd;           /* the signalfd, -1 none */
+	uint64_t mask;    /* what it watches */
+} router = { 0, -1, 0 };
+
+/* Never routed: SIGKILL and SIGSTOP (never blocked), glibc's SIGCANCEL and
+ * SIGSETXID, the synchronous signals (the kernel forces those on the
+ * faulting thread) and the preemption signal. */
+static uint64_t routable(void)
+{
+	uint64_t no = bit(SIGKILL) | bit(SIGSTOP) | bit(32) | bit(33) | bit(SIGSEGV) | bit(SIGBUS) | bit(SIGFPE) |
+		      bit(SIGILL) | bit(SIGTRAP);
+	int ps = mn_preempt_signal();
+	if (ps)
+		no |= bit(ps);
+	return ~no;
+}
+
+void mn_gsig_router_update(void)
+{
+	struct g *mg = mn_sched.maing;
+	if (mg == NULL)
+		return;
+	/* relaxed: main's own mask, read by main or a creator (a stale one
+	 * is corrected at main's next pthread_sigmask) */
+	uint64_t want = *(volatile uint64_t *)&mg->sigmask & routable();
+	if (want == router.mask && (router.fd >= 0 || want == 0))
+		return;
+	int z = 0;
+	if (!atomic_compare_exchange_strong_explicit(&router.busy, &z, 1, memory_order_acquire,
+						     memory_order_relaxed))
+		return; /* another update is on it */
+	if (router.fd < 0 && want != 0) {
+		long fd = mn_sys6(SYS_signalfd4, -1, (long)&want, 8, SFD_NONBLOCK | SFD_CLOEXEC, 0, 0);
+		if (fd >= 0 && mn_netpoll_sigfd((int)fd) == 0) {
+			router.fd = (int)fd;
+			router.mask = want;
+		} else if (fd >= 0) {
+			mn_sys6(SYS_close, fd, 0, 0, 0, 0, 0);
+		}
+	} else if (router.fd >= 0 && mn_sys6(SYS_signalfd4, router.fd, (long)&want, 8, SFD_NONBLOCK | SFD_CLOEXEC,
+					   0, 0) >= 0) {
+		router.mask = want;
+	}
+	atomic_store_explicit(&router.busy, 0, memory_order_release);
+	/* Pending already (sent before we watched): the poll sees it once
+	 * epoll reports the descriptor, which it does when it is ready at
+	 * registration. */
+}
+
+/* Give one signal to a thread that takes it, or keep it for the process. */
+static void route_one(siginfo_t *si)
+{
+	int sig = si->si_signo;
+	if (sig < 1 || sig > 64)
+		return;
+	uint64_t b = bit(sig);
+	mn_allg_lock();
+	struct g *best = NULL;
+	for (struct g *gp = mn_allg_first(); gp; gp = gp->allnext) {
+		/* acquire: a live G's fields before its status */
+		uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
+		if (st == G_IDLE || st == G_DEAD || gp->magic != G_MAGIC)
+			continue;
+		if (*(volatile uint64_t *)&gp->sigwaiting & b) {
+			best = gp;
+			break;
+		}
+		if (!best && !(*(volatile uint64_t *)&gp->sigmask & b))
+			best = gp;
+	}
+	if (best) {
+		mn_gsig_send(best, sig, si);
+		mn_allg_unlock();
+		return;
+	}
+	mn_allg_unlock();
+	struct g *mg = mn_sched.maing;
+	if (mg && atomic_load_explicit(&mg->status, memory_order_acquire) != G_DEAD &&
+	    !(*(volatile uint64_t *)&mg->sigmask & b)) {
+		mn_gsig_send(mg, sig, si); /* main unblocked it meanwhile */
+		return;
+	}
+	if (sig >= RTMIN || si->si_code != SI_USER)
+		slot_put(&procq, sig, si);
+	/* seq_cst: the bit after the slot (take_from's second look) */
+	atomic_fetch_or_explicit(&procpending, b, memory_order_seq_cst);
+}
+
+void mn_gsig_route_pending(void)
+{
+	int fd = router.fd;
+	if (fd < 0)
+		return;
+	struct signalfd_siginfo ssi[8];
+	for (;;) {
+		long n = mn_sys6(SYS_read, fd, (long)ssi, sizeof ssi, 0, 0, 0);
+		if (n <= 0)
+			return;
+		for (long i = 0; i < n / (long)sizeof ssi[0]; i++) {
+			siginfo_t si;
+			memset(&si, 0, sizeof si);
+			si.si_signo = (int)ssi[i].ssi_signo;
+			si.si_errno = ssi[i].ssi_errno;
+			si.si_code = ssi[i].ssi_code;
+			si.si_pid = (pid_t)ssi[i].ssi_pid;
+			si.si_uid = (uid_t)ssi[i].ssi_uid;
+			if (si.si_code == SI_QUEUE || si.si_code == SI_MESGQ || si.si_code == SI_TIMER ||
+			    si.si_code == SI_ASYNCIO)
+				si.si_value.sival_ptr = (void *)(uintptr_t)ssi[i].ssi_ptr;
+			if (si.si_code == SI_TIMER) {
+				si.si_timerid = (int)ssi[i].ssi_tid;
+				si.si_overrun = (int)ssi[i].ssi_overrun;
+			}
+			if (si.si_signo == SIGCHLD) {
+				si.si_status = ssi[i].ssi_status;
+				si.si_utime = (clock_t)ssi[i].ssi_utime;
+				si.si_stime = (clock_t)ssi[i].ssi_stime;
+			}
+			route_one(&si);
+		}
+	}
+}
+
+uint64_t mn_gsig_proc_pending(void)
+{
+	/* relaxed: a report */
+	return atomic_load_explicit(&procpending, memory_order_relaxed);
+}
+
+/* Move what the process has pending that mask lets through to gp. */
+static void proc_claim(struct g *gp, uint64_t want)
+{
+	uint64_t have;
+	while ((have = atomic_load_explicit(&procpending, memory_order_acquire) & want) != 0) {
+		int sig = __builtin_ctzll(have) + 1;
+		siginfo_t si;
+		bool slot = take_from(&procq, &procpending, sig, &si);
+		if (slot)
+			slot_put(gp, sig, &si);
+		atomic_fetch_or_explicit(&gp->sigpending, bit(sig), memory_order_seq_cst);
+		want &= ~bit(sig);
+	}
+}
+
+void mn_gsig_claim(void)
+{
+	struct g *gp = mn_getg();
+	if (!gp || (gp->flags & G_G0))
+		return;
+	uint64_t d = mn_gsig_proc_pending() & ~gp->sigmask;
+	if (d)
+		proc_claim(gp, d);
+}
+
+void mn_gsig_fork_child(void)
+{
+	/* The child has no pending signals; its signalfd is made again when
+	 * needed (the netpoller forgot it). */
+	if (router.fd >= 0)
+		mn_sys6(SYS_close, router.fd, 0, 0, 0, 0, 0);
+	router.fd = -1;
+	router.mask = 0;
+	atomic_store_explicit(&router.busy, 0, memory_order_relaxed);
+	atomic_store_explicit(&procpending, 0, memory_order_relaxed);
+	atomic_store_explicit(&nslots, 0, memory_order_relaxed);
+	for (int i = 0; i < NSLOTS; i++)
+		atomic_store_explicit(&slots[i].state, SLOT_FREE, memory_order_relaxed);
+	struct g *self = mn_getg();
+	if (self && !(self->flags & G_G0)) {
+		atomic_store_explicit(&self->sigpending, 0, memory_order_relaxed);
+		self->sigwaiting = 0;
 	}
 }

@@ -40,6 +40,17 @@ MN_HIDDEN void mn_gsig_drop(struct g *gp);
 /* sysmon: ring again for every running G with a deliverable signal (a
  * ring that found it inside the runtime did nothing). */
 MN_HIDDEN void mn_gsig_sysmon(void);
+/* Process-directed signals (gsig.c's second part).  The signalfd follows
+ * main's mask: call after main's mask changes and when threads are made. */
+MN_HIDDEN void mn_gsig_router_update(void);
+/* The netpoller saw the signalfd readable: route what it holds. */
+MN_HIDDEN void mn_gsig_route_pending(void);
+/* What the process has pending that no thread took. */
+MN_HIDDEN uint64_t mn_gsig_proc_pending(void);
+/* The calling G takes what the process has pending that its mask lets
+ * through (then mn_gsig_deliver runs it). */
+MN_HIDDEN void mn_gsig_claim(void);
+MN_HIDDEN void mn_gsig_fork_child(void);
 /* Whether sig's handler restarts system calls (SA_RESTART). */
 MN_HIDDEN bool mn_gsig_restarts(int sig);
 #endif

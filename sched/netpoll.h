@@ -107,7 +107,11 @@ MN_HIDDEN void mn_netpoll_timer_added(int64_t when);
 MN_HIDDEN bool mn_netpoll_blocked(void);
 /* CLOCK_MONOTONIC ns of the last poll (0: never). */
 MN_HIDDEN int64_t mn_netpoll_lastpoll(void);
-/* fd is the netpoller's own epoll or eventfd descriptor. */
+/* Watch gsig.c's signalfd (a process-directed signal no thread could
+ * take): the poll calls mn_gsig_route_pending when it is readable.
+ * 0 or -errno.  Context: any, once. */
+MN_HIDDEN int mn_netpoll_sigfd(int fd);
+/* fd is the netpoller's own epoll, eventfd or signalfd descriptor. */
 MN_HIDDEN bool mn_netpoll_is_ours(int fd);
 /* The child of fork: a new epoll instance on first use, no waiters. */
 MN_HIDDEN void mn_netpoll_fork_child(void);

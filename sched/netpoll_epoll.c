@@ -50,6 +50,7 @@
 #define PD_CHUNK 1024
 #define PD_NCHUNK 1024 /* descriptors 0 .. 1M-1; beyond, the blocking path */
 #define BREAK_DATA UINT64_MAX
+#define SIG_DATA (UINT64_MAX - 1)
 #define NEVENTS 128
 
 struct waitnode;
@@ -88,12 +89,14 @@ static struct {
 	struct mn_lock initlock;
 	_Atomic int epfd; /* -1 before the first arm */
 	int evfd;
+	int sigfd;                /* gsig.c's signalfd, -1 none */
 	_Atomic int blocked;      /* a thread is in a blocking epoll_wait */
 	_Atomic int64_t until;    /* its deadline (INT64_MAX: none) */
 	_Atomic int breaking;     /* a break is on its way */
 	_Atomic int waiters;
+	_Atomic int sigwatch;     /* 1 once the signalfd is watched */
 	_Atomic int64_t lastpoll;
-} np = { .initlock = MN_LOCK_INIT(LOCKRANK_NETPOLL), .epfd = -1, .evfd = -1 };
+} np = { .initlock = MN_LOCK_INIT(LOCKRANK_NETPOLL), .epfd = -1, .evfd = -1, .sigfd = -1 };
 
 /* The wait being cancelled (mn_netpoll_cancel holds g->netwait). */
 #define NETWAIT_BUSY ((void *)1)
@@ -258,8 +261,10 @@ bool mn_netpoll_active(void)
 
 int mn_netpoll_waiters(void)
 {
-	/* relaxed: a hint; a waiter counts itself before it parks, on the M that then looks */
-	return atomic_load_explicit(&np.waiters, memory_order_relaxed);
+	/* relaxed: a hint; a waiter counts itself before it parks, on the M that then looks.
+	 * The signalfd counts as one for the scheduler (not for mn_netpoll_poke). */
+	return atomic_load_explicit(&np.waiters, memory_order_relaxed) +
+	       atomic_load_explicit(&np.sigwatch, memory_order_relaxed);
 }
 
 bool mn_netpoll_blocked(void)
@@ -595,7 +600,12 @@ static struct g *poll_once(int ep, int64_t until)
 	/* relaxed: a hint for sysmon */
 	atomic_store_explicit(&np.lastpoll, mn_nanotime(), memory_order_relaxed);
 	struct g *list = NULL;
+	bool sigready = false;
 	for (long i = 0; i < n; i++) {
+		if (ev[i].data.u64 == SIG_DATA) {
+			sigready = true;
+			continue;
+		}
 		if (ev[i].data.u64 == BREAK_DATA) {
 			uint64_t v;
 			mn_sys3(SYS_read, np.evfd, &v, sizeof v);
@@ -620,6 +630,8 @@ static struct g *poll_once(int ep, int64_t until)
 		list = pd_fire(pd, mode, W_WOKEN, list);
 		mn_unlock(&pd->lock);
 	}
+	if (sigready) /* process signals for the threads (gsig.c) */
+		mn_gsig_route_pending();
 	return list;
 }
 
@@ -699,11 +711,13 @@ void mn_netpoll_fork_child(void)
 	}
 	atomic_store_explicit(&np.epfd, -1, memory_order_relaxed);
 	np.evfd = -1;
+	np.sigfd = -1; /* gsig.c's fork child closes it */
 	atomic_store_explicit(&np.initlock.key, 0, memory_order_relaxed);
 	atomic_store_explicit(&np.blocked, 0, memory_order_relaxed);
 	atomic_store_explicit(&np.until, 0, memory_order_relaxed);
 	atomic_store_explicit(&np.breaking, 0, memory_order_relaxed);
 	atomic_store_explicit(&np.waiters, 0, memory_order_relaxed);
+	atomic_store_explicit(&np.sigwatch, 0, memory_order_relaxed);
 	for (int c = 0; c < PD_NCHUNK; c++) {
 		struct pd *chunk = atomic_load_explicit(&chunks[c], memory_order_relaxed);
 		if (!chunk)
@@ -716,7 +730,24 @@ void mn_netpoll_fork_child(void)
 	}
 }
 
+int mn_netpoll_sigfd(int fd)
+{
+	int ep = netpoll_init();
+	if (ep < 0)
+		return ep;
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET, .data.u64 = SIG_DATA };
+	long r = mn_sys6(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, fd, (long)&e, 0, 0);
+	if (r < 0)
+		return (int)r;
+	/* A waiter for good, to the scheduler: idle Ms block in epoll_wait,
+	 * so a signal for a parked thread is seen at once. */
+	atomic_store_explicit(&np.sigwatch, 1, memory_order_relaxed);
+	np.sigfd = fd;
+	return 0;
+}
+
 bool mn_netpoll_is_ours(int fd)
 {
-	return fd >= 0 && (fd == atomic_load_explicit(&np.epfd, memory_order_relaxed) || fd == np.evfd);
+	return fd >= 0 && (fd == atomic_load_explicit(&np.epfd, memory_order_relaxed) || fd == np.evfd ||
+			   fd == np.sigfd);
 }

@@ -166,6 +166,7 @@ struct g *mn_main_attach(void)
 
 	gp->magic = G_MAGIC;
 	gp->flags = G_MAIN;
+	mn_sched.maing = gp;
 	/* only uniqueness matters, which the RMW gives in any order */
 	gp->goid = atomic_fetch_add(&mn_sched.goidgen, 1) + 1;
 	gp->tcb = tp;

@@ -256,6 +256,7 @@ struct sched {
 	_Atomic int32_t nmspinning; /* atomic: Ms spinning for work */
 	_Atomic int32_t nretaken;   /* atomic: Ms still in a syscall whose P sysmon retook */
 	struct m *allm;            /* all Ms, prepend-only */
+	struct g *maing;           /* the main G; immutable after start-up */
 	int mcount;
 	int nprocs;                /* immutable after init */
 	/* nprocs Ps; an entry is replaced only by sysmon's silent-blocking

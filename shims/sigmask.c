@@ -63,6 +63,10 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 			long r = mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&nm, 0, 8, 0, 0);
 			if (r < 0)
 				return (int)r;
+			gp->sigmask = nm;
+			/* What main blocks, the process's other threads may take
+			 * (sched/gsig.c). */
+			mn_gsig_router_update();
 		} else if (cur & ~nm) {
 			/* Unblocking: a signal this G raised while it blocked it
 			 * waits on the M; let the kernel deliver it now. */
@@ -75,7 +79,10 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 			}
 		}
 		gp->sigmask = nm;
-		/* What was sent to it while it blocked it arrives now. */
+		/* What was sent to it, or to the process, while it blocked it
+		 * arrives now. */
+		if (mn_gsig_proc_pending() & ~nm)
+			mn_gsig_claim();
 		if (mn_gsig_deliverable(gp))
 			mn_gsig_deliver();
 	}
@@ -103,7 +110,7 @@ int mn_sig_pending(sigset_t *set)
 	long r = mn_sys6(SYS_rt_sigpending, (long)&k, 8, 0, 0, 0, 0);
 	if (r < 0)
 		return (int)r;
-	k |= atomic_load_explicit(&gp->sigpending, memory_order_relaxed);
+	k |= atomic_load_explicit(&gp->sigpending, memory_order_relaxed) | mn_gsig_proc_pending();
 	sigemptyset(set);
 	memcpy(set, &k, sizeof k);
 	return 0;

@@ -104,9 +104,12 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	gp->sigmask = mn_sig_creator_mask();
 	gp->sigpending = 0;
+	gp->sigwaiting = 0;
 	sigset_t am;
 	if (attr && pthread_attr_getsigmask_np(attr, &am) == 0)
 		memcpy(&gp->sigmask, &am, sizeof gp->sigmask);
+	/* A thread that may take what main blocks: watch for it. */
+	mn_gsig_router_update();
 	if (t)
 		*t = (pthread_t)gp->tcb;
 	mn_newproc_start(gp);
@@ -274,6 +277,8 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 	gp->flags |= G_STARTINT;
 	gp->sigmask = mn_sig_creator_mask();
 	gp->sigpending = 0;
+	gp->sigwaiting = 0;
+	mn_gsig_router_update();
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	*t = (pthread_t)gp->tcb;
 	mn_newproc_start(gp);

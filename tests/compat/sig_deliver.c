@@ -1,10 +1,6 @@
 /* sig_deliver: a signal sent to one thread runs its handler on that thread
  * and ends that thread's interruptible call, as natively (issue 13).
  *
- * Built twice: sig_deliver runs the cases mnthread serves;
- * sig_deliver_todo (-DSIG_DELIVER_TODO) runs case 5, an expected
- * failure until they are built.
- *
  * Each case starts a target thread, which says it is about to block; main
  * waits until it has (natively: until /proc says the thread sleeps, at
  * least 50 ms) and then signals it.  The handler records whether it ran on
@@ -858,10 +854,6 @@ int main(void)
 	/* A stray SIGUSR2 (sent to the process) must not end the program. */
 	signal(SIGUSR2, ignore_sig);
 
-#ifdef SIG_DELIVER_TODO
-	/* Not built yet under mnthread (issue 13): an expected failure. */
-	case_process();
-#else
 	case_spin();
 	case_sem_wait();
 	case_nanosleep();
@@ -875,9 +867,9 @@ int main(void)
 	case_blocked();
 	case_sigqueue();
 	case_tgkill();
+	case_process();
 	case_daemon();
 	case_rt_queue();
-#endif
 	phase = "end";
 	printf("%s\n", failures ? "some cases differ from Linux" : "all done");
 	return failures ? 1 : 0;
