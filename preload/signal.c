@@ -17,6 +17,20 @@ MN_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 	return -mn_sigmask(how, set, old);
 }
 
+/* A thread's alternate signal stack is its own (shims/sigmask.c); main's
+ * is its OS thread's, as before. */
+MN_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	if (!mn_shim_active() || !mn_is_g() || (mn_getg()->flags & G_MAIN))
+		return REAL(sigaltstack)(ss, old);
+	int e = mn_sig_altstack(ss, old);
+	if (e) {
+		errno = -e;
+		return -1;
+	}
+	return 0;
+}
+
 MN_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	if (!mn_shim_active() || !mn_is_g())

@@ -320,8 +320,22 @@ int mn_gsig_deliver(void)
 		disposition(sig, &h, &f);
 		if (h != (void *)SIG_IGN && h != (void *)SIG_DFL)
 			ran |= (f & SA_RESTART) ? MN_GSIG_RESTART : MN_GSIG_EINTR;
+		/* An SA_ONSTACK handler runs on the G's own sigaltstack, if it
+		 * set one, installed on the M for the moment. */
+		struct m *mp = gp->m;
+		bool alt = (f & SA_ONSTACK) && gp->altstack.ss_size && !(gp->flags & G_MAIN) && mp &&
+			   mp->self == mp;
+		if (alt && mn_sys6(SYS_sigaltstack, (long)&gp->altstack, 0, 0, 0, 0, 0) == 0)
+			mp->altlent = true;
 		/* M0 runs main with main's mask already. */
 		raise_on_m(sig, have ? &info : NULL, gp->sigmask, !(gp->flags & G_MAIN));
+		/* Ours back; if the handler parked and we run on another M now,
+		 * that one's scheduler takes its own back (mn_schedule). */
+		mp = mn_getm();
+		if (mp->altlent) {
+			mn_sys6(SYS_sigaltstack, (long)&mp->altstack, 0, 0, 0, 0, 0);
+			mp->altlent = false;
+		}
 	}
 	return ran;
 }

@@ -638,6 +638,11 @@ void mn_schedule(void)
 	struct m *mp = mn_getm();
 	MN_ASSERT_G0("schedule");
 	for (;;) {
+		if (__builtin_expect(mp->altlent, 0)) {
+			/* A G's handler parked while its sigaltstack was on this M. */
+			mn_sys6(SYS_sigaltstack, (long)&mp->altstack, 0, 0, 0, 0, 0);
+			mp->altlent = false;
+		}
 		if (mp->lockedg) {
 			stoplockedm();
 			execute(mp->lockedg, false);

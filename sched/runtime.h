@@ -135,6 +135,7 @@ struct g {
 	bool sigring;              /* a ring redirected it to run a handler (preempt.c) */
 	struct g *allnext, *allprev; /* allgs (gfree.c), under allg.lock */
 	uint64_t sigwaiting;       /* the set of the sigwait it is in (preload/io.c) */
+	stack_t altstack;          /* its sigaltstack (shims/sigmask.c); ss_size 0: none */
 	/* Set by M0 when a signal handler ran there while this (main) G was
 	 * parked in a cancellable wait: sem_wait then says EINTR, as natively
 	 * (stoplockedm). */
@@ -225,6 +226,7 @@ struct m {
 	struct mn_note park;     /* sleeping in stopm / stoplockedm */
 	struct m *schedlink;     /* sched.midle link; sched.lock */
 	struct m *alllink;       /* sched.allm; immutable after creation */
+	bool altlent;            /* a G's sigaltstack is installed on it (gsig.c); owner: this M */
 	int id;                  /* immutable */
 	int tid;                 /* kernel tid; immutable */
 	uintptr_t tcb;           /* the OS thread's own thread pointer; immutable */

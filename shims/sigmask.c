@@ -124,3 +124,47 @@ int mn_sig_take_pending(const sigset_t *set, siginfo_t *info)
 	memcpy(&want, set, sizeof want);
 	return mn_gsig_take(want, info);
 }
+
+/* sigaltstack for a G: the stack is recorded in the G, where the G's
+ * signals sent to it (sched/gsig.c) find it; the kernel's stack of the M
+ * stays mnthread's (its handlers run there, the program's fault handlers
+ * too), so a stack the program frees when its thread ends is never left
+ * installed on an OS thread that runs others.  glibc's checks: EINVAL
+ * for unknown flags, ENOMEM below MINSIGSTKSZ, EPERM while running on it. */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
+#define KERNEL_MINSIGSTKSZ 2048 /* the kernel's check (x86) */
+
+int mn_sig_altstack(const stack_t *ss, stack_t *old)
+{
+	struct g *gp = mn_getg();
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t lo = (uintptr_t)gp->altstack.ss_sp;
+	bool on = !(gp->altstack.ss_flags & SS_DISABLE) && gp->altstack.ss_size && sp >= lo &&
+		  sp < lo + gp->altstack.ss_size;
+	stack_t cur = gp->altstack;
+	if (gp->altstack.ss_size == 0 && gp->altstack.ss_sp == NULL)
+		cur.ss_flags = SS_DISABLE;
+	if (on)
+		cur.ss_flags = SS_ONSTACK;
+	if (ss) {
+		int fl = ss->ss_flags & ~(int)SS_AUTODISARM;
+		if (fl != 0 && fl != SS_DISABLE)
+			return -EINVAL;
+		if (on)
+			return -EPERM;
+		if (fl == SS_DISABLE) {
+			gp->altstack.ss_sp = NULL;
+			gp->altstack.ss_size = 0;
+			gp->altstack.ss_flags = SS_DISABLE;
+		} else {
+			if (ss->ss_size < KERNEL_MINSIGSTKSZ)
+				return -ENOMEM;
+			gp->altstack = *ss;
+		}
+	}
+	if (old)
+		*old = cur;
+	return 0;
+}

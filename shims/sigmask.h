@@ -18,6 +18,8 @@ MN_SHIM void mn_sig_main_init(struct g *gp);
 /* pthread_sigmask and sigpending of the calling G: 0 or -errno. */
 MN_SHIM int mn_sigmask(int how, const sigset_t *set, sigset_t *old);
 MN_SHIM int mn_sig_pending(sigset_t *set);
+/* sigaltstack of the calling G (not main): 0 or -errno. */
+MN_SHIM int mn_sig_altstack(const stack_t *ss, stack_t *old);
 /* A signal in set pending for the G, taken off its pending set with its
  * siginfo (info may be NULL); 0 if none. */
 MN_SHIM int mn_sig_take_pending(const sigset_t *set, siginfo_t *info);

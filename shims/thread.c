@@ -105,6 +105,7 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 	gp->sigmask = mn_sig_creator_mask();
 	gp->sigpending = 0;
 	gp->sigwaiting = 0;
+	memset(&gp->altstack, 0, sizeof gp->altstack);
 	sigset_t am;
 	if (attr && pthread_attr_getsigmask_np(attr, &am) == 0)
 		memcpy(&gp->sigmask, &am, sizeof gp->sigmask);
@@ -278,6 +279,7 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 	gp->sigmask = mn_sig_creator_mask();
 	gp->sigpending = 0;
 	gp->sigwaiting = 0;
+	memset(&gp->altstack, 0, sizeof gp->altstack);
 	mn_gsig_router_update();
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	*t = (pthread_t)gp->tcb;

@@ -39,6 +39,9 @@
  *     on SIGTERM.
  *  7. Two pthread_sigqueue(SIGRTMIN+1) to a thread that blocks it: both
  *     queued and both delivered, in order, once it unblocks it.
+ *  8. sigaltstack per thread: none at first, an SA_ONSTACK handler of a
+ *     signal the thread sends itself runs on the one it set, ENOMEM when
+ *     too small, disabled.
  *
  * Every wait of main is bounded: a call the signal did not end is ended
  * the ordinary way (sem_post, a byte written, ...) after a second, or,
@@ -846,6 +849,57 @@ static void case_rt_queue(void)
 	      phase);
 }
 
+/* ---------------------------------------------------------------- case 8 */
+/* A thread's own sigaltstack: a new thread has none; an SA_ONSTACK handler
+ * of a signal it sends itself runs on the one it set; too small a stack
+ * is ENOMEM; disabling it works. */
+static char *alt_mem;
+static volatile int alt_on;
+static void alt_handler(int sig)
+{
+	(void)sig;
+	char probe;
+	alt_on = &probe >= alt_mem && &probe < alt_mem + 65536;
+}
+
+static void *alt_thread(void *arg)
+{
+	int *res = arg;
+	stack_t o;
+	res[0] = sigaltstack(NULL, &o) == 0 && (o.ss_flags & SS_DISABLE);
+	stack_t ss = { .ss_sp = alt_mem, .ss_size = 65536, .ss_flags = 0 };
+	res[1] = sigaltstack(&ss, NULL) == 0;
+	pthread_kill(pthread_self(), SIGUSR2);
+	res[2] = alt_on;
+	res[3] = sigaltstack(NULL, &o) == 0 && o.ss_sp == alt_mem && o.ss_size == 65536 && o.ss_flags == 0;
+	stack_t small = { .ss_sp = alt_mem, .ss_size = 100, .ss_flags = 0 };
+	res[4] = sigaltstack(&small, NULL) == -1 && errno == ENOMEM;
+	ss.ss_flags = SS_DISABLE;
+	res[5] = sigaltstack(&ss, NULL) == 0 && sigaltstack(NULL, &o) == 0 && (o.ss_flags & SS_DISABLE);
+	return NULL;
+}
+
+static void case_altstack(void)
+{
+	phase = "sigaltstack";
+	alt_mem = malloc(65536);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = alt_handler;
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGUSR2, &sa, NULL);
+	int res[6] = { 0 };
+	pthread_t th = spawn(alt_thread, res);
+	pthread_join(th, NULL);
+	signal(SIGUSR2, ignore_sig);
+	printf("a thread's sigaltstack: none at first: %s, set: %s, SA_ONSTACK handler ran on it: %s, "
+	       "read back: %s, too small: ENOMEM: %s, disabled: %s\n",
+	       res[0] ? "yes" : "no", res[1] ? "yes" : "no", res[2] ? "yes" : "no", res[3] ? "yes" : "no",
+	       res[4] ? "yes" : "no", res[5] ? "yes" : "no");
+	check(res[0] && res[1] && res[2] && res[3] && res[4] && res[5], phase);
+	free(alt_mem);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -870,6 +924,7 @@ int main(void)
 	case_process();
 	case_daemon();
 	case_rt_queue();
+	case_altstack();
 	phase = "end";
 	printf("%s\n", failures ? "some cases differ from Linux" : "all done");
 	return failures ? 1 : 0;
