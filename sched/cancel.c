@@ -17,9 +17,10 @@
  *    cancellation point.
  * A running G with asynchronous cancellation enabled is interrupted by
  * the preemption signal at its next safe point (preempt.c: sysmon and
- * mn_cancel_g ask for it).  TODO(signals capability): a G blocked in a system
- * call (read, a process-shared condvar...) is cancelled when the call
- * returns, not during it.
+ * mn_cancel_g ask for it).  A G blocked in a system call that glibc made
+ * cancellable (it is asynchronous for the call's duration: a
+ * process-shared condvar, waitpid, a read on a regular file...) is rung
+ * out of it (preempt.c's ring) and acts on the request there.
  */
 #include "cancel.h"
 #include <errno.h>
@@ -63,7 +64,10 @@ int mn_cancel_g(struct g *gp, pthread_t t, int (*real_cancel)(pthread_t))
 		mn_park_cancel(gp);
 	/* Running with asynchronous cancellation: interrupted by the
 	 * preemption signal at its next safe point (preempt.c). */
-	if (mn_tcb_async_cancel_pending(gp->tcb))
+	if (mn_tcb_async_cancel_pending(gp->tcb)) {
 		mn_preempt_kick(gp);
+		/* In a system call glibc made cancellable: rung out of it. */
+		mn_preempt_ring(gp);
+	}
 	return 0;
 }

@@ -434,7 +434,11 @@ static void ring_request(ucontext_t *uc)
 	uint64_t d = mn_gsig_deliverable(gp);
 	/* relaxed: a running G's status is its M's */
 	uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
-	if (d == 0 || (st != G_RUNNING && st != G_SYSCALL))
+	/* Or a cancellation request for a G in a system call that glibc
+	 * made cancellable (asynchronous for its duration, as SIGCANCEL's
+	 * handler would see it): mn_preempt_entry acts on it. */
+	bool cancel = st == G_SYSCALL && gp->tcb && mn_tcb_async_cancel_pending(gp->tcb);
+	if ((d == 0 && !cancel) || (st != G_RUNNING && st != G_SYSCALL))
 		return;
 	greg_t *gr = uc->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)gr[REG_RIP], sp = (uintptr_t)gr[REG_RSP];
@@ -445,7 +449,7 @@ static void ring_request(ucontext_t *uc)
 	size_t need = arch_preempt_stack_need() + ENTRY_STACK_NEED;
 	if (gp->stack.lo && (sp < gp->stack.lo || sp - gp->stack.lo < need))
 		return;
-	if ((pc & 4095) <= 4094 && *(const uint16_t *)pc == 0x050f &&
+	if ((pc & 4095) <= 4094 && *(const uint16_t *)pc == 0x050f && d &&
 	    !mn_gsig_restarts(__builtin_ctzll(d) + 1)) {
 		/* Through the pointer type arch_preempt_redirect reads them
 		 * with (greg_t is long long, uint64_t is not: no aliasing). */
@@ -494,13 +498,14 @@ void mn_preempt_entry(void)
 	/* Asynchronous cancellation (pthread_cancel of a running G that set
 	 * PTHREAD_CANCEL_ASYNCHRONOUS): act on it here, unwinding through
 	 * the trampoline's frame into the interrupted code's cleanups. */
+	struct g *gp = mn_getg();
+	bool ring = gp->sigring;
+	gp->sigring = false;
 	if (mn_tcb_self_cancel_pending() && mn_tcb_self_async_cancel())
 		mn_cancel_act();
-	struct g *gp = mn_getg();
-	if (gp->sigring) {
+	if (ring) {
 		/* A ring: run the handlers here, then go on (a G in a system
 		 * call leaves it for that: a handler may park). */
-		gp->sigring = false;
 		/* relaxed: the G's own status */
 		bool sys = atomic_load_explicit(&gp->status, memory_order_relaxed) == G_SYSCALL;
 		if (sys)
