@@ -95,8 +95,10 @@ void mn_fork_child(void)
 	/* The other Ms blocked asynchronous signals so that they reached the
 	 * main thread; here the forking thread is the only one left to take
 	 * them, with the mask of the G running on it. */
-	if (self && !(self->flags & G_MAIN))
+	if (self && !(self->flags & G_MAIN)) {
 		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&self->sigmask, 0, 8, 0, 0);
+		mp->pipeopen = !(self->sigmask & (1ULL << (SIGPIPE - 1)));
+	}
 
 	mn_preempt_fork_child();
 	mn_sysmon_fork_child();

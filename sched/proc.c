@@ -371,6 +371,7 @@ static void gswitch(struct g *gp, int pending)
 		next->m = mp;
 		/* relaxed: a running G's status is its M's; others only check it */
 		mn_gstatus(next, G_RUNNABLE, G_RUNNING, memory_order_relaxed);
+		mn_sigpipe_sync(mp, next);
 		mn_arch_switch(&gp->ctx, &next->ctx);
 	} else {
 		mn_arch_switch(&gp->ctx, &mp->g0.ctx);
@@ -500,6 +501,7 @@ void mn_goexit(void)
 		/* relaxed: a running G's status is its M's; others only check it.
 		 * The joiner is still parked (never readied): waiting -> running. */
 		mn_gstatus(j, G_WAITING, G_RUNNING, memory_order_relaxed);
+		mn_sigpipe_sync(mp, j);
 		mn_arch_switch(&gp->ctx, &j->ctx);
 		mn_throw("goexit: dead G resumed");
 	}
@@ -616,6 +618,7 @@ static void execute(struct g *gp, bool inherit_time)
 	}
 	if (config_debug)
 		mn_lockrank_assert_none("execute: switching to a G while holding a runtime lock");
+	mn_sigpipe_sync(mp, gp);
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
 	finish_switch(mn_getm());
 }

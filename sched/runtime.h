@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include "config.h"
 #include "arch/x86_64/arch.h"
@@ -227,6 +228,7 @@ struct m {
 	struct m *schedlink;     /* sched.midle link; sched.lock */
 	struct m *alllink;       /* sched.allm; immutable after creation */
 	bool altlent;            /* a G's sigaltstack is installed on it (gsig.c); owner: this M */
+	bool pipeopen;           /* SIGPIPE unblocked in its kernel mask (mn_sigpipe_sync); owner: this M */
 	int id;                  /* immutable */
 	int tid;                 /* kernel tid; immutable */
 	uintptr_t tcb;           /* the OS thread's own thread pointer; immutable */
@@ -309,6 +311,22 @@ static inline bool mn_is_g(void)
 {
 	struct g *gp = mn_tls_g;
 	return gp != NULL && !(gp->flags & G_G0) && !mn_tls_in_walk;
+}
+
+/* SIGPIPE is sent by the kernel to the OS thread whose write found no
+ * reader: the M, while the G that wrote runs there.  An M lets it through
+ * exactly when the G it runs does, so it reaches that G as natively (its
+ * handler, or the default action: the process ends) instead of waiting on
+ * an M that blocks it.  Called before an M runs gp (a syscall only when
+ * the two differ: threads rarely do).  Context: the M, not on the G. */
+static inline void mn_sigpipe_sync(struct m *mp, const struct g *gp)
+{
+	bool open = !(gp->sigmask & (1ULL << (SIGPIPE - 1)));
+	if (__builtin_expect(open == mp->pipeopen, 1) || (gp->flags & G_MAIN))
+		return;
+	uint64_t b = 1ULL << (SIGPIPE - 1);
+	arch_syscall6(SYS_rt_sigprocmask, open ? SIG_UNBLOCK : SIG_BLOCK, (long)&b, 0, 8, 0, 0);
+	mp->pipeopen = open;
 }
 
 /* ---------------------------------------------------------------- checks */

@@ -75,7 +75,7 @@ void mn_signal_minit(struct m *mp)
 	mp->altstack.ss_sp = p;
 	mp->altstack.ss_size = ALTSTACK_SIZE;
 	mp->altstack.ss_flags = 0;
-	sigaltstack(&mp->altstack, NULL);
+	mn_sys6(SYS_sigaltstack, (long)&mp->altstack, 0, 0, 0, 0, 0); /* raw: the interposer is per G */
 }
 
 /* The default action of sig, now: the kernel's SIG_DFL, then the fault

@@ -71,8 +71,27 @@ static inline long wrote_fd(int fd, long r)
 }
 #define wrote(r) wrote_fd(fd, (r))
 
+/* A write found no reader: the kernel sent SIGPIPE to our M.  If the G
+ * blocks it, it is pending for the G (sigpending, sigwait, delivered when
+ * it unblocks it), not left on the M for the next thread that runs there
+ * with SIGPIPE open (sched/runtime.h: mn_sigpipe_sync). */
+static void epipe_to_g(void)
+{
+	struct g *gp = mn_getg();
+	uint64_t b = 1ULL << (SIGPIPE - 1);
+	if (!gp || !(gp->sigmask & b))
+		return;
+	struct timespec zero = { 0, 0 };
+	siginfo_t si;
+	if (mn_sys6(SYS_rt_sigtimedwait, (long)&b, (long)&si, (long)&zero, 8, 0, 0) == SIGPIPE)
+		/* seq_cst: as any sender's bit (sched/gsig.c) */
+		atomic_fetch_or_explicit(&gp->sigpending, b, memory_order_seq_cst);
+}
+
 static inline bool done(long r, ssize_t *res)
 {
+	if (r == -EPIPE)
+		epipe_to_g();
 	if (r < 0) {
 		errno = (int)-r;
 		*res = -1;

@@ -79,6 +79,7 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 			}
 		}
 		gp->sigmask = nm;
+		mn_sigpipe_sync(gp->m, gp);
 		/* What was sent to it, or to the process, while it blocked it
 		 * arrives now. */
 		if (mn_gsig_proc_pending() & ~nm)
