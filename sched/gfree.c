@@ -228,7 +228,7 @@ struct g *mn_gfget(struct p *pp, const struct mn_stack_req *req)
 		uint32_t parkseq = gp->parkseq;
 		free(gp->affinity);
 		mn_tcb_recycle(tcb);
-		memset(gp, 0, sizeof *gp);
+		memset(gp, 0, offsetof(struct g, allnext)); /* on allgs still */
 		gp->stack = st;
 		gp->tcb = tcb;
 		gp->parkseq = parkseq;
@@ -305,6 +305,7 @@ void mn_gfree_fork_child(void)
 void mn_test_gfree_reset(void)
 {
 	mn_gfree_fork_child();
+	mn_allg_fork_child(NULL, NULL); /* the Gs the caches held are forgotten */
 	memset(pcold, 0, sizeof pcold);
 	mn_scav_test_reset();
 }

@@ -134,7 +134,6 @@ struct g {
 	 * by the G. */
 	_Atomic uint64_t sigpending;
 	bool sigring;              /* a ring redirected it to run a handler (preempt.c) */
-	struct g *allnext, *allprev; /* allgs (gfree.c), under allg.lock */
 	uint64_t sigwaiting;       /* the set of the sigwait it is in (preload/io.c) */
 	stack_t altstack;          /* its sigaltstack (shims/sigmask.c); ss_size 0: none */
 	/* Set by M0 when a signal handler ran there while this (main) G was
@@ -151,6 +150,9 @@ struct g {
 	uint32_t preempt_intr;
 	/* The netpoll wait it is in, for pthread_cancel (netpoll_epoll.c). */
 	void *_Atomic netwait;
+	/* allgs (gfree.c), under allg.lock.  Last: a recycled G is cleared up
+	 * to here only, its place on the list kept. */
+	struct g *allnext, *allprev;
 };
 /* The ids (gettid) Gs get: proc.c. */
 #define MN_FAKE_TID_MIN 0x20000000
