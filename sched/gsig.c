@@ -474,12 +474,18 @@ static void route_one(siginfo_t *si)
 		if (!best && !(*(volatile uint64_t *)&gp->sigmask & b))
 			best = gp;
 	}
-	if (best) {
+	if (best && best != mn_getg()) {
 		mn_gsig_send(best, sig, si);
 		mn_allg_unlock();
 		return;
 	}
 	mn_allg_unlock();
+	if (best) {
+		/* The poller is that G (a write's poke): it runs the handler
+		 * itself, never under the lock (a handler may make threads). */
+		mn_gsig_send(best, sig, si);
+		return;
+	}
 	struct g *mg = mn_sched.maing;
 	if (mg && atomic_load_explicit(&mg->status, memory_order_acquire) != G_DEAD &&
 	    !(*(volatile uint64_t *)&mg->sigmask & b)) {
