@@ -307,8 +307,7 @@ MN_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	return WAITING(wait4, pid, status, options, ru);
 }
-/* glibc's system and pclose wait for the child inside libc. */
-MN_EXPORT int system(const char *cmd) { return BLOCKING(system, cmd); }
+/* glibc's pclose waits for the child inside libc (system: exec.c). */
 MN_EXPORT int pclose(FILE *f)
 {
 	if (f)
@@ -489,17 +488,35 @@ MN_EXPORT int fclose(FILE *f)
 		mn_netio_close(fileno(f));
 	return REAL(fclose)(f);
 }
+/* The netpoller's own descriptors stay open (shims/netio.c). */
 MN_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 {
-	if (!(flags & CLOSE_RANGE_CLOEXEC) && lo <= hi)
+	if (lo > hi || !mn_shim_active())
+		return REAL(close_range)(lo, hi, flags);
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		mn_netio_close_range(lo, hi);
-	return REAL(close_range)(lo, hi, flags);
+	unsigned part[4][2];
+	int n = mn_netio_keep_ours(lo, hi, part);
+	int r = 0;
+	for (int i = 0; i < n && r == 0; i++)
+		r = REAL(close_range)(part[i][0], part[i][1], flags);
+	return r;
 }
 MN_EXPORT void closefrom(int lo)
 {
-	if (lo >= 0)
-		mn_netio_close_range((unsigned)lo, ~0u);
-	REAL(closefrom)(lo);
+	if (lo < 0 || !mn_shim_active()) {
+		REAL(closefrom)(lo);
+		return;
+	}
+	mn_netio_close_range((unsigned)lo, ~0u);
+	unsigned part[4][2];
+	int n = mn_netio_keep_ours((unsigned)lo, ~0u, part);
+	for (int i = 0; i < n; i++) {
+		if (part[i][1] == ~0u)
+			REAL(closefrom)((int)part[i][0]);
+		else
+			REAL(close_range)(part[i][0], part[i][1], 0);
+	}
 }
 /* A socket's time-outs are the netpoller's deadlines (shims/netio.c). */
 MN_EXPORT int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)

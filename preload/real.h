@@ -24,6 +24,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <sched.h>
+#include <spawn.h>
+#include <unistd.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,7 +113,11 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(close, 0, BOOT) X(dup2, 0, 0) X(dup3, 0, 0) X(fclose, 0, 0)          \
 	X(close_range, 0, 0) X(closefrom, 0, 0) X(setsockopt, 0, 0)            \
 	X(pipe, 0, 0) X(pipe2, 0, 0) X(socketpair, 0, 0) X(splice, 0, 0)       \
-	X(tee, 0, 0) X(sendfile, 0, 0) X(sendfile64, 0, 0)
+	X(tee, 0, 0) X(sendfile, 0, 0) X(sendfile64, 0, 0)                     \
+	/* new programs (exec.c) */                                            \
+	X(execve, 0, 0) X(execv, 0, 0) X(execvp, 0, 0) X(execvpe, 0, 0)        \
+	X(fexecve, 0, 0) X(execveat, 0, 0) X(posix_spawn, 0, 0)                \
+	X(posix_spawnp, 0, 0) X(popen, 0, 0)
 
 #define MN_REAL_DECLARE(name, version, boot) \
 	extern __typeof__(&name) real_##name __attribute__((visibility("hidden")));

@@ -21,7 +21,7 @@ MN_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
  * is its OS thread's, as before. */
 MN_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
 {
-	if (!mn_shim_active() || !mn_is_g() || (mn_getg()->flags & G_MAIN))
+	if (!mn_shim_active() || !mn_is_g() || mn_g_m0main(mn_getg()))
 		return REAL(sigaltstack)(ss, old);
 	int e = mn_sig_altstack(ss, old);
 	if (e) {

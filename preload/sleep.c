@@ -5,13 +5,13 @@
 #include "preload/preload.h"
 #include "shims/blocking.h"
 
-/* The main thread keeps its own OS thread, which is where the process's
- * signals arrive: it sleeps in the kernel, as a blocking call, so that a
- * signal's handler ends the sleep early (EINTR, the time left) as
- * natively.  Other threads park. */
+/* Threads park; a signal for one ends its sleep early (EINTR, the time
+ * left: sched/gsig.c).  Main locked to M0 (MN_DEBUG=lockmain=1) keeps its
+ * own OS thread, where the process's signals arrive: it sleeps in the
+ * kernel, as a blocking call, so that a handler ends the sleep there. */
 static inline bool sleeps_in_kernel(void)
 {
-	return (mn_getg()->flags & G_MAIN) != 0;
+	return mn_g_m0main(mn_getg());
 }
 
 /* The main thread's kernel sleep, made again with the time left when only

@@ -59,8 +59,17 @@ MN_EXPORT long syscall(long n, ...)
 			return -1;
 		}
 	}
-	if (n == SYS_close_range && !(a3 & CLOSE_RANGE_CLOEXEC) && (unsigned)a1 <= (unsigned)a2 && mn_shim_active())
-		mn_netio_close_range((unsigned)a1, (unsigned)a2);
+	if (n == SYS_close_range && (unsigned)a1 <= (unsigned)a2 && mn_shim_active()) {
+		if (!(a3 & CLOSE_RANGE_CLOEXEC))
+			mn_netio_close_range((unsigned)a1, (unsigned)a2);
+		/* The netpoller's own descriptors stay open (shims/netio.c). */
+		unsigned part[4][2];
+		int k = mn_netio_keep_ours((unsigned)a1, (unsigned)a2, part);
+		long r = 0;
+		for (int i = 0; i < k && r == 0; i++)
+			r = REAL(syscall)(n, (long)part[i][0], (long)part[i][1], a3, 0, 0, 0);
+		return r;
+	}
 	/* Calls that wait, made straight: without the P (shims/blocking.h). */
 	if ((n == SYS_getrandom && !(a3 & GRND_NONBLOCK)) ||
 	    (n == SYS_io_uring_enter && (a4 & IORING_ENTER_GETEVENTS) && a3 > 0))

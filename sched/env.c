@@ -141,9 +141,14 @@ static void parse_debug(const char *s)
 				else
 					mn_printf("mnthread: ignoring MN_DEBUG scavenge=\"%s\": expected seconds "
 						  "from 0 to 86400; using 300\n", val);
+			} else if (strcmp(key, "lockmain") == 0) {
+				if (mn_env_parse_int(val, 0, 1, &v))
+					mn_env.lockmain = v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG lockmain=\"%s\": expected 0 or 1; using 0\n", val);
 			} else {
 				mn_printf("mnthread: ignoring unknown MN_DEBUG key \"%s\" (known: schedtrace, guardinfo, "
-					  "preemptms, preemptsig, asyncpreemptoff, scavenge)\n", key);
+					  "preemptms, preemptsig, asyncpreemptoff, scavenge, lockmain)\n", key);
 			}
 		}
 		s = end ? end + 1 : NULL;

@@ -13,6 +13,7 @@ struct mn_env {
 	int preempt_sig;    /* MN_DEBUG=preemptsig=NAME: default SIGURG */
 	bool asyncpreemptoff; /* MN_DEBUG=asyncpreemptoff=1: no preemption signals */
 	int scavenge_s;     /* MN_DEBUG=scavenge=SECONDS: 0..86400, default 300 (0: never) */
+	bool lockmain;      /* MN_DEBUG=lockmain=1: main stays on the initial OS thread */
 };
 extern struct mn_env mn_env __attribute__((visibility("hidden")));
 void mn_env_init(void) __attribute__((visibility("hidden")));

@@ -92,14 +92,18 @@ void mn_fork_child(void)
 	atomic_store_explicit(&s->ngalive, self ? 1 : 0, memory_order_relaxed);
 	mn_join_fork_child(self);
 
-	/* The other Ms blocked asynchronous signals so that they reached the
-	 * main thread; here the forking thread is the only one left to take
-	 * them, with the mask of the G running on it. */
-	if (self && !(self->flags & G_MAIN)) {
+	/* With main locked to M0, the other Ms blocked asynchronous signals
+	 * so that they reached the main thread; here the forking thread is
+	 * the only one left to take them, with the mask of the G running on
+	 * it.  Otherwise every M blocks them and the router (made again by
+	 * mn_gsig_fork_child) hands them on. */
+	if (self && !(self->flags & G_MAIN) && !s->mainfree) {
 		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&self->sigmask, 0, 8, 0, 0);
 		mp->pipeopen = !(self->sigmask & (1ULL << (SIGPIPE - 1)));
 	}
 
 	mn_preempt_fork_child();
 	mn_sysmon_fork_child();
+	if (s->mainfree)
+		mn_gsig_router_update(); /* the child's own router */
 }

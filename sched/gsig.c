@@ -37,10 +37,8 @@
  * does past RLIMIT_SIGPENDING.
  * tgkill, tkill and rt_tgsigqueueinfo to a G's id (gettid) find the G on
  * allgs (gfree.c).
- * A signal sent to the process that main blocks reaches a G that takes
- * it (below).
- * TODO(issue 13): per-G masks in the kernel (main as an ordinary G);
- * sigaltstack per G.
+ * A signal sent to the process reaches a G that takes it (the router,
+ * below).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -52,6 +50,7 @@
 #include "cancel.h"
 #include "gfree.h"
 #include "join.h"
+#include "m.h"
 #include "netpoll.h"
 #include "park.h"
 #include "preempt.h"
@@ -286,6 +285,14 @@ int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info)
 int mn_gsig_send_tid(long tid, int sig, const siginfo_t *info, long *ret)
 {
 	int found = 0;
+	struct g *mg = mn_sched.maing;
+	if (mg && !mn_g_m0main(mg) && tid == mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0)) {
+		/* main's id is the process's */
+		if (atomic_load_explicit(&mg->status, memory_order_acquire) == G_DEAD)
+			return 0;
+		*ret = sig == 0 ? 0 : mn_gsig_send(mg, sig, info);
+		return 1;
+	}
 	/* The lock keeps a found G's memory (the scavenger frees it off the
 	 * list) while we signal it. */
 	mn_allg_lock();
@@ -323,12 +330,12 @@ int mn_gsig_deliver(void)
 		/* An SA_ONSTACK handler runs on the G's own sigaltstack, if it
 		 * set one, installed on the M for the moment. */
 		struct m *mp = gp->m;
-		bool alt = (f & SA_ONSTACK) && gp->altstack.ss_size && !(gp->flags & G_MAIN) && mp &&
+		bool alt = (f & SA_ONSTACK) && gp->altstack.ss_size && !mn_g_m0main(gp) && mp &&
 			   mp->self == mp;
 		if (alt && mn_sys6(SYS_sigaltstack, (long)&gp->altstack, 0, 0, 0, 0, 0) == 0)
 			mp->altlent = true;
-		/* M0 runs main with main's mask already. */
-		raise_on_m(sig, have ? &info : NULL, gp->sigmask, !(gp->flags & G_MAIN));
+		/* A locked main's M0 runs with main's mask already. */
+		raise_on_m(sig, have ? &info : NULL, gp->sigmask, !mn_g_m0main(gp));
 		/* Ours back; if the handler parked and we run on another M now,
 		 * that one's scheduler takes its own back (mn_schedule). */
 		mp = mn_getm();
@@ -390,16 +397,29 @@ void mn_gsig_sysmon(void)
 
 /* ------------------------------------------------ process-directed signals */
 /* A signal sent to the process goes, natively, to any thread that does not
- * block it.  The kernel sees Ms: M0 runs main with main's mask, the other
- * Ms block every asynchronous signal (shims/sigmask.c), so the kernel
- * hands main what main accepts, and keeps pending what main blocks.  A
- * signalfd watching exactly what main blocks (the routable signals) sits
- * in the netpoller; when one is pending the poll reads it and gives it to
- * a G that takes it: one waiting for it in sigwait first, else one that
+ * block it, main first.  The kernel sees Ms, and every M blocks every
+ * asynchronous signal (m.c: mn_m_sigmask), so a signal sent to the process
+ * stays pending for it in the kernel.  A signalfd watching all of them
+ * (the routable signals) sits in the netpoller; when one is pending the
+ * poll reads it and gives it to a G that takes it (route_one): main if it
+ * does not block it, else one waiting for it in sigwait, else one that
  * does not block it (mn_gsig_send: its handler, its wait's EINTR, or the
- * default action).  One that no thread takes stays pending for the
- * process here (procq), reported by sigpending, taken by sigwait, and
- * delivered to the first thread that unblocks it. */
+ * default action: SIGTERM still ends the process).  One that no thread
+ * takes stays pending for the process here (procq), reported by
+ * sigpending, taken by sigwait, and delivered to the first thread that
+ * unblocks it.  The signalfd is made at start-up, so a signal is never
+ * missed; its descriptors sit high (netpoll_epoll.c).
+ *
+ * With MN_DEBUG=lockmain=1, M0 runs main with main's mask: the kernel
+ * hands main what main accepts, and the signalfd watches only what main
+ * blocks, made once main blocks one.
+ *
+ * Rejected: loading each G's mask into its M's kernel mask while it runs.
+ * A signal may then land on an M inside the scheduler or between Gs, where
+ * the program's handler (the kernel's to run, not ours) must not run; the
+ * handlers would all need a wrapper of ours, and a switch between Gs with
+ * different masks a system call (a microsecond here).  The router costs a
+ * poll and a hand-off per process-directed signal: they are rare. */
 static const char procq; /* the owner of the process's slots */
 static _Atomic uint64_t procpending;
 static struct {
@@ -424,11 +444,11 @@ static uint64_t routable(void)
 void mn_gsig_router_update(void)
 {
 	struct g *mg = mn_sched.maing;
-	if (mg == NULL)
-		return;
+	if (mg == NULL && !mn_sched.mainfree)
+		return; /* main is foreign: it takes the process's signals */
 	/* relaxed: main's own mask, read by main or a creator (a stale one
 	 * is corrected at main's next pthread_sigmask) */
-	uint64_t want = *(volatile uint64_t *)&mg->sigmask & routable();
+	uint64_t want = mg && mn_g_m0main(mg) ? *(volatile uint64_t *)&mg->sigmask & routable() : routable();
 	if (want == router.mask && (router.fd >= 0 || want == 0))
 		return;
 	int z = 0;
@@ -436,7 +456,7 @@ void mn_gsig_router_update(void)
 						     memory_order_relaxed))
 		return; /* another update is on it */
 	if (router.fd < 0 && want != 0) {
-		long fd = mn_sys6(SYS_signalfd4, -1, (long)&want, 8, SFD_NONBLOCK | SFD_CLOEXEC, 0, 0);
+		long fd = mn_netpoll_highfd((int)mn_sys6(SYS_signalfd4, -1, (long)&want, 8, SFD_NONBLOCK | SFD_CLOEXEC, 0, 0));
 		if (fd >= 0 && mn_netpoll_sigfd((int)fd) == 0) {
 			router.fd = (int)fd;
 			router.mask = want;
@@ -462,7 +482,12 @@ static void route_one(siginfo_t *si)
 	uint64_t b = bit(sig);
 	mn_allg_lock();
 	struct g *best = NULL;
-	for (struct g *gp = mn_allg_first(); gp; gp = gp->allnext) {
+	struct g *mg = mn_sched.maing;
+	/* acquire: main's fields before its status */
+	if (mg && !mn_g_m0main(mg) && atomic_load_explicit(&mg->status, memory_order_acquire) != G_DEAD &&
+	    !(*(volatile uint64_t *)&mg->sigmask & b))
+		best = mg; /* the kernel's first choice too */
+	for (struct g *gp = mn_allg_first(); gp && best != mg; gp = gp->allnext) {
 		/* acquire: a live G's fields before its status */
 		uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
 		if (st == G_IDLE || st == G_DEAD || gp->magic != G_MAGIC)
@@ -486,7 +511,6 @@ static void route_one(siginfo_t *si)
 		mn_gsig_send(best, sig, si);
 		return;
 	}
-	struct g *mg = mn_sched.maing;
 	if (mg && atomic_load_explicit(&mg->status, memory_order_acquire) != G_DEAD &&
 	    !(*(volatile uint64_t *)&mg->sigmask & b)) {
 		mn_gsig_send(mg, sig, si); /* main unblocked it meanwhile */
@@ -564,6 +588,28 @@ void mn_gsig_claim(void)
 		proc_claim(gp, d);
 }
 
+void mn_gsig_main_start(struct g *mg)
+{
+	if (mn_g_m0main(mg))
+		return;
+	mn_sched.mainfree = true;
+	/* M0 blocks what every M blocks; the router takes the rest. */
+	uint64_t m = mn_m_sigmask();
+	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, 0, 8, 0, 0);
+	mg->m->pipeopen = false;
+	mn_gsig_router_update();
+}
+
+int mn_gsig_vfork_child(void)
+{
+	/* The child is a thread of its own: the G's mask, not the M's, is
+	 * what its calls see and its exec passes on. */
+	struct g *gp = mn_tls_g;
+	if (gp && gp->magic == G_MAGIC && !(gp->flags & G_G0) && !mn_g_m0main(gp))
+		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&gp->sigmask, 0, 8, 0, 0);
+	return 0;
+}
+
 void mn_gsig_fork_child(void)
 {
 	/* The child has no pending signals; its signalfd is made again when
@@ -582,4 +628,8 @@ void mn_gsig_fork_child(void)
 		atomic_store_explicit(&self->sigpending, 0, memory_order_relaxed);
 		self->sigwaiting = 0;
 	}
+	/* The child's only thread is the forking one; the parent's main is
+	 * not in it (unless it forked). */
+	if (mn_sched.maing && mn_sched.maing != self)
+		mn_sched.maing = NULL;
 }

@@ -51,6 +51,11 @@ MN_HIDDEN uint64_t mn_gsig_proc_pending(void);
  * through (then mn_gsig_deliver runs it). */
 MN_HIDDEN void mn_gsig_claim(void);
 MN_HIDDEN void mn_gsig_fork_child(void);
+/* vfork.S, in the child: the G's mask in the kernel; returns 0. */
+MN_HIDDEN int mn_gsig_vfork_child(void);
+/* Start-up, once main's mask is known: M0 blocks like every M and the
+ * router watches the process's signals (unless main is locked to M0). */
+MN_HIDDEN void mn_gsig_main_start(struct g *mg);
 /* Whether sig's handler restarts system calls (SA_RESTART). */
 MN_HIDDEN bool mn_gsig_restarts(int sig);
 #endif

@@ -13,6 +13,7 @@
  * always picked up without waking an M per ready.
  */
 #include "m.h"
+#include "env.h"
 #include "netpoll.h"
 #include <errno.h>
 #include <sys/prctl.h>
@@ -187,20 +188,8 @@ static void newm(struct p *pp, bool spinning)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, MN_G0_STACK_SIZE);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Ms run with every signal blocked except the synchronous ones
-	 * (abort unblocks SIGABRT itself before raising it);
-	 * signal delivery to Gs is the signals capability's business. */
-	sigset_t all, old;
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	sigdelset(&all, SIGTRAP);
-	/* sysmon's preemption requests (preempt.c), when preemption is on. */
-	if (mn_preempt_signal())
-		sigdelset(&all, mn_preempt_signal());
-	/* raw: pthread_sigmask may be interposed; sigfillset left SIGCANCEL and SIGSETXID out. */
+	/* raw: pthread_sigmask may be interposed */
+	uint64_t all = mn_m_sigmask(), old;
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	pthread_t th;
 	int r = mn_os.thread_create(&th, &attr, mstart, mp);
@@ -210,6 +199,25 @@ static void newm(struct p *pp, bool spinning)
 		mn_printf("mnthread: fatal: cannot create an OS thread for the scheduler: %s\n", strerror(r));
 		abort();
 	}
+}
+
+/* Ms run with every signal blocked except the synchronous ones (abort
+ * unblocks SIGABRT itself before raising it), glibc's SIGCANCEL and
+ * SIGSETXID, and sysmon's preemption requests (preempt.c) once preemption
+ * is on.  A signal meant for a G reaches it through sched/gsig.c, and the
+ * process's signals through its router. */
+uint64_t mn_m_sigmask(void)
+{
+	uint64_t keep = 0;
+	const int sync[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGKILL, SIGSTOP, 32, 33 };
+	for (size_t i = 0; i < sizeof sync / sizeof sync[0]; i++)
+		keep |= 1ULL << (sync[i] - 1);
+	/* The configured one even before sysmon turns preemption on (at the
+	 * first thread's creation): M0 is set up before that. */
+	int ps = mn_preempt_signal() ? mn_preempt_signal() : mn_env.asyncpreemptoff ? 0 : mn_env.preempt_sig;
+	if (ps)
+		keep |= 1ULL << (ps - 1);
+	return ~keep;
 }
 
 static void minit(struct m *mp)

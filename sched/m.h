@@ -11,6 +11,7 @@
 
 MN_HIDDEN void mn_startm(struct p *pp, bool spinning);
 MN_HIDDEN void mn_stopm(void);
+MN_HIDDEN uint64_t mn_m_sigmask(void); /* the kernel mask of every M */
 MN_HIDDEN void mn_wakep(void);
 MN_HIDDEN void mn_handoffp(struct p *pp);
 MN_HIDDEN struct p *mn_pidleget(void);   /* sched.lock held */

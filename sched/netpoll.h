@@ -80,8 +80,12 @@ MN_HIDDEN bool mn_netpoll_cancel(struct g *gp);
 
 /* Scheduler side.  True once a G has waited on a descriptor. */
 MN_HIDDEN bool mn_netpoll_active(void);
-/* Gs parked in netpoll waits now (a hint). */
+/* Gs parked in netpoll waits now, plus one for the signal router: who
+ * must block in the poll rather than on a note (a hint). */
 MN_HIDDEN int mn_netpoll_waiters(void);
+/* Gs parked in netpoll waits now, only: worth a poll that does not block
+ * (a hint). */
+MN_HIDDEN int mn_netpoll_fdwaiters(void);
 /* Poll: until 0 does not block, < 0 blocks until an event, > 0 blocks
  * until that CLOCK_MONOTONIC deadline (ns) at most.  The Gs whose waits
  * ended come back in *list, linked through schedlink, still parked (the
@@ -111,6 +115,10 @@ MN_HIDDEN int64_t mn_netpoll_lastpoll(void);
  * take): the poll calls mn_gsig_route_pending when it is readable.
  * 0 or -errno.  Context: any, once. */
 MN_HIDDEN int mn_netpoll_sigfd(int fd);
+/* Move a descriptor of the runtime's own above those a program uses
+ * (near 1,000, below FD_SETSIZE and the descriptor limit): fd's copy
+ * there, fd closed; fd itself if there is no room. */
+MN_HIDDEN int mn_netpoll_highfd(int fd);
 /* fd is the netpoller's own epoll, eventfd or signalfd descriptor. */
 MN_HIDDEN bool mn_netpoll_is_ours(int fd);
 /* The child of fork: a new epoll instance on first use, no waiters. */

@@ -37,6 +37,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "lock.h"
@@ -232,8 +233,8 @@ static int netpoll_init(void)
 	mn_lock(&np.initlock);
 	fd = atomic_load_explicit(&np.epfd, memory_order_relaxed);
 	if (fd < 0) {
-		int ep = (int)mn_sys3(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
-		int ev = (int)mn_sys3(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0);
+		int ep = mn_netpoll_highfd((int)mn_sys3(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0));
+		int ev = mn_netpoll_highfd((int)mn_sys3(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0));
 		if (ep < 0 || ev < 0) {
 			if (ep >= 0)
 				mn_sys3(SYS_close, ep, 0, 0);
@@ -251,6 +252,32 @@ static int netpoll_init(void)
 	}
 	mn_unlock(&np.initlock);
 	return fd;
+}
+
+int mn_netpoll_highfd(int fd)
+{
+	static int base; /* 0: not computed yet (a race computes it twice) */
+	if (fd < 0)
+		return fd;
+	if (base == 0) {
+		struct { uint64_t cur, max; } lim = { 1024, 1024 };
+		mn_sys6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&lim, 0, 0);
+		uint64_t top = lim.cur < 1024 ? lim.cur : 1024;
+		base = top > 64 ? (int)top - 24 : -1;
+	}
+	if (base < 0 || fd >= base)
+		return fd;
+	long hi = mn_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
+	if (hi < 0)
+		return fd;
+	mn_sys3(SYS_close, fd, 0, 0);
+	return (int)hi;
+}
+
+int mn_netpoll_fdwaiters(void)
+{
+	/* relaxed: a hint */
+	return atomic_load_explicit(&np.waiters, memory_order_relaxed);
 }
 
 bool mn_netpoll_active(void)

@@ -27,11 +27,16 @@
  * park.c), so mn_goready needs no CAS: it only checks the state, to catch
  * runtime bugs.
  *
- * Locked Gs: the main thread is a G locked to M0 (it owns the process
- * stack and the original TCB).  When it parks, M0 hands its P off and
- * sleeps (stoplockedm); an M that dequeues it gives its own P to M0 and
- * wakes it (startlockedm).  Rejected: letting M0 run other Gs while main
- * is parked (a G blocking in a syscall on M0 would then stall main).
+ * The main thread is an ordinary G: it keeps the process stack (the
+ * kernel grows it on a fault from any thread) and the original TCB, and
+ * runs on any M; M0, the initial OS thread, runs any G.  What made main
+ * special is elsewhere: the process's signals reach it through the
+ * router (gsig.c), its name is the process's (shims/thread.c).
+ *
+ * Locked Gs: with MN_DEBUG=lockmain=1 main is locked to M0, as in earlier
+ * versions.  When a locked G parks, its M hands its P off and sleeps
+ * (stoplockedm); an M that dequeues it gives its own P to the locked M
+ * and wakes it (startlockedm).
 
  * Preemption (preempt.c): sysmon flags a P whose G ran a quantum while
  * work waits (p->preempt) and signals its M; at a safe point the handler
@@ -141,7 +146,8 @@ int mn_schedinit(void)
 	return 0;
 }
 
-/* Make the calling main thread a G locked to a new M0, holding a P. */
+/* Make the calling main thread the main G, running on a new M0 and
+ * holding a P; locked to M0 only with MN_DEBUG=lockmain=1. */
 struct g *mn_main_attach(void)
 {
 	static struct g maing;
@@ -172,9 +178,11 @@ struct g *mn_main_attach(void)
 	gp->tcb = tp;
 	gp->ctx.fsbase = tp;
 	gp->m = mp;
-	gp->lockedm = mp;
 	gp->status = G_RUNNING;
-	mp->lockedg = gp;
+	if (mn_env.lockmain) {
+		gp->lockedm = mp;
+		mp->lockedg = gp;
+	}
 	mp->curg = gp;
 	mn_tls_g = gp;
 	/* a count; the RMW keeps it exact in any order */
@@ -793,7 +801,7 @@ top:;
 	}
 	/* Descriptors that became ready (nobody blocks in the poll: it
 	 * returns at once). */
-	if (mn_netpoll_waiters() > 0) {
+	if (mn_netpoll_fdwaiters() > 0) {
 		struct g *list;
 		if (mn_netpoll(0, &list) && list) {
 			mn_netpoll_inject(list);

@@ -160,6 +160,12 @@ struct g {
 #define G_MAIN 1u
 #define G_G0   2u
 #define G_STARTINT 4u /* startfn returns int (C11 threads) */
+/* Main locked to M0 (MN_DEBUG=lockmain=1): M0's kernel mask is main's,
+ * the process's signals reach it there, and it waits in the kernel. */
+static inline bool mn_g_m0main(const struct g *gp)
+{
+	return (gp->flags & G_MAIN) && gp->lockedm != NULL;
+}
 
 /* ---------------------------------------------------------------- P */
 /* P states:
@@ -262,7 +268,8 @@ struct sched {
 	_Atomic int32_t nmspinning; /* atomic: Ms spinning for work */
 	_Atomic int32_t nretaken;   /* atomic: Ms still in a syscall whose P sysmon retook */
 	struct m *allm;            /* all Ms, prepend-only */
-	struct g *maing;           /* the main G; immutable after start-up */
+	struct g *maing;           /* the main G (NULL in a fork child that main is not in) */
+	bool mainfree;             /* main is not locked to M0: every M blocks the process's signals */
 	int mcount;
 	int nprocs;                /* immutable after init */
 	/* nprocs Ps; an entry is replaced only by sysmon's silent-blocking
@@ -324,7 +331,7 @@ static inline bool mn_is_g(void)
 static inline void mn_sigpipe_sync(struct m *mp, const struct g *gp)
 {
 	bool open = !(gp->sigmask & (1ULL << (SIGPIPE - 1)));
-	if (__builtin_expect(open == mp->pipeopen, 1) || (gp->flags & G_MAIN))
+	if (__builtin_expect(open == mp->pipeopen, 1) || mn_g_m0main(gp))
 		return;
 	uint64_t b = 1ULL << (SIGPIPE - 1);
 	arch_syscall6(SYS_rt_sigprocmask, open ? SIG_UNBLOCK : SIG_BLOCK, (long)&b, 0, 8, 0, 0);

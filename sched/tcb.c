@@ -285,8 +285,14 @@ void mn_tcb_fork_child(uintptr_t mtcb, struct g *gp)
 		list_push(mtcb + OFF_LIST, stack_used);
 	AT(mtcb, OFF_TID, int) = (int)mn_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	mn_sys6(SYS_set_tid_address, (long)(mtcb + OFF_TID), 0, 0, 0, 0, 0);
-	mn_sys6(SYS_set_robust_list, (long)(mtcb + OFF_ROBUST_HEAD), 24, 0, 0, 0, 0);
 	list_unlink(gp->tcb + OFF_LIST);
+	/* Main, from whichever M, keeps what glibc gave it: the child's id
+	 * (main's is the process's) and its robust list in the kernel, so
+	 * that a child that dies holding a robust mutex releases it, as when
+	 * main ran on the initial thread.  Any other G keeps its own id. */
+	if (gp->flags & G_MAIN)
+		return;
+	mn_sys6(SYS_set_robust_list, (long)(mtcb + OFF_ROBUST_HEAD), 24, 0, 0, 0, 0);
 	AT(gp->tcb, OFF_TID, int) = gp->fake_tid;
 }
 

@@ -811,6 +811,26 @@ void mn_netio_close_range(unsigned lo, unsigned hi)
 		mn_netpoll_close_range(lo, hi);
 }
 
+int mn_netio_keep_ours(unsigned lo, unsigned hi, unsigned out[4][2])
+{
+	unsigned ours[3];
+	int k = 0;
+	/* The netpoller's three sit below 1,024 (mn_netpoll_highfd). */
+	for (unsigned fd = lo; mn_shim_active() && fd <= hi && fd < 1024 && k < 3; fd++)
+		if (mn_netpoll_is_ours((int)fd))
+			ours[k++] = fd;
+	int n = 0;
+	unsigned from = lo;
+	for (int i = 0; i < k; i++) {
+		if (ours[i] > from)
+			out[n][0] = from, out[n][1] = ours[i] - 1, n++;
+		from = ours[i] + 1;
+	}
+	if (from <= hi)
+		out[n][0] = from, out[n][1] = hi, n++;
+	return n;
+}
+
 void mn_netio_pair(const int fds[2])
 {
 	if (mn_shim_active())

@@ -60,6 +60,10 @@ MN_SHIM bool mn_netio_epoll_wait(int epfd, struct epoll_event *ev, int n, int64_
 MN_SHIM bool mn_netio_close(int fd);
 /* The same for lo..hi (close_range without CLOSE_RANGE_CLOEXEC, closefrom). */
 MN_SHIM void mn_netio_close_range(unsigned lo, unsigned hi);
+/* Split [lo, hi] around the runtime's own descriptors (the netpoller's,
+ * which a program closing "everything" must not take): up to 4 ranges
+ * in out, their number returned. */
+MN_SHIM int mn_netio_keep_ours(unsigned lo, unsigned hi, unsigned out[4][2]);
 /* The program set a socket option (a time-out is looked up again). */
 MN_SHIM void mn_netio_sockopt(int fd, int level, int opt);
 /* A pipe or socketpair was made: a write to one end readies the readers

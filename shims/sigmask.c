@@ -15,6 +15,7 @@
 #include <string.h>
 #include "shims/sigmask.h"
 #include "shims/thread.h"
+#include "shims/start.h"
 #include "sched/runtime.h"
 #include "sched/gsig.h"
 #include "sched/sys.h"
@@ -59,7 +60,7 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 		case SIG_SETMASK: nm = s; break;
 		default: return -EINVAL;
 		}
-		if (gp->flags & G_MAIN) {
+		if (mn_g_m0main(gp)) {
 			long r = mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&nm, 0, 8, 0, 0);
 			if (r < 0)
 				return (int)r;
@@ -92,6 +93,47 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 		memcpy(old, &cur, sizeof cur);
 	}
 	return 0;
+}
+
+/* The G a new program takes its mask from: the calling thread's; NULL
+ * when the kernel's mask is right (not a G, main locked to M0, or a vfork
+ * child, which took its G's mask at the vfork). */
+static struct g *exec_g(void)
+{
+	struct g *gp = mn_tls_g;
+	/* A vfork child's kernel mask is its own already (vfork.S). */
+	if (gp == NULL || (gp->flags & G_G0) || gp->magic != G_MAGIC || mn_g_m0main(gp) || mn_tls_vfork_child)
+		return NULL;
+	return gp;
+}
+
+uint64_t mn_sig_exec_begin(void)
+{
+	struct g *gp = exec_g();
+	if (!gp)
+		return MN_SIG_NONE;
+	uint64_t m = gp->sigmask, saved;
+	/* From here a signal the G takes may land on this M: its handler
+	 * runs on the G, as natively on the thread that calls exec. */
+	if (mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, (long)&saved, 8, 0, 0) < 0)
+		return MN_SIG_NONE;
+	return saved;
+}
+
+void mn_sig_exec_end(uint64_t saved)
+{
+	if (saved != MN_SIG_NONE)
+		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
+}
+
+bool mn_sig_spawn_mask(sigset_t *mask)
+{
+	struct g *gp = exec_g();
+	if (!gp)
+		return false;
+	sigemptyset(mask);
+	memcpy(mask, &gp->sigmask, sizeof gp->sigmask);
+	return true;
 }
 
 /* A signal the calling G sends itself (raise, pthread_kill of itself):

@@ -26,6 +26,7 @@
 #include "shims/sigmask.h"
 #include "sched/runtime.h"
 #include "sched/proc.h"
+#include "sched/gsig.h"
 #include "sched/fork.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
@@ -68,11 +69,12 @@ void mn_shim_init(void)
 	}
 	mn_thread_main_name_init();
 	int init_pid = (int)mn_sys3(SYS_getpid, 0, 0, 0);
-	/* The main thread becomes the main G, locked to M0.  Initialised from
+	/* The main thread becomes the main G, on M0.  Initialised from
 	 * another thread (a library's helper thread), main stays foreign. */
 	if (self == init_pid) {
 		struct g *gp = mn_main_attach();
 		mn_sig_main_init(gp);
+		mn_gsig_main_start(gp);
 	}
 	pthread_atfork(NULL, NULL, fork_child);
 	atomic_store_explicit(&init_tid, 0, memory_order_relaxed);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <stdio.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include "shims/thread.h"
 #include "shims/sigmask.h"
@@ -217,8 +219,21 @@ int mn_thread_setname(pthread_t t, const char *name)
 	if (n >= 16)
 		return -ERANGE;
 	if (gp->flags & G_MAIN) {
-		/* The main G's name is the process's comm, as natively. */
-		long r = mn_sys6(SYS_prctl, PR_SET_NAME, (long)name, 0, 0, 0, 0);
+		/* The main G's name is the process's comm, as natively: the
+		 * initial OS thread's, whichever M main runs on. */
+		long r;
+		if (mn_g_m0main(gp)) {
+			r = mn_sys6(SYS_prctl, PR_SET_NAME, (long)name, 0, 0, 0, 0);
+		} else {
+			char path[48];
+			snprintf(path, sizeof path, "/proc/self/task/%ld/comm", mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0));
+			r = mn_sys6(SYS_open, (long)path, O_WRONLY | O_CLOEXEC, 0, 0, 0, 0);
+			if (r >= 0) {
+				long fd = r;
+				r = mn_sys6(SYS_write, fd, (long)name, (long)n, 0, 0, 0);
+				mn_sys6(SYS_close, fd, 0, 0, 0, 0, 0);
+			}
+		}
 		if (r < 0)
 			return (int)r;
 		memcpy(main_name, name, n + 1);

@@ -6,7 +6,9 @@
  * frame), so this is the whole call: the return address lives in a
  * register across the syscall, as in glibc.  The child sets
  * mn_tls_vfork_child in the TLS it shares with the parent; the parent,
- * resumed after the child's exec or exit, clears it.  This is the one
+ * resumed after the child's exec or exit, clears it.  The child then
+ * takes its G's signal mask in the kernel (mn_gsig_vfork_child), which
+ * is what it execs with.  This is the one
  * interposed name defined outside preload/ (listed in preload/mnthread.map).
  */
 	.text
@@ -29,7 +31,7 @@ vfork:
 	testq	%rax, %rax
 	jnz	1f
 	movl	$1, %fs:(%rcx)		/* child */
-	ret
+	jmp	mn_gsig_vfork_child	/* returns 0 to our caller */
 1:	movl	$0, %fs:(%rcx)		/* parent, resumed */
 	ret
 2:	negl	%eax
