@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <sched.h>
 #include <spawn.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -74,7 +75,7 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(nanosleep, 0, BOOT) X(clock_nanosleep, 0, 0) X(usleep, 0, 0)         \
 	X(sleep, 0, 0) X(pthread_sigmask, 0, 0) X(sigprocmask, 0, 0)           \
 	X(sigpending, 0, 0) X(sigaction, 0, BOOT) X(signal, 0, 0)              \
-	X(sigaltstack, 0, 0)                                                   \
+	X(sigaltstack, 0, 0) X(signalfd, 0, 0)                                 \
 	X(bsd_signal, 0, 0) X(sysv_signal, 0, 0) X(tgkill, 0, 0)               \
 	/* synchronisation */                                                  \
 	X(pthread_mutex_init, 0, BOOT) X(pthread_mutex_lock, 0, BOOT)          \

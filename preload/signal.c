@@ -5,6 +5,7 @@
  * sysv_signal() call its sigaction internally, where no interposer sees
  * it, so they are here too, with glibc's flags. */
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <string.h>
 #include "preload/preload.h"
 #include "sched/signal.h"
@@ -29,6 +30,16 @@ MN_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
 		return -1;
 	}
 	return 0;
+}
+
+/* A signalfd reads the process's pending signals: the runtime's own
+ * router leaves the ones it reads to it. */
+MN_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	int r = REAL(signalfd)(fd, mask, flags);
+	if (r >= 0 && mn_shim_active())
+		mn_sig_signalfd(mask);
+	return r;
 }
 
 MN_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)

@@ -49,6 +49,13 @@ MN_EXPORT long syscall(long n, ...)
 			return ret;
 		}
 	}
+	/* A signalfd of the program's (preload/signal.c). */
+	if ((n == SYS_signalfd4 || n == SYS_signalfd) && a2 && mn_shim_active()) {
+		long r = REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
+		if (r >= 0)
+			mn_sig_signalfd((const sigset_t *)a2);
+		return r;
+	}
 	/* Closes end the netpoller's waits on the number (preload/io.c). */
 	if ((n == SYS_close || n == SYS_dup2 || n == SYS_dup3) && mn_shim_active()) {
 		int fd = (int)(n == SYS_close ? a1 : a2);

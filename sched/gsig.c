@@ -57,6 +57,7 @@
 #include "sema.h"
 #include "signal.h"
 #include "sys.h"
+#include "sysmon.h"
 
 #define NSLOTS 512
 #define RTMIN 32 /* the kernel's first real-time signal */
@@ -422,6 +423,9 @@ void mn_gsig_sysmon(void)
  * poll and a hand-off per process-directed signal: they are rare. */
 static const char procq; /* the owner of the process's slots */
 static _Atomic uint64_t procpending;
+/* Signals a signalfd of the program reads (mn_gsig_signalfd): the
+ * router leaves them pending in the kernel for it. */
+static _Atomic uint64_t programfd;
 static struct {
 	_Atomic int busy; /* a router update in progress */
 	int fd;           /* the signalfd, -1 none */
@@ -444,11 +448,17 @@ static uint64_t routable(void)
 void mn_gsig_router_update(void)
 {
 	struct g *mg = mn_sched.maing;
+	if (mn_sched.mainfree_pending && mg && mn_getg() == mg)
+		mn_gsig_main_free(); /* main makes its first thread */
 	if (mg == NULL && !mn_sched.mainfree)
 		return; /* main is foreign: it takes the process's signals */
+	if (mg && !mn_sched.mainfree && mg->lockedm == NULL)
+		return; /* main on M0 still, alone or about to leave it */
 	/* relaxed: main's own mask, read by main or a creator (a stale one
 	 * is corrected at main's next pthread_sigmask) */
 	uint64_t want = mg && mn_g_m0main(mg) ? *(volatile uint64_t *)&mg->sigmask & routable() : routable();
+	/* relaxed: the signalfd's creator calls us after setting it */
+	want &= ~atomic_load_explicit(&programfd, memory_order_relaxed);
 	if (want == router.mask && (router.fd >= 0 || want == 0))
 		return;
 	int z = 0;
@@ -557,6 +567,27 @@ void mn_gsig_route_pending(void)
 	}
 }
 
+void mn_gsig_signalfd(uint64_t mask)
+{
+	mask &= routable();
+	/* relaxed: a set only ever growing, read by the router update below */
+	if ((atomic_fetch_or_explicit(&programfd, mask, memory_order_relaxed) & mask) == mask)
+		return;
+	mn_gsig_router_update();
+	/* What the router took already goes back to the kernel, for the
+	 * program's signalfd to read.  Every M blocks it, so it stays
+	 * pending for the process there. */
+	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	uint64_t have;
+	while ((have = atomic_load_explicit(&procpending, memory_order_acquire) & mask) != 0) {
+		int sig = __builtin_ctzll(have) + 1;
+		siginfo_t si;
+		if (!take_from(&procq, &procpending, sig, &si) ||
+		    mn_sys6(SYS_rt_sigqueueinfo, pid, sig, (long)&si, 0, 0, 0) < 0)
+			mn_sys6(SYS_kill, pid, sig, 0, 0, 0, 0);
+	}
+}
+
 uint64_t mn_gsig_proc_pending(void)
 {
 	/* relaxed: a report */
@@ -588,15 +619,31 @@ void mn_gsig_claim(void)
 		proc_claim(gp, d);
 }
 
-void mn_gsig_main_start(struct g *mg)
+void mn_gsig_main_free(void)
 {
-	if (mn_g_m0main(mg))
+	struct m *mp = mn_getm();
+	if (!mn_sched.mainfree_pending || mp->id != 0)
 		return;
+	struct g *mg = mn_sched.maing;
+	/* Main's sigaltstack was M0's until now: it becomes main's own, and
+	 * M0 gets its own back. */
+	stack_t cur;
+	if (mg && mn_sys6(SYS_sigaltstack, 0, (long)&cur, 0, 0, 0, 0) == 0 && !(cur.ss_flags & SS_DISABLE) &&
+	    cur.ss_sp != mp->altstack.ss_sp) {
+		mg->altstack = cur;
+		mg->altstack.ss_flags = 0;
+		mn_sys6(SYS_sigaltstack, (long)&mp->altstack, 0, 0, 0, 0, 0);
+	}
 	mn_sched.mainfree = true;
+	mn_sched.mainfree_pending = false;
+	/* sysmon rings Gs (and hands off Ms blocked in the kernel, so that
+	 * someone polls the router) from now on, even if no thread is ever
+	 * made. */
+	mn_sysmon_start();
 	/* M0 blocks what every M blocks; the router takes the rest. */
 	uint64_t m = mn_m_sigmask();
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, 0, 8, 0, 0);
-	mg->m->pipeopen = false;
+	mp->pipeopen = false;
 	mn_gsig_router_update();
 }
 

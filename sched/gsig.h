@@ -51,11 +51,17 @@ MN_HIDDEN uint64_t mn_gsig_proc_pending(void);
  * through (then mn_gsig_deliver runs it). */
 MN_HIDDEN void mn_gsig_claim(void);
 MN_HIDDEN void mn_gsig_fork_child(void);
+/* The program made a signalfd for mask: those signals are left pending
+ * in the kernel for it to read, not routed. */
+MN_HIDDEN void mn_gsig_signalfd(uint64_t mask);
 /* vfork.S, in the child: the G's mask in the kernel; returns 0. */
 MN_HIDDEN int mn_gsig_vfork_child(void);
-/* Start-up, once main's mask is known: M0 blocks like every M and the
- * router watches the process's signals (unless main is locked to M0). */
-MN_HIDDEN void mn_gsig_main_start(struct g *mg);
+/* Main is about to leave M0 (it makes its first thread, or M0's
+ * scheduler runs for the first time): from here M0 blocks like every M
+ * and the router watches the process's signals.  Until then main owns
+ * M0's kernel mask, as a single-threaded program's main thread does; with
+ * MN_DEBUG=lockmain=1 it always does.  Context: M0. */
+MN_HIDDEN void mn_gsig_main_free(void);
 /* Whether sig's handler restarts system calls (SA_RESTART). */
 MN_HIDDEN bool mn_gsig_restarts(int sig);
 #endif

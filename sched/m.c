@@ -214,7 +214,7 @@ uint64_t mn_m_sigmask(void)
 		keep |= 1ULL << (sync[i] - 1);
 	/* The configured one even before sysmon turns preemption on (at the
 	 * first thread's creation): M0 is set up before that. */
-	int ps = mn_preempt_signal() ? mn_preempt_signal() : mn_env.asyncpreemptoff ? 0 : mn_env.preempt_sig;
+	int ps = mn_preempt_signal() ? mn_preempt_signal() : mn_env.preempt_sig;
 	if (ps)
 		keep |= 1ULL << (ps - 1);
 	return ~keep;

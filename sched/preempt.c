@@ -90,6 +90,9 @@ _Atomic uint64_t mn_preempt_count;
 _Atomic uint64_t mn_preempt_sent;
 static int sig;         /* the preemption signal; 0: preemption is off */
 static _Atomic bool ready; /* libunwind and the code map are loaded */
+/* Our handler is installed: rings (signals for a G, gsig.c) work, also
+ * where preemption does not (MN_DEBUG=asyncpreemptoff=1, no libunwind). */
+static _Atomic bool rings;
 static long self_pid;
 
 /* ---------------------------------------------------------------- code map */
@@ -466,8 +469,8 @@ static void handler(int s, siginfo_t *si, void *ucv)
 	uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 	bool queued = si->si_code == SI_QUEUE && si->si_pid == self_pid;
 	if (queued && (v >> 32) == RING_COOKIE) {
-		/* acquire: the map is loaded before anyone rings */
-		if (atomic_load_explicit(&ready, memory_order_acquire))
+		/* acquire: our range is known before anyone rings */
+		if (atomic_load_explicit(&rings, memory_order_acquire))
 			ring_request(ucv);
 	} else if ((queued || si->si_code == SI_TIMER) && (v >> 32) == PREEMPT_COOKIE) {
 		/* Did we end a system call with EINTR (one SA_RESTART does not
@@ -526,7 +529,7 @@ void mn_preempt_ring(struct g *gp)
 {
 	struct m *mp = *(struct m *volatile *)&gp->m;
 	if (mp == NULL || *(struct g *volatile *)&mp->curg != gp ||
-	    !atomic_load_explicit(&ready, memory_order_relaxed) || (gp->sigmask & (1ULL << (sig - 1))))
+	    !atomic_load_explicit(&rings, memory_order_relaxed) || (gp->sigmask & (1ULL << (sig - 1))))
 		return;
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
@@ -547,11 +550,17 @@ int mn_preempt_signal(void) { return sig; }
 void mn_preempt_init(void)
 {
 	self_pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	if (mn_env.asyncpreemptoff)
-		return;
 	/* relaxed: a fork child finds the parent's libunwind and map */
-	if (!atomic_load_explicit(&ready, memory_order_relaxed) && !load())
-		return;
+	if (!atomic_load_explicit(&rings, memory_order_relaxed)) {
+		/* Preemption needs libunwind; rings need only our handler and
+		 * our code's range (the map). */
+		if (mn_env.asyncpreemptoff || !load()) {
+			codemap_build();
+			entry_lo = entry_hi = 0;
+		}
+		/* release: the map before a handler acts on a ring */
+		atomic_store_explicit(&rings, true, memory_order_release);
+	}
 	sig = mn_env.preempt_sig;
 	mn_signal_preempt(sig, handler);
 	/* The Ms that exist already (M0) get their retry timers; later ones
@@ -566,7 +575,8 @@ void mn_preempt_init(void)
 void mn_preempt_minit(struct m *mp)
 {
 	mp->preempt_timer = -1;
-	if (!sig)
+	/* relaxed: set before sig, which the caller read */
+	if (!sig || !atomic_load_explicit(&ready, memory_order_relaxed))
 		return;
 	struct sigevent sev;
 	memset(&sev, 0, sizeof sev);

@@ -182,6 +182,8 @@ struct g *mn_main_attach(void)
 	if (mn_env.lockmain) {
 		gp->lockedm = mp;
 		mp->lockedg = gp;
+	} else {
+		mn_sched.mainfree_pending = true; /* gsig.c: mn_gsig_main_free */
 	}
 	mp->curg = gp;
 	mn_tls_g = gp;
@@ -340,7 +342,7 @@ void mn_gentry(struct g *gp)
 static bool may_switch_direct(struct m *mp, struct g *gp)
 {
 	struct p *pp = mp->p;
-	if (mp->lockedg || gp->lockedm || pp == NULL || mn_p_orphaned(pp))
+	if (mp->lockedg || gp->lockedm || pp == NULL || mn_p_orphaned(pp) || mn_sched.mainfree_pending)
 		return false;
 	/* The global-queue fairness tick is schedule()'s: let it see it. */
 	/* relaxed: a hint; the queue itself is read under sched.lock */
@@ -521,6 +523,11 @@ void mn_goexit(void)
  * next G of a direct switch, holding the M's P (if any). */
 static void finish_switch(struct m *mp)
 {
+	/* Main left M0 for the first time: before anyone can resume it
+	 * elsewhere (PEND_PARK's unlockf, PEND_YIELD's queue), M0 stops
+	 * being main's (no direct switch is made until then). */
+	if (__builtin_expect(mn_sched.mainfree_pending, 0))
+		mn_gsig_main_free();
 	struct g *gp = mp->pendingg;
 	int what = mp->pending;
 	mp->pending = PEND_NONE;

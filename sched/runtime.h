@@ -160,12 +160,6 @@ struct g {
 #define G_MAIN 1u
 #define G_G0   2u
 #define G_STARTINT 4u /* startfn returns int (C11 threads) */
-/* Main locked to M0 (MN_DEBUG=lockmain=1): M0's kernel mask is main's,
- * the process's signals reach it there, and it waits in the kernel. */
-static inline bool mn_g_m0main(const struct g *gp)
-{
-	return (gp->flags & G_MAIN) && gp->lockedm != NULL;
-}
 
 /* ---------------------------------------------------------------- P */
 /* P states:
@@ -269,7 +263,8 @@ struct sched {
 	_Atomic int32_t nretaken;   /* atomic: Ms still in a syscall whose P sysmon retook */
 	struct m *allm;            /* all Ms, prepend-only */
 	struct g *maing;           /* the main G (NULL in a fork child that main is not in) */
-	bool mainfree;             /* main is not locked to M0: every M blocks the process's signals */
+	bool mainfree;             /* main is free of M0: every M blocks the process's signals */
+	bool mainfree_pending;     /* not yet, but will be when main first leaves M0 */
 	int mcount;
 	int nprocs;                /* immutable after init */
 	/* nprocs Ps; an entry is replaced only by sysmon's silent-blocking
@@ -289,6 +284,14 @@ struct sched {
 	char pad_end[64];
 };
 extern struct sched mn_sched MN_HIDDEN;
+
+/* Main on M0 with M0's kernel mask its own: the process's signals reach
+ * it there, and it waits in the kernel.  So until main first leaves M0
+ * (gsig.c: mn_gsig_main_free), and always with MN_DEBUG=lockmain=1. */
+static inline bool mn_g_m0main(const struct g *gp)
+{
+	return (gp->flags & G_MAIN) && !mn_sched.mainfree;
+}
 
 static inline struct p *mn_allp(int i)
 {

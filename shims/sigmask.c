@@ -136,6 +136,13 @@ bool mn_sig_spawn_mask(sigset_t *mask)
 	return true;
 }
 
+void mn_sig_signalfd(const sigset_t *mask)
+{
+	uint64_t m;
+	memcpy(&m, mask, sizeof m);
+	mn_gsig_signalfd(m);
+}
+
 /* A signal the calling G sends itself (raise, pthread_kill of itself):
  * delivered before the call returns, as POSIX asks, unless the G blocks
  * it (then pending for it alone).  0 or -errno. */

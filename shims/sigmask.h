@@ -34,6 +34,9 @@ MN_SHIM void mn_sig_exec_end(uint64_t saved);
 /* posix_spawn without POSIX_SPAWN_SETSIGMASK: the mask the child should
  * start with (the calling G's) in *mask; false when the kernel's is right. */
 MN_SHIM bool mn_sig_spawn_mask(sigset_t *mask);
+/* The program made a signalfd reading mask: the process's signals in it
+ * wait in the kernel for it (sched/gsig.c). */
+MN_SHIM void mn_sig_signalfd(const sigset_t *mask);
 /* Raise sig for the calling G, as raise does: 0 or -errno. */
 MN_SHIM int mn_sig_raise_self(int sig);
 #endif

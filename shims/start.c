@@ -74,7 +74,6 @@ void mn_shim_init(void)
 	if (self == init_pid) {
 		struct g *gp = mn_main_attach();
 		mn_sig_main_init(gp);
-		mn_gsig_main_start(gp);
 	}
 	pthread_atfork(NULL, NULL, fork_child);
 	atomic_store_explicit(&init_tid, 0, memory_order_relaxed);

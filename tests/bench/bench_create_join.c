@@ -12,9 +12,9 @@
  *                                in a spawned driver thread.  Under mnthread
  *                                the driver is an ordinary G, so this is the
  *                                path most threads of a program take.
- *   BENCH create_join_seq_main   the same loop run by main.  Under mnthread
- *                                main is a G locked to the first OS thread,
- *                                which may take a slower path.
+ *   BENCH create_join_seq_main   the same loop run by main (under mnthread
+ *                                an ordinary G, locked to the first OS
+ *                                thread only with MN_DEBUG=lockmain=1).
  *   BENCH create_join_burst      BURST threads created back to back, then
  *                                joined, in the driver thread: ns per thread.
  */

@@ -15,9 +15,13 @@
  *                                      it to the other and signals the
  *                                      other's condvar.  ns per round trip
  *                                      (two hand-offs); 5 batches.
+ *   BENCH sync_mutexcond_pingpong_main the same between main and a thread
+ *                                      (the shape of a main that feeds a
+ *                                      worker).
  *   BENCH sync_sem_pingpong            the same with two semaphores:
  *                                      post(other); wait(mine).  ns per round
  *                                      trip; 5 batches.
+ *   BENCH sync_sem_pingpong_main       the same between main and a thread.
  *   BENCH sync_mutex_contended_T       T = 2, 4, 16, 64 threads each do the
  *                                      same number of lock; ++counter;
  *                                      unlock on one mutex, all released at
@@ -31,9 +35,10 @@
  *                                      multi-threaded mode).  ns per pair;
  *                                      5 batches.  Under mnthread the
  *                                      spawned thread is an ordinary G.
- *   BENCH sync_mutex_uncontended_main  the same loop run by main, which
- *                                      under mnthread is a G locked to the
- *                                      first OS thread.
+ *   BENCH sync_mutex_uncontended_main  the same loop run by main (under
+ *                                      mnthread an ordinary G; locked to
+ *                                      the first OS thread only with
+ *                                      MN_DEBUG=lockmain=1).
  *   BENCH sync_kill_roundtrip          a thread waits in sem_wait; another
  *                                      (not main) sends it SIGUSR1 with
  *                                      pthread_kill,
@@ -222,16 +227,19 @@ static void *sem_player(void *arg)
 	return NULL;
 }
 
-static void pingpong(const char *name, void *(*player)(void *))
+/* on_main: main plays side 0 (the timed one) itself. */
+static void pingpong(const char *name, void *(*player)(void *), int on_main)
 {
 	pthread_t t[2];
 
 	pp.n = scaled(PINGPONG_N);
 	pp.warmup = pp.n / 5 > 0 ? pp.n / 5 : 1;
 	pp_turn = 0;
-	for (int i = 0; i < 2; i++)
+	for (int i = on_main; i < 2; i++)
 		t[i] = spawn(player, (void *)(intptr_t)i);
-	for (int i = 0; i < 2; i++)
+	if (on_main)
+		player((void *)(intptr_t)0);
+	for (int i = on_main; i < 2; i++)
 		join(t[i]);
 	if (pp_turn != 0)
 		fail("mutex+cond ping-pong: turn is not back to 0");
@@ -450,8 +458,7 @@ static void kill_roundtrip(void)
 		die("sem_init", errno);
 	kr_target = spawn(kr_waiter, NULL);
 	sem_wait_or_die(&kr_ack);
-	/* The sender is a thread too (main, under mnthread, is locked to its
-	 * OS thread: its waits cost a kernel hand-off, measured elsewhere). */
+	/* The sender is a thread too: two threads, not main. */
 	double v[5];
 	join(spawn(kr_sender, v));
 	kr_quit = 1;
@@ -482,9 +489,13 @@ int main(int argc, char **argv)
 			die("sem_init", errno);
 
 	if (wanted("sync_mutexcond_pingpong"))
-		pingpong("sync_mutexcond_pingpong", mc_player);
+		pingpong("sync_mutexcond_pingpong", mc_player, 0);
+	if (wanted("sync_mutexcond_pingpong_main"))
+		pingpong("sync_mutexcond_pingpong_main", mc_player, 1);
 	if (wanted("sync_sem_pingpong"))
-		pingpong("sync_sem_pingpong", sem_player);
+		pingpong("sync_sem_pingpong", sem_player, 0);
+	if (wanted("sync_sem_pingpong_main"))
+		pingpong("sync_sem_pingpong_main", sem_player, 1);
 	for (size_t i = 0; i < sizeof contended_n / sizeof contended_n[0]; i++)
 		contended(contended_n[i]);
 	uncontended();
