@@ -316,7 +316,16 @@ MN_EXPORT int pclose(FILE *f)
 }
 
 MN_EXPORT int pause(void) { return RESTARTED(BLOCKING(pause), (void)0); }
-MN_EXPORT int sigsuspend(const sigset_t *mask) { return RESTARTED(BLOCKING(sigsuspend, mask), (void)0); }
+/* A G's sigsuspend waits with its mask in the G (shims/sigmask.c); main
+ * on M0 (before its first thread, or lockmain) in the kernel. */
+MN_EXPORT int sigsuspend(const sigset_t *mask)
+{
+	if (mn_shim_active() && mn_is_g() && !mn_g_m0main(mn_getg())) {
+		errno = -mn_sig_suspend(mask);
+		return -1;
+	}
+	return RESTARTED(BLOCKING(sigsuspend, mask), (void)0);
+}
 /* A signal the thread sent itself while blocking it is pending for it
  * alone (shims/sigmask.c): sigwait takes it first. */
 static int own_pending(const sigset_t *set, siginfo_t *info)

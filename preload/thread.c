@@ -2,6 +2,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include "preload/preload.h"
 
@@ -211,6 +212,73 @@ MN_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size, const cpu_set_t *
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_setaffinity_np)(t, size, set);
 	return -mn_thread_setaffinity(t, size, set);
+}
+
+/* The same by kernel id (0: the caller; the process's id: main; a
+ * thread's gettid), Linux's per-thread meaning: a G gets an OS thread of
+ * its own with that mask (sched/kprops.c).  Anything else: the kernel's. */
+MN_EXPORT int sched_setaffinity(pid_t id, size_t size, const cpu_set_t *set)
+{
+	struct g *gp = mn_shim_active() ? mn_thread_by_id(id) : NULL;
+	if (!gp)
+		return REAL(sched_setaffinity)(id, size, set);
+	int e = mn_thread_setaffinity_g(gp, size, set);
+	if (e) {
+		errno = -e;
+		return -1;
+	}
+	return 0;
+}
+
+MN_EXPORT int sched_getaffinity(pid_t id, size_t size, cpu_set_t *set)
+{
+	struct g *gp = mn_shim_active() ? mn_thread_by_id(id) : NULL;
+	if (!gp || gp == mn_getg() || !gp->affinity)
+		return REAL(sched_getaffinity)(gp ? 0 : id, size, set);
+	if (size < sizeof(long)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(set, 0, size);
+	memcpy(set, gp->affinity, size < sizeof(cpu_set_t) ? size : sizeof(cpu_set_t));
+	return 0;
+}
+
+/* setpriority and getpriority of PRIO_PROCESS name a thread on Linux (0:
+ * the caller); nice is the caller's.  A G gets an OS thread of its own
+ * with that nice value (sched/kprops.c). */
+MN_EXPORT int setpriority(__priority_which_t which, id_t who, int prio)
+{
+	struct g *gp = which == PRIO_PROCESS && mn_shim_active() ? mn_thread_by_id((long)who) : NULL;
+	if (!gp)
+		return REAL(setpriority)(which, who, prio);
+	int e = mn_thread_setnice(gp, prio);
+	if (e) {
+		errno = -e;
+		return -1;
+	}
+	return 0;
+}
+
+MN_EXPORT int getpriority(__priority_which_t which, id_t who)
+{
+	struct g *gp = which == PRIO_PROCESS && mn_shim_active() ? mn_thread_by_id((long)who) : NULL;
+	if (!gp)
+		return REAL(getpriority)(which, who);
+	return mn_thread_getnice(gp);
+}
+
+MN_EXPORT int nice(int inc)
+{
+	struct g *gp = mn_shim_active() ? mn_thread_by_id(0) : NULL;
+	if (!gp)
+		return REAL(nice)(inc);
+	int e = mn_thread_setnice(gp, mn_thread_getnice(gp) + inc);
+	if (e) {
+		errno = e == -EACCES ? EPERM : -e;
+		return -1;
+	}
+	return mn_thread_getnice(gp);
 }
 
 /* A G has no CPU-time clock of its own (its M's counts every G it ran). */

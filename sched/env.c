@@ -2,6 +2,7 @@
  * runtime exists, so it uses no malloc and no stdio: messages go out with
  * one write(2) each (mn_printf). */
 #include "env.h"
+#include "sys.h"
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ bool mn_env_parse_int(const char *s, long lo, long hi, long *out)
 static int ncpus(void)
 {
 	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof set, &set) == 0) {
+	if (mn_sys6(SYS_sched_getaffinity, 0, sizeof set, (long)&set, 0, 0, 0) > 0) { /* raw: sched_getaffinity is interposed */
 		int n = CPU_COUNT(&set);
 		if (n > 0)
 			return n > 1024 ? 1024 : n;

@@ -57,6 +57,7 @@
 #include "sema.h"
 #include "signal.h"
 #include "sys.h"
+#include "env.h"
 #include "sysmon.h"
 
 #define NSLOTS 512
@@ -283,6 +284,22 @@ int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info)
 	return 0;
 }
 
+struct g *mn_gsig_find_tid(long tid)
+{
+	struct g *found = NULL;
+	mn_allg_lock();
+	for (struct g *gp = mn_allg_first(); gp; gp = gp->allnext) {
+		/* acquire: a live G's fields before its status */
+		uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
+		if (gp->fake_tid == tid && st != G_IDLE && st != G_DEAD) {
+			found = gp;
+			break;
+		}
+	}
+	mn_allg_unlock();
+	return found;
+}
+
 int mn_gsig_send_tid(long tid, int sig, const siginfo_t *info, long *ret)
 {
 	int found = 0;
@@ -326,8 +343,10 @@ int mn_gsig_deliver(void)
 		void *h;
 		unsigned long f;
 		disposition(sig, &h, &f);
-		if (h != (void *)SIG_IGN && h != (void *)SIG_DFL)
+		if (h != (void *)SIG_IGN && h != (void *)SIG_DFL) {
 			ran |= (f & SA_RESTART) ? MN_GSIG_RESTART : MN_GSIG_EINTR;
+			gp->sigruns++;
+		}
 		/* An SA_ONSTACK handler runs on the G's own sigaltstack, if it
 		 * set one, installed on the M for the moment. */
 		struct m *mp = gp->m;
@@ -452,7 +471,7 @@ void mn_gsig_router_update(void)
 		mn_gsig_main_free(); /* main makes its first thread */
 	if (mg == NULL && !mn_sched.mainfree)
 		return; /* main is foreign: it takes the process's signals */
-	if (mg && !mn_sched.mainfree && mg->lockedm == NULL)
+	if (mg && !mn_sched.mainfree && !mn_env.lockmain)
 		return; /* main on M0 still, alone or about to leave it */
 	/* relaxed: main's own mask, read by main or a creator (a stale one
 	 * is corrected at main's next pthread_sigmask) */

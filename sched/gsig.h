@@ -51,6 +51,9 @@ MN_HIDDEN uint64_t mn_gsig_proc_pending(void);
  * through (then mn_gsig_deliver runs it). */
 MN_HIDDEN void mn_gsig_claim(void);
 MN_HIDDEN void mn_gsig_fork_child(void);
+/* The live G whose id (gettid) is tid, or NULL.  Its memory stays while
+ * it lives (the scavenger frees only Gs long dead). */
+MN_HIDDEN struct g *mn_gsig_find_tid(long tid);
 /* The program made a signalfd for mask: those signals are left pending
  * in the kernel for it to read, not routed. */
 MN_HIDDEN void mn_gsig_signalfd(uint64_t mask);

@@ -14,6 +14,7 @@
  */
 #include "m.h"
 #include "env.h"
+#include "kprops.h"
 #include "netpoll.h"
 #include <errno.h>
 #include <sys/prctl.h>
@@ -230,6 +231,7 @@ static void minit(struct m *mp)
 	mn_tls_g = &mp->g0;
 	mn_signal_minit(mp);
 	mn_preempt_minit(mp);
+	mn_kprops_minit();
 	/* The program's threads' timer slack, whichever thread made this M
 	 * (proc.c: spin_poll_slack). */
 	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, mn_sched.timerslack, 0, 0, 0, 0);

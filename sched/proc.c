@@ -69,6 +69,7 @@
 #include "env.h"
 #include "gfree.h"
 #include "join.h"
+#include "kprops.h"
 #include "m.h"
 #include "netpoll.h"
 #include "runq.h"
@@ -143,6 +144,7 @@ int mn_schedinit(void)
 	mn_unlock(&mn_sched.lock);
 	mn_signal_init();
 	mn_sysmon_init();
+	mn_kprops_init();
 	return 0;
 }
 
@@ -361,8 +363,9 @@ static struct g *direct_next(struct m *mp, struct g *gp)
 	struct g *next = mn_runqget(pp, &inherit);
 	if (next == NULL)
 		return NULL;
-	if (next->lockedm) {
-		mn_runqput(pp, next, true); /* g0 hands it to its M */
+	/* relaxed: a hint; execute takes the bits with an acquire */
+	if (next->lockedm || atomic_load_explicit(&next->kpending, memory_order_relaxed)) {
+		mn_runqput(pp, next, true); /* g0 hands it to its M, or locks it */
 		return NULL;
 	}
 	if (!inherit)
@@ -598,6 +601,9 @@ static void finish_switch(struct m *mp)
 		/* a locked M waits in stoplockedm for its G to be handed back */
 		break;
 	case PEND_EXIT:
+		/* A G with kernel state of its own leaves its M clean and free. */
+		if (gp->lockedm && !(gp->flags & G_MAIN))
+			mn_kprops_exit(mp, gp);
 		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads
 		 * in shims/thread.c */
 		mn_gstatus(gp, G_RUNNING, G_DEAD, memory_order_release);
@@ -633,6 +639,9 @@ static void execute(struct g *gp, bool inherit_time)
 	}
 	if (config_debug)
 		mn_lockrank_assert_none("execute: switching to a G while holding a runtime lock");
+	/* relaxed: a hint; mn_kprops_run takes the bits with an acquire */
+	if (__builtin_expect(atomic_load_explicit(&gp->kpending, memory_order_relaxed) != 0, 0))
+		mn_kprops_run(mp, gp); /* its kernel state, on this M, locked to it */
 	mn_sigpipe_sync(mp, gp);
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
 	finish_switch(mn_getm());

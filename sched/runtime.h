@@ -143,6 +143,12 @@ struct g {
 	void *affinity;            /* cpu_set_t recorded by pthread_setaffinity_np, malloc'd */
 	int schedpolicy;
 	int schedprio;
+	int nice;                  /* setpriority's value, when KP_NICE was set */
+	uint32_t sigruns;          /* handlers run for it (gsig.c), a count */
+	/* Kernel state of its own (kprops.c): KP_* bits to apply when it
+	 * next runs, and those applied to its (locked) M. */
+	_Atomic uint8_t kpending;
+	uint8_t kapplied;
 	/* No-preemption sections (preempt.h); owner: the G. */
 	int nopreempt;
 	/* Waits our preemption signal ended with EINTR (the handler on the

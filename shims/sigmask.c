@@ -18,6 +18,7 @@
 #include "shims/start.h"
 #include "sched/runtime.h"
 #include "sched/gsig.h"
+#include "sched/syscall.h"
 #include "sched/sys.h"
 #include "shims/poison.h" /* last */
 
@@ -141,6 +142,42 @@ void mn_sig_signalfd(const sigset_t *mask)
 	uint64_t m;
 	memcpy(&m, mask, sizeof m);
 	mn_gsig_signalfd(m);
+}
+
+/* sigsuspend for a G: mask is the G's own for the call, so that a signal
+ * it lets through is sent to it (sched/gsig.c); the wait is the kernel's
+ * pause on the M, which blocks every such signal itself: a ring ends it.
+ * Natively the call's mask would be the kernel's for the thread, and the
+ * process's signals could land there; here they go through the router,
+ * which must see the G as the one taking them.  Returns -EINTR once a
+ * handler ran. */
+int mn_sig_suspend(const sigset_t *mask)
+{
+	struct g *gp = mn_getg();
+	uint64_t m, saved = gp->sigmask;
+	memcpy(&m, mask, sizeof m);
+	m &= ~INTERNAL_MASK;
+	uint32_t runs = gp->sigruns;
+	gp->sigmask = m;
+	mn_sigpipe_sync(gp->m, gp);
+	for (;;) {
+		if (mn_gsig_proc_pending() & ~m)
+			mn_gsig_claim();
+		if (mn_gsig_deliverable(gp))
+			mn_gsig_deliver();
+		if (gp->sigruns != runs)
+			break;
+		/* A ring before the pause finds us inside the runtime and is
+		 * made again by sysmon; one after it ends the pause. */
+		bool entered = mn_entersyscall();
+		if (!mn_gsig_deliverable(gp))
+			mn_sys6(SYS_pause, 0, 0, 0, 0, 0, 0);
+		if (entered)
+			mn_exitsyscall();
+	}
+	gp->sigmask = saved;
+	mn_sigpipe_sync(gp->m, gp);
+	return -EINTR;
 }
 
 /* A signal the calling G sends itself (raise, pthread_kill of itself):

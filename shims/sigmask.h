@@ -37,6 +37,8 @@ MN_SHIM bool mn_sig_spawn_mask(sigset_t *mask);
 /* The program made a signalfd reading mask: the process's signals in it
  * wait in the kernel for it (sched/gsig.c). */
 MN_SHIM void mn_sig_signalfd(const sigset_t *mask);
+/* sigsuspend for the calling G (not main on M0): -EINTR. */
+MN_SHIM int mn_sig_suspend(const sigset_t *mask);
 /* Raise sig for the calling G, as raise does: 0 or -errno. */
 MN_SHIM int mn_sig_raise_self(int sig);
 #endif

@@ -28,6 +28,7 @@
 #include "sched/proc.h"
 #include "sched/join.h"
 #include "sched/tcb.h"
+#include "sched/kprops.h"
 #include "sched/sys.h"
 #include "shims/poison.h" /* last */
 
@@ -263,13 +264,63 @@ int mn_thread_setschedparam(pthread_t t, int policy, const struct sched_param *s
 	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
 	if (lo < 0 || sp->sched_priority < lo || sp->sched_priority > hi)
 		return -EINVAL;
-	/* TODO(locked threads): real-time policies should lock the G to its own
-	 * M and apply the policy there; for now they are recorded only. */
+	int oldpolicy = gp->schedpolicy, oldprio = gp->schedprio;
 	gp->schedpolicy = policy;
 	gp->schedprio = sp->sched_priority;
+	/* A policy other than the default is the kernel's to apply, on an
+	 * OS thread of the G's own (sched/kprops.c). */
+	if (policy != SCHED_OTHER || sp->sched_priority != 0 || (gp->kapplied & KP_SCHED)) {
+		int r = mn_kprops_set(gp, KP_SCHED);
+		if (r) {
+			gp->schedpolicy = oldpolicy;
+			gp->schedprio = oldprio;
+			return r;
+		}
+	}
 	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPOLICY) = policy;
 	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPARAM) = sp->sched_priority;
 	return 0;
+}
+
+/* setpriority(PRIO_PROCESS, id, nice) on one thread (Linux's meaning):
+ * its own OS thread from now on, with that nice value.  0 or -errno. */
+int mn_thread_setnice(struct g *gp, int nice)
+{
+	if (nice < -20)
+		nice = -20;
+	if (nice > 19)
+		nice = 19;
+	int old = gp->nice;
+	unsigned had = gp->kapplied;
+	gp->nice = nice;
+	int r = mn_kprops_set(gp, KP_NICE);
+	if (r) {
+		gp->nice = old;
+		gp->kapplied = (uint8_t)had;
+	}
+	return r;
+}
+
+/* getpriority(PRIO_PROCESS, id) of one thread: its nice value. */
+int mn_thread_getnice(struct g *gp)
+{
+	return (gp->kapplied | atomic_load_explicit(&gp->kpending, memory_order_relaxed)) & KP_NICE
+		       ? gp->nice
+		       : mn_kprops_default_nice();
+}
+
+/* The G a kernel id names (sched_setaffinity, setpriority...): 0 or the
+ * caller's own id is the caller, the process's id is main, a G's id is
+ * that G; NULL for anything else (a foreign thread: the kernel's). */
+struct g *mn_thread_by_id(long id)
+{
+	struct g *self = mn_getg();
+	if (id == 0 || (self && mn_is_g() && id == mn_tcb_self_tid()))
+		return self && mn_is_g() ? self : NULL;
+	struct g *mg = mn_sched.maing;
+	if (mg && id == mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0))
+		return atomic_load_explicit(&mg->status, memory_order_acquire) == G_DEAD ? NULL : mg;
+	return mn_gsig_find_tid(id);
 }
 
 int mn_thread_getschedparam(pthread_t t, int *policy, struct sched_param *sp)
@@ -411,6 +462,11 @@ int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set)
 	struct g *gp = lookup(t);
 	if (!gp)
 		return -ESRCH;
+	return mn_thread_setaffinity_g(gp, size, set);
+}
+
+int mn_thread_setaffinity_g(struct g *gp, size_t size, const cpu_set_t *set)
+{
 	cpu_set_t allowed, want;
 	long n = mn_sys6(SYS_sched_getaffinity, 0, sizeof allowed, (long)&allowed, 0, 0, 0);
 	if (n < 0)
@@ -428,5 +484,6 @@ int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set)
 		gp->affinity = a;
 	}
 	memcpy(gp->affinity, &both, sizeof both);
-	return 0;
+	/* Its own OS thread from now on, with that mask (sched/kprops.c). */
+	return mn_kprops_set(gp, KP_AFFINITY);
 }

@@ -40,6 +40,14 @@ MN_SHIM int mn_thread_cancel(pthread_t t);
 #include <sched.h>
 MN_SHIM int mn_thread_getaffinity(pthread_t t, size_t size, cpu_set_t *set);
 MN_SHIM int mn_thread_setaffinity(pthread_t t, size_t size, const cpu_set_t *set);
+struct g;
+/* The same by G, and the G a kernel thread id names (0: the caller; the
+ * process's id: main; NULL: not a G).  nice: setpriority/getpriority of
+ * one thread.  0 or -errno. */
+MN_SHIM int mn_thread_setaffinity_g(struct g *gp, size_t size, const cpu_set_t *set);
+MN_SHIM struct g *mn_thread_by_id(long id);
+MN_SHIM int mn_thread_setnice(struct g *gp, int nice);
+MN_SHIM int mn_thread_getnice(struct g *gp);
 MN_SHIM int mn_once(pthread_once_t *once, void (*init)(void));
 
 #endif
