@@ -33,7 +33,9 @@ bool mn_env_parse_int(const char *s, long lo, long hi, long *out)
 static int ncpus(void)
 {
 	cpu_set_t set;
-	if (mn_sys6(SYS_sched_getaffinity, 0, sizeof set, (long)&set, 0, 0, 0) > 0) { /* raw: sched_getaffinity is interposed */
+	CPU_ZERO(&set); /* the kernel fills only its own mask's size */
+	/* raw: sched_getaffinity is interposed (preload/thread.c) */
+	if (mn_sys6(SYS_sched_getaffinity, 0, sizeof set, (long)&set, 0, 0, 0) > 0) {
 		int n = CPU_COUNT(&set);
 		if (n > 0)
 			return n > 1024 ? 1024 : n;
