@@ -66,6 +66,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <linux/futex.h>
+#include "cputime.h"
 #include "env.h"
 #include "gfree.h"
 #include "join.h"
@@ -87,7 +88,7 @@ struct sched mn_sched = {
 bool mn_inited;
 __thread struct g *mn_tls_g;
 __thread bool mn_tls_in_walk;
-struct mn_os_hooks mn_os;
+struct mn_os_hooks mn_os = { .clock_gettime = mn_sys_clock_gettime };
 
 static void execute(struct g *gp, bool inherit_time);
 static struct g *findrunnable(bool *inherit_time);
@@ -115,6 +116,7 @@ static void finish_switch(struct m *mp);
 int mn_schedinit(void)
 {
 	arch_init();
+	mn_cputime_init();
 	mn_env_init();
 	mn_stack_init();
 	const char *why = mn_tcb_init();
@@ -185,6 +187,7 @@ struct g *mn_main_attach(void)
 	} else {
 		mn_sched.mainfree_pending = true; /* gsig.c: mn_gsig_main_free */
 	}
+	mn_cputime_attach_main(gp);
 	mp->curg = gp;
 	mn_tls_g = gp;
 	/* a count; the RMW keeps it exact in any order */
@@ -382,8 +385,10 @@ static void gswitch(struct g *gp, int pending)
 		/* relaxed: a running G's status is its M's; others only check it */
 		mn_gstatus(next, G_RUNNABLE, G_RUNNING, memory_order_relaxed);
 		mn_sigpipe_sync(mp, next);
+		mn_cputime_switch(gp, next);
 		mn_arch_switch(&gp->ctx, &next->ctx);
 	} else {
+		mn_cputime_stop(gp, mn_cputick());
 		mn_arch_switch(&gp->ctx, &mp->g0.ctx);
 	}
 	/* Resumed, perhaps on another M, by execute() or by another G's
@@ -512,6 +517,7 @@ void mn_goexit(void)
 		 * The joiner is still parked (never readied): waiting -> running. */
 		mn_gstatus(j, G_WAITING, G_RUNNING, memory_order_relaxed);
 		mn_sigpipe_sync(mp, j);
+		mn_cputime_switch(gp, j);
 		mn_arch_switch(&gp->ctx, &j->ctx);
 		mn_throw("goexit: dead G resumed");
 	}
@@ -634,6 +640,7 @@ static void execute(struct g *gp, bool inherit_time)
 	if (config_debug)
 		mn_lockrank_assert_none("execute: switching to a G while holding a runtime lock");
 	mn_sigpipe_sync(mp, gp);
+	mn_cputime_start(gp, mn_cputick());
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
 	finish_switch(mn_getm());
 }

@@ -150,6 +150,12 @@ struct g {
 	uint32_t preempt_intr;
 	/* The netpoll wait it is in, for pthread_cancel (netpoll_epoll.c). */
 	void *_Atomic netwait;
+	/* Its CPU-time clock (cputime.h): the ticks it has run, with bit 0
+	 * set while it runs; written by the M running it, read by anyone.
+	 * cpubase: ns it had used before the runtime knew it (main's
+	 * start-up); immutable after attach. */
+	_Atomic uint64_t cputicks;
+	int64_t cpubase;
 	/* allgs (gfree.c), under allg.lock.  Last: a recycled G is cleared up
 	 * to here only, its place on the list kept. */
 	struct g *allnext, *allprev;

@@ -15,6 +15,7 @@
  * read in fgets, a raw futex): sysmon notices those only through them.
  */
 #include "syscall.h"
+#include "cputime.h"
 #include "m.h"
 #include "proc.h"
 
@@ -28,6 +29,7 @@ bool mn_entersyscall(void)
 	if (config_debug)
 		mn_lockrank_assert_none("entersyscall: blocking while holding a runtime lock");
 	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
+	mn_cputime_stop(gp, mn_cputick());
 	atomic_store_explicit(&pp->syscalltick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	/* The P is nobody's while we are in the kernel: whoever wins the CAS
@@ -52,6 +54,7 @@ bool mn_entersyscallblock(void)
 	if (mp->p == NULL)
 		return false;
 	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
+	mn_cputime_stop(gp, mn_cputick());
 	mp->oldp = NULL;
 	struct p *pp = mn_releasep();
 	if (pp)
@@ -69,6 +72,7 @@ void mn_exitsyscall(void)
 		mp->p = pp;
 		pp->m = mp;
 		mn_gstatus(gp, G_SYSCALL, G_RUNNING, memory_order_relaxed);
+		mn_cputime_start(gp, mn_cputick());
 		return;
 	}
 	/* sysmon retook it while we were in the kernel (or we handed it off
@@ -82,6 +86,7 @@ void mn_exitsyscall(void)
 		if (np) {
 			mn_acquirep(np);
 			mn_gstatus(gp, G_SYSCALL, G_RUNNING, memory_order_relaxed);
+			mn_cputime_start(gp, mn_cputick());
 			return;
 		}
 	}
