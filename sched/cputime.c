@@ -135,6 +135,8 @@ static uint64_t ratio(void)
 	do
 		stamp(&t, &r);
 	while (r - raw0 < CALIBRATE_MIN_NS);
+	if (t == tick0) /* a counter that stands still: count ns as ticks */
+		t = tick0 + (uint64_t)(r - raw0);
 	m = (uint64_t)(((unsigned __int128)(r - raw0) << 32) / (t - tick0));
 	uint64_t none = 0;
 	/* acq_rel: whoever measured first wins; everyone uses its value */
@@ -154,6 +156,14 @@ void mn_cputime_attach_main(struct g *gp)
 	struct timespec ts;
 	if (mn_sys6(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, (long)&ts, 0, 0, 0, 0) == 0)
 		gp->cpubase = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	mn_cputime_start(gp, mn_cputick());
+}
+
+void mn_cputime_fork_child(struct g *gp)
+{
+	gp->cpubase = 0;
+	/* relaxed: no other thread in the child */
+	atomic_store_explicit(&gp->cputicks, 0, memory_order_relaxed);
 	mn_cputime_start(gp, mn_cputick());
 }
 
@@ -199,6 +209,7 @@ int mn_cputime_of_key(int key, int64_t *ns)
 		return 0;
 	}
 	int r = -EINVAL;
+	(void)ratio(); /* measured, if not yet, before the lock is taken */
 	/* The lock keeps a found G's memory (the scavenger frees it off the
 	 * list) while we read its clock. */
 	mn_allg_lock();

@@ -55,6 +55,9 @@ MN_HIDDEN void mn_cputime_init(void);
 /* The main G at start-up: it begins with the CPU time its OS thread has
  * used so far (the program's start-up), and runs from now. */
 MN_HIDDEN void mn_cputime_attach_main(struct g *gp);
+/* The child of fork: the forking G is a new thread there, whose CPU
+ * time starts at 0 as the kernel's does. */
+MN_HIDDEN void mn_cputime_fork_child(struct g *gp);
 /* gp's CPU time in ns.  gp must stay allocated during the call (the
  * caller's own G, or one found under the allg lock).  Context: any. */
 MN_HIDDEN int64_t mn_cputime_ns(const struct g *gp);

@@ -11,6 +11,8 @@
  *    works, and so does main's own;
  *  - once that thread has exited and been joined, its clock id is EINVAL
  *    (clock_gettime and clock_getres);
+ *  - the child of fork starts with a CPU time of its own (under 5 ms
+ *    after its parent spun 40 ms);
  *  - clock_nanosleep on another thread's CPU clock waits until it has
  *    used that much more CPU; on one's own it is EINVAL.
  * Prints what it checked, never the numbers (they differ run to run).
@@ -19,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include "compat.h"
 
 /* One unit of work: ~20 ms here (natively, -O1). */
@@ -150,6 +153,15 @@ int main(void)
 	errno = 0;
 	r = clock_getres(cw, &ts);
 	expect("clock_getres(joined thread's clock)", r == 0 ? 0 : errno, EINVAL);
+
+	phase = "fork";
+	spin(5);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(clock_ns(CLOCK_THREAD_CPUTIME_ID) < 5000000 ? 0 : 1);
+	int st = -1;
+	check("fork: the child's CPU time is its own", pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+							      WEXITSTATUS(st) == 0);
 
 	printf("%s\n", failures ? "FAIL" : "PASS");
 	return failures != 0;
