@@ -385,10 +385,10 @@ static void gswitch(struct g *gp, int pending)
 		/* relaxed: a running G's status is its M's; others only check it */
 		mn_gstatus(next, G_RUNNABLE, G_RUNNING, memory_order_relaxed);
 		mn_sigpipe_sync(mp, next);
-		mn_cputime_switch(gp, next);
+		mn_cputime_switch(mp, gp, next);
 		mn_arch_switch(&gp->ctx, &next->ctx);
 	} else {
-		mn_cputime_stop(gp, mn_cputick());
+		mn_cputime_gstop(mp, gp);
 		mn_arch_switch(&gp->ctx, &mp->g0.ctx);
 	}
 	/* Resumed, perhaps on another M, by execute() or by another G's
@@ -517,7 +517,7 @@ void mn_goexit(void)
 		 * The joiner is still parked (never readied): waiting -> running. */
 		mn_gstatus(j, G_WAITING, G_RUNNING, memory_order_relaxed);
 		mn_sigpipe_sync(mp, j);
-		mn_cputime_switch(gp, j);
+		mn_cputime_switch(mp, gp, j);
 		mn_arch_switch(&gp->ctx, &j->ctx);
 		mn_throw("goexit: dead G resumed");
 	}
@@ -640,7 +640,7 @@ static void execute(struct g *gp, bool inherit_time)
 	if (config_debug)
 		mn_lockrank_assert_none("execute: switching to a G while holding a runtime lock");
 	mn_sigpipe_sync(mp, gp);
-	mn_cputime_start(gp, mn_cputick());
+	mn_cputime_gstart(mp, gp);
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
 	finish_switch(mn_getm());
 }
@@ -791,6 +791,16 @@ static bool spin_poll_slack(struct p *self)
 	return found;
 }
 
+/* A blocking poll by an M with nothing to run: idle for its CPU rate
+ * (cputime.h). */
+static bool idle_netpoll(struct m *mp, int64_t until, struct g **list)
+{
+	mn_cputime_midle(mp, mn_cputick());
+	bool r = mn_netpoll(until, list);
+	mn_cputime_mbusy(mp, mn_cputick());
+	return r;
+}
+
 /* Find a G to run, stopping the M until there is one.  Context: g0. */
 static struct g *findrunnable(bool *inherit_time)
 {
@@ -914,7 +924,7 @@ top:;
 		 * them (a due timer would make this a spin).  The poller must not
 		 * leave the netpoll to nobody while Gs wait there. */
 		int64_t until = next && !(no_p && next <= mn_nanotime()) ? next : -1;
-		if (mn_netpoll_waiters() > 0 && mn_netpoll(until, &list)) {
+		if (mn_netpoll_waiters() > 0 && idle_netpoll(mp, until, &list)) {
 			mn_lock(&mn_sched.lock);
 			struct p *np = mn_pidleget();
 			mn_unlock(&mn_sched.lock);
@@ -930,7 +940,9 @@ top:;
 		mn_lock(&mn_sched.lock);
 		mn_mput(mp);
 		mn_unlock(&mn_sched.lock);
+		mn_cputime_midle(mp, mn_cputick());
 		bool woken = mn_notetsleep(&mp->park, next);
+		mn_cputime_mbusy(mp, mn_cputick());
 		if (!woken) {
 			mn_lock(&mn_sched.lock);
 			if (mp->nextp == NULL) {
@@ -951,7 +963,9 @@ top:;
 				continue;
 			}
 			mn_unlock(&mn_sched.lock);
+			mn_cputime_midle(mp, mn_cputick());
 			mn_notesleep(&mp->park); /* the waker is on its way */
+			mn_cputime_mbusy(mp, mn_cputick());
 		}
 		mn_noteclear(&mp->park);
 		struct p *np = mp->nextp;
@@ -975,7 +989,12 @@ static void stoplockedm(void)
 	/* The process's signals arrive here (M0).  Natively a handler that
 	 * runs while main waits in sem_wait makes it fail with EINTR: end
 	 * main's wait the way a cancellation does, flagged. */
-	while (!mn_notesleep_intr(&mp->park)) {
+	for (;;) {
+		mn_cputime_midle(mp, mn_cputick());
+		bool woken = mn_notesleep_intr(&mp->park);
+		mn_cputime_mbusy(mp, mn_cputick());
+		if (woken)
+			break;
 		struct g *gp = mp->lockedg;
 		/* seq_cst: before mn_sema_cancel's bucket lock; the G reads it (shims/sem.c) after
 		 * it is readied */

@@ -57,7 +57,7 @@ int mn_cpuclock_gettime(clockid_t clock, struct timespec *ts)
 {
 	int64_t ns;
 	if (clock == CLOCK_THREAD_CPUTIME_ID) {
-		ns = mn_cputime_ns(mn_getg());
+		ns = mn_cputime_self_ns();
 	} else {
 		int r = mn_cputime_of_key(g_key(clock), &ns);
 		if (r)
@@ -96,7 +96,7 @@ int mn_thread_cpuclockid(pthread_t t, clockid_t *clock)
  * counters, of an M that also ran other Gs). */
 void mn_cpuclock_rusage(struct rusage *ru)
 {
-	int64_t us = mn_cputime_ns(mn_getg()) / 1000;
+	int64_t us = mn_cputime_self_ns() / 1000;
 	ru->ru_utime.tv_sec = us / 1000000;
 	ru->ru_utime.tv_usec = us % 1000000;
 	ru->ru_stime.tv_sec = 0;
