@@ -34,6 +34,7 @@ BOOT_ALIAS(close, __close);
 
 #define INIT_0(name) 0
 #define INIT_BOOT(name) &boot_##name
+#define INIT_SYS(name) &mn_sys_##name
 #define DEFINE(name, version, boot) __typeof__(&name) real_##name = INIT_##boot(name);
 MN_REAL_NAMES(DEFINE)
 
@@ -70,6 +71,7 @@ static void fill_hooks(void)
 {
 	HOOK(mn_os.thread_create, real_pthread_create);
 	HOOK(mn_os.sigaction, real_sigaction);
+	HOOK(mn_os.clock_gettime, real_clock_gettime);
 	HOOK(mn_glibc.mutex_init, real_pthread_mutex_init);
 	HOOK(mn_glibc.mutex_lock, real_pthread_mutex_lock);
 	HOOK(mn_glibc.mutex_trylock, real_pthread_mutex_trylock);

@@ -40,6 +40,7 @@
 #include <sys/file.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/sem.h>
 #include <sys/socket.h>
@@ -54,7 +55,8 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 /* X(name, version, bootstrap): version 0 asks dlsym for the default
  * version, a string asks dlvsym for that one (pthread_cond_*: glibc's
  * GLIBC_2.3.2 condvars, whose layout we share); bootstrap is the value
- * before resolution (BOOT: glibc's alias boot_<name>, preload/real.c) or 0. */
+ * before resolution (BOOT: glibc's alias boot_<name>, preload/real.c; SYS:
+ * the runtime's system-call version mn_sys_<name>) or 0. */
 #define MN_REAL_NAMES(X)                                                       \
 	/* start-up and thread lifecycle (init.c, thread.c, c11.c) */          \
 	X(__libc_start_main, 0, 0)                                             \
@@ -74,6 +76,9 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(setpriority, 0, 0) X(getpriority, 0, 0) X(nice, 0, 0)                \
 	X(thrd_create, 0, 0) X(thrd_join, 0, 0) X(thrd_detach, 0, 0)           \
 	X(thrd_sleep, 0, 0)                                                    \
+	/* CPU-time clocks (clock.c); clock_gettime starts as the raw system   \
+	 * call (SYS: sched/hooks.h), never NULL on its fast path */          \
+	X(clock_gettime, 0, SYS) X(clock_getres, 0, 0) X(getrusage, 0, 0)      \
 	/* sleeping, signal masks, dispositions (sleep.c, signal.c) */         \
 	X(nanosleep, 0, BOOT) X(clock_nanosleep, 0, 0) X(usleep, 0, 0)         \
 	X(sleep, 0, 0) X(pthread_sigmask, 0, 0) X(sigprocmask, 0, 0)           \

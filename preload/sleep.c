@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "preload/preload.h"
 #include "shims/blocking.h"
+#include "shims/cpuclock.h"
 
 /* Threads park; a signal for one ends its sleep early (EINTR, the time
  * left: sched/gsig.c).  Main locked to M0 (MN_DEBUG=lockmain=1) keeps its
@@ -47,6 +48,8 @@ MN_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec 
 {
 	if (!mn_sleep_is_g())
 		return REAL(clock_nanosleep)(clock, flags, req, rem);
+	if (clock < 0 && mn_cpuclock_ours(clock)) /* another thread's CPU clock */
+		return -mn_cpuclock_nanosleep(clock, flags, req, rem);
 	if (sleeps_in_kernel()) {
 		struct timespec left;
 		struct timespec *out = rem ? rem : &left;

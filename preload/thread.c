@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include "preload/preload.h"
+#include "shims/cpuclock.h"
 
 MN_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
@@ -281,10 +282,10 @@ MN_EXPORT int nice(int inc)
 	return mn_thread_getnice(gp);
 }
 
-/* A G has no CPU-time clock of its own (its M's counts every G it ran). */
+/* A G's CPU-time clock is its own (preload/clock.c reads it). */
 MN_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 {
 	if (!mn_shim_active() || !mn_thread_is_g(t))
 		return REAL(pthread_getcpuclockid)(t, clock);
-	return ENOENT;
+	return -mn_thread_cpuclockid(t, clock);
 }

@@ -26,6 +26,7 @@
 #include "netpoll.h"
 #include "timer.h"
 #include "sys.h"
+#include "cputime.h"
 #include "env.h"
 
 void mn_fork_child(void)
@@ -43,6 +44,8 @@ void mn_fork_child(void)
 	mn_timers_fork_child();
 	mn_netpoll_fork_child();
 	mn_gsig_fork_child();
+	if (self)
+		mn_cputime_fork_child(self);
 
 	struct sched *s = &mn_sched;
 	atomic_store_explicit(&s->lock.key, 0, memory_order_relaxed);

@@ -26,6 +26,7 @@
 #include "runq.h"
 #include "signal.h"
 #include "sysmon.h"
+#include "cputime.h"
 #include "throw.h"
 #include "timer.h"
 #include "sys.h"
@@ -232,6 +233,7 @@ static void minit(struct m *mp)
 	mn_signal_minit(mp);
 	mn_preempt_minit(mp);
 	mn_kprops_minit();
+	mn_cputime_minit(mp);
 	/* The program's threads' timer slack, whichever thread made this M
 	 * (proc.c: spin_poll_slack). */
 	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, mn_sched.timerslack, 0, 0, 0, 0);
@@ -316,7 +318,9 @@ void mn_stopm(void)
 	mn_unlock(&mn_sched.lock);
 	if (config_debug)
 		mn_lockrank_assert_none("stopm: sleeping while holding a runtime lock");
+	mn_cputime_midle(mp, mn_cputick());
 	mn_notesleep(&mp->park);
+	mn_cputime_mbusy(mp, mn_cputick());
 	mn_noteclear(&mp->park);
 	struct p *pp = mp->nextp;
 	mp->nextp = NULL;

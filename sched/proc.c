@@ -66,6 +66,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <linux/futex.h>
+#include "cputime.h"
 #include "env.h"
 #include "gfree.h"
 #include "join.h"
@@ -88,7 +89,7 @@ struct sched mn_sched = {
 bool mn_inited;
 __thread struct g *mn_tls_g;
 __thread bool mn_tls_in_walk;
-struct mn_os_hooks mn_os;
+struct mn_os_hooks mn_os = { .clock_gettime = mn_sys_clock_gettime };
 
 static void execute(struct g *gp, bool inherit_time);
 static struct g *findrunnable(bool *inherit_time);
@@ -116,6 +117,7 @@ static void finish_switch(struct m *mp);
 int mn_schedinit(void)
 {
 	arch_init();
+	mn_cputime_init();
 	mn_env_init();
 	mn_stack_init();
 	const char *why = mn_tcb_init();
@@ -187,6 +189,7 @@ struct g *mn_main_attach(void)
 	} else {
 		mn_sched.mainfree_pending = true; /* gsig.c: mn_gsig_main_free */
 	}
+	mn_cputime_attach_main(gp);
 	mp->curg = gp;
 	mn_tls_g = gp;
 	/* a count; the RMW keeps it exact in any order */
@@ -385,8 +388,10 @@ static void gswitch(struct g *gp, int pending)
 		/* relaxed: a running G's status is its M's; others only check it */
 		mn_gstatus(next, G_RUNNABLE, G_RUNNING, memory_order_relaxed);
 		mn_sigpipe_sync(mp, next);
+		mn_cputime_switch(mp, gp, next);
 		mn_arch_switch(&gp->ctx, &next->ctx);
 	} else {
+		mn_cputime_gstop(mp, gp);
 		mn_arch_switch(&gp->ctx, &mp->g0.ctx);
 	}
 	/* Resumed, perhaps on another M, by execute() or by another G's
@@ -515,6 +520,7 @@ void mn_goexit(void)
 		 * The joiner is still parked (never readied): waiting -> running. */
 		mn_gstatus(j, G_WAITING, G_RUNNING, memory_order_relaxed);
 		mn_sigpipe_sync(mp, j);
+		mn_cputime_switch(mp, gp, j);
 		mn_arch_switch(&gp->ctx, &j->ctx);
 		mn_throw("goexit: dead G resumed");
 	}
@@ -643,6 +649,7 @@ static void execute(struct g *gp, bool inherit_time)
 	if (__builtin_expect(atomic_load_explicit(&gp->kpending, memory_order_relaxed) != 0, 0))
 		mn_kprops_run(mp, gp); /* its kernel state, on this M, locked to it */
 	mn_sigpipe_sync(mp, gp);
+	mn_cputime_gstart(mp, gp);
 	mn_arch_switch(&mp->g0.ctx, &gp->ctx);
 	finish_switch(mn_getm());
 }
@@ -793,6 +800,16 @@ static bool spin_poll_slack(struct p *self)
 	return found;
 }
 
+/* A blocking poll by an M with nothing to run: idle for its CPU rate
+ * (cputime.h). */
+static bool idle_netpoll(struct m *mp, int64_t until, struct g **list)
+{
+	mn_cputime_midle(mp, mn_cputick());
+	bool r = mn_netpoll(until, list);
+	mn_cputime_mbusy(mp, mn_cputick());
+	return r;
+}
+
 /* Find a G to run, stopping the M until there is one.  Context: g0. */
 static struct g *findrunnable(bool *inherit_time)
 {
@@ -916,7 +933,7 @@ top:;
 		 * them (a due timer would make this a spin).  The poller must not
 		 * leave the netpoll to nobody while Gs wait there. */
 		int64_t until = next && !(no_p && next <= mn_nanotime()) ? next : -1;
-		if (mn_netpoll_waiters() > 0 && mn_netpoll(until, &list)) {
+		if (mn_netpoll_waiters() > 0 && idle_netpoll(mp, until, &list)) {
 			mn_lock(&mn_sched.lock);
 			struct p *np = mn_pidleget();
 			mn_unlock(&mn_sched.lock);
@@ -932,7 +949,9 @@ top:;
 		mn_lock(&mn_sched.lock);
 		mn_mput(mp);
 		mn_unlock(&mn_sched.lock);
+		mn_cputime_midle(mp, mn_cputick());
 		bool woken = mn_notetsleep(&mp->park, next);
+		mn_cputime_mbusy(mp, mn_cputick());
 		if (!woken) {
 			mn_lock(&mn_sched.lock);
 			if (mp->nextp == NULL) {
@@ -953,7 +972,9 @@ top:;
 				continue;
 			}
 			mn_unlock(&mn_sched.lock);
+			mn_cputime_midle(mp, mn_cputick());
 			mn_notesleep(&mp->park); /* the waker is on its way */
+			mn_cputime_mbusy(mp, mn_cputick());
 		}
 		mn_noteclear(&mp->park);
 		struct p *np = mp->nextp;
@@ -977,7 +998,12 @@ static void stoplockedm(void)
 	/* The process's signals arrive here (M0).  Natively a handler that
 	 * runs while main waits in sem_wait makes it fail with EINTR: end
 	 * main's wait the way a cancellation does, flagged. */
-	while (!mn_notesleep_intr(&mp->park)) {
+	for (;;) {
+		mn_cputime_midle(mp, mn_cputick());
+		bool woken = mn_notesleep_intr(&mp->park);
+		mn_cputime_mbusy(mp, mn_cputick());
+		if (woken)
+			break;
 		struct g *gp = mp->lockedg;
 		/* seq_cst: before mn_sema_cancel's bucket lock; the G reads it (shims/sem.c) after
 		 * it is readied */

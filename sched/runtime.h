@@ -156,6 +156,12 @@ struct g {
 	uint32_t preempt_intr;
 	/* The netpoll wait it is in, for pthread_cancel (netpoll_epoll.c). */
 	void *_Atomic netwait;
+	/* Its CPU-time clock (cputime.h): the ticks it has run, with bit 0
+	 * set while it runs; written by the M running it, read by anyone.
+	 * cpubase: ns it had used before the runtime knew it (main's
+	 * start-up); immutable after attach. */
+	_Atomic uint64_t cputicks;
+	int64_t cpubase;
 	/* allgs (gfree.c), under allg.lock.  Last: a recycled G is cleared up
 	 * to here only, its place on the list kept. */
 	struct g *allnext, *allprev;
@@ -253,6 +259,21 @@ struct m {
 	int preempt_timer;        /* kernel timer id, -1 when none */
 	uint32_t preempt_tick;    /* the request being retried */
 	int preempt_retries;
+	/* Its CPU clock (cputime.c): the virtual clock its Gs are charged in,
+	 * V(now) = ck_vtick + b - b * ck_slow / 2^32, b the ticks since
+	 * ck_tick in which it was not idle (idleticks less ck_idle).  Under
+	 * the seqlock cpuseq (odd while written), which a writer (sysmon, this
+	 * M, a thread reading a clock) takes by CAS; read by anyone; atomics,
+	 * relaxed, ordered by cpuseq. */
+	_Atomic uint32_t cpuseq;
+	_Atomic uint64_t ck_tick, ck_vtick, ck_slow;
+	_Atomic uint64_t ck_idle;
+	_Atomic uint64_t vfloor; /* the last virtual tick a G started or stopped at; written by this M */
+	int64_t ck_cpu;          /* the writer's: its thread's CPU ns at the checkpoint */
+	uint64_t ck_exact;       /* the writer's: its CPU time in ticks, from those reads */
+	/* The ticks it has spent asleep or in announced system calls, in
+	 * g->cputicks' encoding (bit 0 while idle); written by this M only. */
+	_Atomic uint64_t idleticks;
 };
 enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_PREEMPT, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
 

@@ -37,10 +37,17 @@ static inline long mn_futex_wake(const void *addr, int n)
 }
 static inline int mn_gettid(void) { return (int)mn_sys3(SYS_gettid, 0, 0, 0); }
 
+/* clock_gettime for the runtime and shims/: the C library's (a vDSO
+ * call), never our interposer (sched/hooks.h). */
+#include "hooks.h"
+static inline int mn_clock_gettime(clockid_t clock, struct timespec *ts)
+{
+	return mn_os.clock_gettime(clock, ts);
+}
 static inline int64_t mn_nanotime(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO; not interposed */
+	mn_clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 #endif

@@ -15,6 +15,7 @@
  * read in fgets, a raw futex): sysmon notices those only through them.
  */
 #include "syscall.h"
+#include "cputime.h"
 #include "m.h"
 #include "proc.h"
 
@@ -28,6 +29,7 @@ bool mn_entersyscall(void)
 	if (config_debug)
 		mn_lockrank_assert_none("entersyscall: blocking while holding a runtime lock");
 	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
+	mn_cputime_enter(mp, gp);
 	atomic_store_explicit(&pp->syscalltick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	/* The P is nobody's while we are in the kernel: whoever wins the CAS
@@ -52,6 +54,7 @@ bool mn_entersyscallblock(void)
 	if (mp->p == NULL)
 		return false;
 	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
+	mn_cputime_enter(mp, gp);
 	mp->oldp = NULL;
 	struct p *pp = mn_releasep();
 	if (pp)
@@ -65,10 +68,13 @@ void mn_exitsyscall(void)
 	struct m *mp = gp->m;
 	struct p *pp = mp->oldp;
 	mp->oldp = NULL;
+	uint64_t now = mn_cputick();
+	mn_cputime_mbusy(mp, now);
 	if (__builtin_expect(pp != NULL, 1) && __builtin_expect(mn_syscall_takeback(pp), 1)) {
 		mp->p = pp;
 		pp->m = mp;
 		mn_gstatus(gp, G_SYSCALL, G_RUNNING, memory_order_relaxed);
+		mn_cputime_start(gp, mn_cputime_floor(mp, mn_cputime_vnow(mp, now)));
 		return;
 	}
 	/* sysmon retook it while we were in the kernel (or we handed it off
@@ -82,6 +88,7 @@ void mn_exitsyscall(void)
 		if (np) {
 			mn_acquirep(np);
 			mn_gstatus(gp, G_SYSCALL, G_RUNNING, memory_order_relaxed);
+			mn_cputime_gstart(mp, gp);
 			return;
 		}
 	}

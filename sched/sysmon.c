@@ -9,7 +9,8 @@
  * and asks a G that has run a quantum (MN_DEBUG=preemptms, 10 ms) while
  * other work waits to yield (look_running; preempt.c sends the signal).
  * An M blocked in the kernel in a call nobody announced loses its P the
- * same way a syscall's does (look_running, orphan_p).
+ * same way a syscall's does (look_running, orphan_p).  Each busy P's M
+ * gets its CPU rate measured about every millisecond (cputime.c).
  * About once a second it lets the scavenger return Gs that sat unused in
  * the caches for MN_DEBUG=scavenge seconds (gfree.c, scavenge.c); while
  * every P is idle it sleeps until the next schedtrace line or the next
@@ -24,6 +25,7 @@
  */
 #include "sysmon.h"
 #include "gsig.h"
+#include "cputime.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -343,6 +345,9 @@ static int retake(int64_t now, bool *running)
 		uint32_t st = atomic_load_explicit(&pp->status, memory_order_acquire);
 		if (st == P_RUNNING) {
 			*running = true;
+			struct m *mp = *(struct m *volatile *)&pp->m; /* Ms are never freed */
+			if (mp)
+				mn_cputime_look(mp);
 			look_running(i, pp, lk, now, quantum);
 			int64_t end = lk->schedwhen + quantum;
 			if (lk->schedwhen && end > now && (next_slice_end == 0 || end < next_slice_end))

@@ -38,4 +38,5 @@
 #pragma GCC poison thrd_yield usleep vfork wait wait4 waitid waitpid write writev
 #pragma GCC poison close close_range closefrom dup2 dup3 epoll_pwait2 fclose
 #pragma GCC poison pipe pipe2 sendfile sendfile64 setsockopt socketpair splice tee
+#pragma GCC poison clock_gettime clock_getres getrusage
 #endif

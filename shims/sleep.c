@@ -78,7 +78,7 @@ int mn_sleep_abs(clockid_t clock, const struct timespec *abs)
 	if (!clock_ok(clock))
 		return -EOPNOTSUPP;
 	struct timespec now;
-	clock_gettime(clock, &now);
+	mn_clock_gettime(clock, &now);
 	int64_t rel = (int64_t)(abs->tv_sec - now.tv_sec) * 1000000000 + (abs->tv_nsec - now.tv_nsec);
 	if (rel <= 0) {
 		mn_cancel_point();
@@ -98,7 +98,7 @@ int mn_abs_to_deadline(clockid_t clock, const struct timespec *abs, int64_t *out
 		return 0;
 	}
 	struct timespec now;
-	clock_gettime(clock, &now);
+	mn_clock_gettime(clock, &now);
 	int64_t dsec = (int64_t)abs->tv_sec - now.tv_sec;
 	const int64_t cap = 100LL * 365 * 86400; /* a century: "forever" without overflow */
 	if (dsec > cap)

@@ -10,8 +10,16 @@
  * every hand-off is a switch between the two threads; with more, each
  * thread may spin on its own CPU.
  *
- * Result:
- *   BENCH yield_handoff  ns per hand-off
+ * Results:
+ *   BENCH yield_handoff         ns per hand-off
+ *   BENCH clock_thread_cputime  ns per clock_gettime(CLOCK_THREAD_CPUTIME_ID)
+ *                               in a thread (under mnthread: the thread's own
+ *                               clock, kept by the scheduler; natively a
+ *                               system call)
+ *   BENCH clock_monotonic       ns per clock_gettime(CLOCK_MONOTONIC) in a
+ *                               thread (a vDSO call; under mnthread it passes
+ *                               through the interposer of clock_gettime)
+ * The clock rows are the best of 5 batches of N*5 calls each.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -45,6 +53,33 @@ static void *player(void *arg)
 	return NULL;
 }
 
+static long n_clock;
+static double clock_ns[2];
+
+/* Best of 5 batches of n_clock calls of clock_gettime(clk): ns per call. */
+static double time_clock(clockid_t clk)
+{
+	double best = 1e30;
+	struct timespec ts;
+	for (int b = 0; b < 5; b++) {
+		uint64_t t0 = now_ns();
+		for (long i = 0; i < n_clock; i++)
+			clock_gettime(clk, &ts);
+		double ns = (double)(now_ns() - t0) / (double)n_clock;
+		if (ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+static void *clocks(void *arg)
+{
+	(void)arg;
+	clock_ns[0] = time_clock(CLOCK_THREAD_CPUTIME_ID);
+	clock_ns[1] = time_clock(CLOCK_MONOTONIC);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t t[2];
@@ -69,5 +104,14 @@ int main(int argc, char **argv)
 	t0 = now_ns() - t0;
 
 	printf("BENCH yield_handoff %.0f ns/op\n", (double)t0 / (double)n_handoffs);
+
+	n_clock = n_handoffs * 5;
+	if ((err = pthread_create(&t[0], NULL, clocks, NULL))) {
+		fprintf(stderr, "bench_yield: pthread_create: %s\n", strerror(err));
+		return 1;
+	}
+	pthread_join(t[0], NULL);
+	printf("BENCH clock_thread_cputime %.1f ns/op\n", clock_ns[0]);
+	printf("BENCH clock_monotonic %.1f ns/op\n", clock_ns[1]);
 	return 0;
 }

@@ -31,6 +31,15 @@ void arch_init(void)
 	}
 }
 
+int arch_tsc_invariant(void)
+{
+	unsigned a, b, c, d;
+	if (__get_cpuid_max(0x80000000, NULL) < 0x80000007)
+		return 0;
+	__cpuid(0x80000007, a, b, c, d);
+	return (d >> 8) & 1;
+}
+
 void arch_setm(void *m)
 {
 	if (mn_arch_have_fsgsbase)

@@ -41,6 +41,18 @@ extern int mn_arch_have_fsgsbase;
 extern int mn_arch_have_xsave;
 extern unsigned mn_arch_xsave_size;
 
+/* The time-stamp counter, for per-G CPU time (sched/cputime.h): one
+ * rdtsc, not serialising (a few cycles' skew around a switch do not
+ * matter there).  arch_tsc_invariant says whether it ticks at a constant
+ * rate in every power state (CPUID 0x80000007 EDX bit 8). */
+static inline uint64_t arch_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+int arch_tsc_invariant(void);
+
 /* The preemption trampoline (preempt.S): resumed into by a signal context
  * edited with arch_preempt_redirect. */
 void mn_arch_preempt(void);
