@@ -244,7 +244,7 @@ static void ring(struct g *gp)
 	 * the other (the status alone would miss a G between its look and
 	 * its park). */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!mn_sema_cancel(gp) && !mn_join_cancel(gp) && !mn_netpoll_cancel(gp))
+	if (!mn_sema_sigcancel(gp) && !mn_join_cancel(gp) && !mn_netpoll_cancel(gp))
 		mn_park_cancel(gp);
 	/* Running, in a system call, or just leaving a wait: ring its M (a
 	 * ring for a G that moved on is ignored there). */

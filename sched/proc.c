@@ -477,8 +477,13 @@ void mn_gosched(void)
 	if (mp->p && mn_runqempty(mp->p) &&
 	    atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) == 0 && !mp->lockedg) {
 		int64_t t = mn_timers_next();
-		if (t == 0 || t > mn_nanotime())
+		if (t == 0 || t > mn_nanotime()) {
+			/* A signal for us: a G that spins on yields inside the
+			 * runtime (a spin lock) runs its handler here. */
+			if (__builtin_expect(mn_gsig_deliverable(gp) != 0, 0))
+				mn_gsig_deliver();
 			return;
+		}
 	}
 	gswitch(gp, PEND_YIELD);
 	if (mn_gsig_deliverable(gp))

@@ -35,6 +35,7 @@ struct waiter {
 	struct bucket *b;
 	int state;                    /* bucket lock */
 	bool cancellable;             /* a G at a cancellation point (MN_SEMA_CANCEL) */
+	bool sigable;                 /* a G whose signals end the wait (MN_SEMA_SIGNALS) */
 	uint32_t bitset;              /* futex bitset; ~0 for everything else */
 	_Atomic uint32_t word;        /* foreign threads sleep here */
 };
@@ -110,7 +111,8 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	struct waiter w = { .addr = addr, .b = b, .state = W_QUEUED, .bitset = bitset };
 	w.g = mn_is_g() ? mn_getg() : NULL;
 	w.cancellable = w.g && (flags & MN_SEMA_CANCEL);
-	if (w.cancellable) {
+	w.sigable = w.g && (flags & MN_SEMA_SIGNALS);
+	if (w.cancellable || w.sigable) {
 		/* Tell pthread_cancel where to look.  It sets the request, then
 		 * reads this; we store this, then (after the bucket lock's
 		 * locked instruction, a full barrier on x86) read the request:
@@ -127,6 +129,10 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	if (w.cancellable && (mn_tcb_self_cancel_pending() || mn_gsig_deliverable(w.g))) {
 		mn_sunlock(&b->lock);
 		return -ECANCELED;
+	}
+	if (w.sigable && mn_gsig_deliverable(w.g)) {
+		mn_sunlock(&b->lock);
+		return -EINTR;
 	}
 	if ((flags & MN_SEMA_LIFO) && b->head) {
 		w.next = b->head;
@@ -168,11 +174,16 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 	int st = atomic_load_explicit((_Atomic int *)&w.state, memory_order_acquire);
 	return st == W_WOKEN       ? MN_SEMA_WOKEN
 	       : st == W_HANDOFF   ? MN_SEMA_HANDOFF
-	       : st == W_CANCELLED ? -ECANCELED
+	       : st == W_CANCELLED ? (w.cancellable ? -ECANCELED : -EINTR)
 				   : -ETIMEDOUT;
 }
 
-bool mn_sema_cancel(struct g *gp)
+static bool cancel_g(struct g *gp, bool sigs);
+
+bool mn_sema_cancel(struct g *gp) { return cancel_g(gp, false); }
+bool mn_sema_sigcancel(struct g *gp) { return cancel_g(gp, true); }
+
+static bool cancel_g(struct g *gp, bool sigs)
 {
 	/* relaxed: a hint; the waiter is confirmed under the bucket lock */
 	const void *addr = atomic_load_explicit(&gp->cancelsema, memory_order_relaxed);
@@ -184,7 +195,7 @@ bool mn_sema_cancel(struct g *gp)
 	struct waiter *w;
 	mn_slock(&b->lock);
 	for (w = b->head; w; w = w->next)
-		if (w->g == gp && w->cancellable)
+		if (w->g == gp && (w->cancellable || (sigs && w->sigable)))
 			break;
 	if (w) {
 		unlink_w(b, w);

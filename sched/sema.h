@@ -20,6 +20,10 @@ enum mn_sema_result {
 };
 #define MN_SEMA_LIFO 1
 #define MN_SEMA_CANCEL 2
+/* A signal for the G (gsig.c) ends the wait with -EINTR, for the caller
+ * to run its handler and wait again (a lock or barrier, which natively
+ * runs the handler in its wait and goes on waiting). */
+#define MN_SEMA_SIGNALS 4
 MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
 			   int64_t deadline, int flags);
 /* Futex bitset forms: a waiter is woken only by a wake whose bitset
@@ -41,6 +45,9 @@ MN_HIDDEN int mn_sema_wake_cb(const void *addr, int n, void (*locked)(int k, boo
  * the oldest with result MN_SEMA_HANDOFF and return true; else call release(addr) under
  * the bucket lock (so no waiter can slip in between) and return false. */
 MN_HIDDEN bool mn_sema_handoff(const void *addr, void (*release)(const void *addr));
+/* A signal's part (gsig.c): end gp's wait if it is cancellable or
+ * MN_SEMA_SIGNALS; true if it was. */
+MN_HIDDEN bool mn_sema_sigcancel(struct g *gp);
 /* pthread_cancel's part: if gp is in a cancellable wait (MN_SEMA_CANCEL),
  * take it off the list and ready it (its park returns -ECANCELED).  Context:
  * any thread, after setting gp's cancellation request (a locked

@@ -11,6 +11,7 @@
 #include "shims/barrier.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
+#include "sched/gsig.h"
 #include "shims/poison.h" /* last */
 
 /* glibc's limit: count must leave room in its internal counters. */
@@ -70,7 +71,8 @@ enum mn_barrier_result mn_barrier_wait(pthread_barrier_t *bar)
 	atomic_store_explicit(&b->arrived, n, memory_order_relaxed);
 	bunlock(b);
 	while (atomic_load_explicit(&b->round, memory_order_acquire) == r)
-		mn_sema_park(&b->round, round_unchanged, (void *)(uintptr_t)r, 0, false);
+		if (mn_sema_park(&b->round, round_unchanged, (void *)(uintptr_t)r, 0, MN_SEMA_SIGNALS) == -EINTR)
+			mn_gsig_deliver(); /* a signal's handler runs in the wait, which goes on */
 	return MN_BARRIER_WAITED;
 }
 

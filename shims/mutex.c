@@ -29,6 +29,7 @@
 #include "sched/runtime.h"
 #include "sched/cancel.h"
 #include "sched/sema.h"
+#include "sched/gsig.h"
 #include "sched/tcb.h"
 #include "sched/sys.h"
 #include "shims/poison.h" /* last */
@@ -85,9 +86,15 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 			start = now;
 		else if (now - start > STARVE_NS)
 			atomic_store_explicit(&mx->starving, 1, memory_order_relaxed);
-		int r = mn_sema_park(&mx->lock, still_contended, NULL, deadline, async_cancel_flags());
+		int r = mn_sema_park(&mx->lock, still_contended, NULL, deadline,
+				     async_cancel_flags() | MN_SEMA_SIGNALS);
 		if (r == -ECANCELED) {
 			mn_cancel_act(); /* asynchronous cancellation: no return */
+			continue;
+		}
+		if (r == -EINTR) {
+			/* A signal's handler runs in the wait, which goes on. */
+			mn_gsig_deliver();
 			continue;
 		}
 		if (r == MN_SEMA_HANDOFF) {
@@ -203,9 +210,12 @@ static int glibc_lock(pthread_mutex_t *m, int64_t deadline)
 			return -EDEADLK;
 		if (deadline && mn_nanotime() >= deadline)
 			return -ETIMEDOUT;
-		r = mn_sema_park(&mx->lock, still_owned, (void *)(uintptr_t)v, deadline, async_cancel_flags());
+		r = mn_sema_park(&mx->lock, still_owned, (void *)(uintptr_t)v, deadline,
+				 async_cancel_flags() | MN_SEMA_SIGNALS);
 		if (r == -ECANCELED)
 			mn_cancel_act(); /* asynchronous cancellation: no return */
+		else if (r == -EINTR)
+			mn_gsig_deliver(); /* the handler, then wait on */
 		else if (r == -ETIMEDOUT)
 			return -ETIMEDOUT;
 	}

@@ -20,6 +20,7 @@
 #include "shims/thread.h"
 #include "sched/runtime.h"
 #include "sched/sema.h"
+#include "sched/gsig.h"
 #include "sched/sys.h"
 #include "sched/tcb.h"
 #include "shims/poison.h" /* last */
@@ -120,8 +121,10 @@ int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 		return e;
 	for (;;) {
 		atomic_fetch_add_explicit(&rw->nrwait, 1, memory_order_seq_cst);
-		int r = mn_sema_park(&rw->state, rd_blocked, rw, deadline, false);
+		int r = mn_sema_park(&rw->state, rd_blocked, rw, deadline, MN_SEMA_SIGNALS);
 		atomic_fetch_sub_explicit(&rw->nrwait, 1, memory_order_seq_cst);
+		if (r == -EINTR)
+			mn_gsig_deliver(); /* a signal's handler runs in the wait, which goes on */
 		if (try_rd(rw))
 			return 0;
 		if (r == -ETIMEDOUT || (deadline && mn_nanotime() >= deadline))
@@ -145,8 +148,10 @@ int mn_rwlock_wrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 		return e;
 	for (;;) {
 		atomic_fetch_add_explicit(&rw->nwwait, 1, memory_order_seq_cst);
-		int r = mn_sema_park(&rw->nwwait, wr_blocked, rw, deadline, false);
+		int r = mn_sema_park(&rw->nwwait, wr_blocked, rw, deadline, MN_SEMA_SIGNALS);
 		atomic_fetch_sub_explicit(&rw->nwwait, 1, memory_order_seq_cst);
+		if (r == -EINTR)
+			mn_gsig_deliver(); /* a signal's handler runs in the wait, which goes on */
 		if (try_wr(rw)) {
 			rw->cur_writer = tid;
 			return 0;

@@ -177,6 +177,12 @@ int mn_sig_suspend(const sigset_t *mask)
 	}
 	gp->sigmask = saved;
 	mn_sigpipe_sync(gp->m, gp);
+	/* What the call's mask held back and the old one lets through runs
+	 * now, as the kernel runs it on the way out of sigsuspend. */
+	if (mn_gsig_proc_pending() & ~saved)
+		mn_gsig_claim();
+	if (mn_gsig_deliverable(gp))
+		mn_gsig_deliver();
 	return -EINTR;
 }
 

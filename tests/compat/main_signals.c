@@ -15,6 +15,9 @@
  *     from its signalfd (poll, read) as a thread sends them with kill.
  *  7. pthread_setname_np(main) renames the process (/proc/self/comm,
  *     the initial thread's).
+ *  9. pthread_kill to threads waiting for a mutex, a write lock and a
+ *     barrier: each runs the handler in its wait and goes on waiting
+ *     (the lock is theirs only once released).
  *  8. closefrom(3) and close_range(3, ~0U, 0) close the program's
  *     descriptors and nothing else: signals and a pipe between threads
  *     work after them.
@@ -122,6 +125,36 @@ static void *send_two(void *arg)
 	kill(getpid(), SIGUSR2);
 	usleep(50000);
 	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static pthread_mutex_t wm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t wl = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_barrier_t wb;
+static atomic_int got_lock[3], ran_in[3];
+static __thread int my_kind = -1;
+static void on_kind(int sig)
+{
+	(void)sig;
+	if (my_kind >= 0)
+		atomic_store(&ran_in[my_kind], 1);
+}
+static void *lock_waiter(void *arg)
+{
+	int k = (int)(intptr_t)arg;
+	my_kind = k;
+	if (k == 0) {
+		pthread_mutex_lock(&wm);
+		atomic_store(&got_lock[0], 1);
+		pthread_mutex_unlock(&wm);
+	} else if (k == 1) {
+		pthread_rwlock_wrlock(&wl);
+		atomic_store(&got_lock[1], 1);
+		pthread_rwlock_unlock(&wl);
+	} else {
+		pthread_barrier_wait(&wb);
+		atomic_store(&got_lock[2], 1);
+	}
 	return NULL;
 }
 
@@ -239,6 +272,37 @@ int main(void)
 	if (f)
 		fclose(f);
 	printf("main renamed: /proc/self/comm is %s\n", comm);
+
+	phase = "signals in lock waits";
+	struct sigaction ka;
+	memset(&ka, 0, sizeof ka);
+	ka.sa_handler = on_kind;
+	must(sigaction(SIGUSR1, &ka, NULL), "sigaction");
+	pthread_barrier_init(&wb, NULL, 2);
+	pthread_mutex_lock(&wm);
+	pthread_rwlock_rdlock(&wl);
+	const char *kinds[3] = { "mutex", "write lock", "barrier" };
+	for (int k = 0; k < 3; k++) {
+		pthread_t lt;
+		must(pthread_create(&lt, NULL, lock_waiter, (void *)(intptr_t)k), "pthread_create");
+		usleep(100000);
+		pthread_kill(lt, SIGUSR1);
+		for (int i = 0; i < 2000 && !atomic_load(&ran_in[k]); i++)
+			usleep(1000);
+		usleep(50000);
+		int early = atomic_load(&got_lock[k]);
+		if (k == 0)
+			pthread_mutex_unlock(&wm);
+		else if (k == 1)
+			pthread_rwlock_unlock(&wl);
+		else
+			pthread_barrier_wait(&wb);
+		pthread_join(lt, NULL);
+		printf("pthread_kill to a thread waiting for a %s: handler ran there: %s, still waiting after it: %s, "
+		       "then got it: %s\n", kinds[k], atomic_load(&ran_in[k]) ? "yes" : "no", early ? "no" : "yes",
+		       atomic_load(&got_lock[k]) ? "yes" : "no");
+	}
+	pthread_barrier_destroy(&wb);
 
 	phase = "closefrom";
 	int keep = dup(1);
