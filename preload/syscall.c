@@ -9,10 +9,42 @@
 #include <sys/syscall.h>
 #include <linux/io_uring.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include "sched/sys.h"
 #include "preload/preload.h"
 #include "shims/blocking.h"
 #include "shims/futex.h"
 #include "shims/netio.h"
+
+/* A pidfd of this very process (its fdinfo's Pid: line). */
+static bool pidfd_is_self(int fd)
+{
+	char path[64], buf[512], want[32];
+	/* A /proc/PID directory serves as one too. */
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	snprintf(want, sizeof want, "/proc/%ld", (long)getpid());
+	long l = mn_sys6(SYS_readlink, (long)path, (long)buf, sizeof buf - 1, 0, 0, 0);
+	if (l > 0) {
+		buf[l] = 0;
+		if (strcmp(buf, want) == 0)
+			return true;
+	}
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+	long f = mn_sys6(SYS_open, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+	if (f < 0)
+		return false;
+	long k = mn_sys6(SYS_read, f, (long)buf, sizeof buf - 1, 0, 0, 0);
+	mn_sys6(SYS_close, f, 0, 0, 0, 0, 0);
+	if (k <= 0)
+		return false;
+	buf[k] = 0;
+	const char *p = strstr(buf, "Pid:");
+	return p && strtol(p + 4, NULL, 10) == (long)getpid();
+}
 
 MN_EXPORT long syscall(long n, ...)
 {
@@ -49,6 +81,10 @@ MN_EXPORT long syscall(long n, ...)
 			return ret;
 		}
 	}
+	/* pidfd_send_signal to this process, plain: kill's (preload/thread.c). */
+	if (n == SYS_pidfd_send_signal && a3 == 0 && a4 == 0 && mn_shim_active() && mn_is_g() &&
+	    pidfd_is_self((int)a1))
+		return kill(getpid(), (int)a2);
 	/* A signalfd of the program's (preload/signal.c). */
 	if ((n == SYS_signalfd4 || n == SYS_signalfd) && a2 && mn_shim_active()) {
 		long r = REAL(syscall)(n, a1, a2, a3, a4, a5, a6);

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include "preload/preload.h"
+#include "sched/signal.h"
 #include "shims/cpuclock.h"
 
 MN_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
@@ -199,6 +200,24 @@ MN_EXPORT int raise(int sig)
 		return -1;
 	}
 	return 0;
+}
+
+/* kill of one's own process by a thread that does not block the signal:
+ * POSIX has it delivered to the caller before kill returns (when no
+ * other thread takes it; otherwise to any of them, the caller too), as
+ * Linux does.  Through the router it would arrive a moment later: the
+ * caller takes it itself, as raise would (its si_code is then SI_TKILL,
+ * not SI_USER).  The rest is the kernel's, and so are the signals the
+ * runtime keeps a handler for (sched/signal.c). */
+MN_EXPORT int kill(pid_t pid, int sig)
+{
+	if (sig > 0 && sig < 32 && sig != SIGKILL && sig != SIGSTOP && mn_shim_active() && mn_is_g() &&
+	    mn_sched.mainfree && pid == getpid() && !mn_signal_owned(sig)) {
+		sigset_t cur;
+		if (pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 && !sigismember(&cur, sig))
+			return raise(sig);
+	}
+	return REAL(kill)(pid, sig);
 }
 
 MN_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)

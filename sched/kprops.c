@@ -1,7 +1,7 @@
 /* sched/kprops.c: threads with kernel state of their own.
  *
- * Affinity, a scheduling policy and priority, and the nice value are the
- * kernel's, per OS thread.  A G that sets one for itself (or has one set
+ * Affinity and the nice value (and a scheduling policy, which shims/
+ * thread.c records only for now) are the kernel's, per OS thread.  A G that sets one for itself (or has one set
  * for it) becomes a locked G, as Go's LockOSThread makes one: it is
  * locked to the M it runs on (g->lockedm, m->lockedg), the kernel call
  * is made there, on that M's thread, and from then on that M runs only
@@ -53,6 +53,13 @@ void mn_kprops_init(void)
 }
 
 int mn_kprops_default_nice(void) { return def.nice; }
+
+bool mn_kprops_is_default(unsigned what, const void *value)
+{
+	if (what == KP_AFFINITY)
+		return CPU_EQUAL((const cpu_set_t *)value, &def.cpus);
+	return false;
+}
 
 /* Some G has had kernel state applied: a new M may have inherited it
  * from the OS thread that made it (a locked M starting another). */

@@ -21,6 +21,8 @@ MN_HIDDEN void mn_kprops_run(struct m *mp, struct g *gp);
 MN_HIDDEN void mn_kprops_exit(struct m *mp, struct g *gp);
 /* A new M: the defaults, not what its creator had.  Context: the M. */
 MN_HIDDEN void mn_kprops_minit(void);
+/* Is value (a cpu_set_t for KP_AFFINITY) the default? */
+MN_HIDDEN bool mn_kprops_is_default(unsigned what, const void *value);
 /* The defaults, for a thread that set nothing. */
 MN_HIDDEN int mn_kprops_default_nice(void);
 #endif

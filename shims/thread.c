@@ -264,19 +264,12 @@ int mn_thread_setschedparam(pthread_t t, int policy, const struct sched_param *s
 	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
 	if (lo < 0 || sp->sched_priority < lo || sp->sched_priority > hi)
 		return -EINVAL;
-	int oldpolicy = gp->schedpolicy, oldprio = gp->schedprio;
+	/* Recorded, not applied: a real-time policy on a locked G's own OS
+	 * thread made stress-ng's mutex stressor (threads at random FIFO
+	 * priorities, 2 CPUs) ten times slower than native; sched/kprops.c
+	 * can apply it (KP_SCHED) once that cost is understood. */
 	gp->schedpolicy = policy;
 	gp->schedprio = sp->sched_priority;
-	/* A policy other than the default is the kernel's to apply, on an
-	 * OS thread of the G's own (sched/kprops.c). */
-	if (policy != SCHED_OTHER || sp->sched_priority != 0 || (gp->kapplied & KP_SCHED)) {
-		int r = mn_kprops_set(gp, KP_SCHED);
-		if (r) {
-			gp->schedpolicy = oldpolicy;
-			gp->schedprio = oldprio;
-			return r;
-		}
-	}
 	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPOLICY) = policy;
 	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPARAM) = sp->sched_priority;
 	return 0;
@@ -292,6 +285,8 @@ int mn_thread_setnice(struct g *gp, int nice)
 		nice = 19;
 	int old = gp->nice;
 	unsigned had = gp->kapplied;
+	if (nice == mn_kprops_default_nice() && !((had | gp->kpending) & KP_NICE))
+		return 0; /* the default again on a thread that never left it */
 	gp->nice = nice;
 	int r = mn_kprops_set(gp, KP_NICE);
 	if (r) {
@@ -484,6 +479,10 @@ int mn_thread_setaffinity_g(struct g *gp, size_t size, const cpu_set_t *set)
 		gp->affinity = a;
 	}
 	memcpy(gp->affinity, &both, sizeof both);
-	/* Its own OS thread from now on, with that mask (sched/kprops.c). */
+	/* Its own OS thread from now on, with that mask (sched/kprops.c);
+	 * the whole mask again on a thread that never had another one
+	 * changes nothing. */
+	if (mn_kprops_is_default(KP_AFFINITY, &both) && !((gp->kapplied | gp->kpending) & KP_AFFINITY))
+		return 0;
 	return mn_kprops_set(gp, KP_AFFINITY);
 }
