@@ -655,14 +655,23 @@ void mn_gsig_main_free(void)
 	}
 	mn_sched.mainfree = true;
 	mn_sched.mainfree_pending = false;
-	/* sysmon rings Gs (and hands off Ms blocked in the kernel, so that
-	 * someone polls the router) from now on, even if no thread is ever
-	 * made. */
-	mn_sysmon_start();
 	/* M0 blocks what every M blocks; the router takes the rest. */
 	uint64_t m = mn_m_sigmask();
 	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, 0, 8, 0, 0);
 	mp->pipeopen = false;
+	if (mn_getg() == mg)
+		mn_gsig_main_free_rest();
+	else
+		mn_sched.mainfree_rest = true; /* finish_switch, once main's wait is published */
+}
+
+void mn_gsig_main_free_rest(void)
+{
+	mn_sched.mainfree_rest = false;
+	/* sysmon rings Gs (and hands off Ms blocked in the kernel, so that
+	 * someone polls the router) from now on, even if no thread is ever
+	 * made.  Both take locks: never under the lock main parked with. */
+	mn_sysmon_start();
 	mn_gsig_router_update();
 }
 

@@ -65,6 +65,9 @@ MN_HIDDEN int mn_gsig_vfork_child(void);
  * M0's kernel mask, as a single-threaded program's main thread does; with
  * MN_DEBUG=lockmain=1 it always does.  Context: M0. */
 MN_HIDDEN void mn_gsig_main_free(void);
+/* Its second half, which takes locks: on main when main made a thread,
+ * else at the end of finish_switch (mainfree_rest). */
+MN_HIDDEN void mn_gsig_main_free_rest(void);
 /* Whether sig's handler restarts system calls (SA_RESTART). */
 MN_HIDDEN bool mn_gsig_restarts(int sig);
 #endif

@@ -632,6 +632,8 @@ static void finish_switch(struct m *mp)
 	/* The lock a G parked under was released by its unlockf. */
 	if (config_debug)
 		mn_lockrank_assert_none("finish_switch: a runtime lock held across a switch");
+	if (__builtin_expect(mn_sched.mainfree_rest, 0) && mp->id == 0)
+		mn_gsig_main_free_rest();
 }
 
 /* ------------------------------------------------------------ the loop */

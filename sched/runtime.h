@@ -292,6 +292,7 @@ struct sched {
 	struct g *maing;           /* the main G (NULL in a fork child that main is not in) */
 	bool mainfree;             /* main is free of M0: every M blocks the process's signals */
 	bool mainfree_pending;     /* not yet, but will be when main first leaves M0 */
+	bool mainfree_rest;        /* M0's g0 finishes it (gsig.c) */
 	int mcount;
 	int nprocs;                /* immutable after init */
 	/* nprocs Ps; an entry is replaced only by sysmon's silent-blocking
