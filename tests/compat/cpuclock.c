@@ -1,7 +1,8 @@
 /* cpuclock: a thread's CPU-time clock is its own.
  *
  *  - two threads spinning 1x and 3x the same work read their own
- *    CLOCK_THREAD_CPUTIME_ID at the end: the ratio is 3 within 10%, each
+ *    CLOCK_THREAD_CPUTIME_ID at the end: the ratio is 3 within 10% (20%
+ *    under mnthread with more processors than CPUs), each
  *    is below the process's CPU time, and getrusage(RUSAGE_THREAD) agrees
  *    with the clock (within 10% and a few ms);
  *  - a thread that mostly sleeps (200 ms in 10 ms naps) has used little
@@ -107,7 +108,13 @@ int main(void)
 	atomic_store(&stop_watched, 0);
 	int64_t proc = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	double ratio = s1.cpu_ns > 0 ? (double)s3.cpu_ns / (double)s1.cpu_ns : 0;
-	check("spinners: 3x work reads 3x CPU time (10%)", ratio > 2.7 && ratio < 3.3);
+	/* 10%; 20% under mnthread with more processors than CPUs (MN_PROCS
+	 * above the CPUs online): its OS threads then share CPUs, and a G's
+	 * time is its M's on-CPU time measured at checkpoints (sched/cputime.c),
+	 * off by up to a checkpoint's worth when the kernel switches Ms. */
+	const char *procs = getenv("MN_PROCS");
+	double tol = procs && atol(procs) > sysconf(_SC_NPROCESSORS_ONLN) ? 0.6 : 0.3;
+	check("spinners: 3x work reads 3x CPU time", ratio > 3 - tol && ratio < 3 + tol);
 	fprintf(stderr, "  (1x %lld ns, 3x %lld ns, ratio %.3f)\n", (long long)s1.cpu_ns, (long long)s3.cpu_ns, ratio);
 	check("spinners: each below the process's CPU time", s1.cpu_ns > 0 && s1.cpu_ns < proc && s3.cpu_ns < proc);
 	int64_t slack = 5000000;
