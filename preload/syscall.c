@@ -81,6 +81,14 @@ MN_EXPORT long syscall(long n, ...)
 			return ret;
 		}
 	}
+	/* A thread's own kernel state (preload/thread.c: unshare). */
+	if ((n == SYS_unshare || n == SYS_setns || n == SYS_capset || n == SYS_capget || n == SYS_seccomp ||
+	     n == SYS_prctl) &&
+	    mn_shim_active()) {
+		long ret;
+		if (mn_thread_kstate(n, a1, a2, a3, a4, a5, &ret))
+			return ret < 0 ? (errno = (int)-ret, -1) : ret;
+	}
 	/* pidfd_send_signal to this process, plain: kill's (preload/thread.c). */
 	if (n == SYS_pidfd_send_signal && a3 == 0 && a4 == 0 && mn_shim_active() && mn_is_g() &&
 	    pidfd_is_self((int)a1))

@@ -123,9 +123,31 @@ MN_EXPORT int prctl(int option, ...)
 			*(int **)a2 = mn_thread_tid_address();
 			return 0;
 		}
+		long r;
+		if (mn_thread_kstate(SYS_prctl, option, (long)a2, (long)a3, (long)a4, (long)a5, &r))
+			return r < 0 ? (errno = (int)-r, -1) : (int)r;
 	}
 	return REAL(prctl)(option, a2, a3, a4, a5);
 }
+
+/* Namespaces, capabilities: the calling thread's own (Linux), so the G
+ * keeps the OS thread it made the call on, and that OS thread exits with
+ * it (shims/thread.c: mn_thread_kstate).  glibc's wrappers of these are
+ * the plain system calls, which is what a thread that is not a G gets. */
+static int kstate(long nr, long a1, long a2)
+{
+	long r;
+	if (!mn_shim_active() || !mn_thread_kstate(nr, a1, a2, 0, 0, 0, &r))
+		r = REAL(syscall)(nr, a1, a2) < 0 ? -errno : 0;
+	return r < 0 ? (errno = (int)-r, -1) : (int)r;
+}
+MN_EXPORT int unshare(int flags) { return kstate(SYS_unshare, flags, 0); }
+MN_EXPORT int setns(int fd, int type) { return kstate(SYS_setns, fd, type); }
+/* No header of glibc's declares these two (libcap's does). */
+int capset(void *hdr, const void *data);
+int capget(void *hdr, void *data);
+MN_EXPORT int capset(void *hdr, const void *data) { return kstate(SYS_capset, (long)hdr, (long)data); }
+MN_EXPORT int capget(void *hdr, void *data) { return kstate(SYS_capget, (long)hdr, (long)data); }
 
 MN_EXPORT int pthread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)
 {

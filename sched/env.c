@@ -149,9 +149,23 @@ static void parse_debug(const char *s)
 					mn_env.lockmain = v;
 				else
 					mn_printf("mnthread: ignoring MN_DEBUG lockmain=\"%s\": expected 0 or 1; using 0\n", val);
+			} else if (strcmp(key, "lockthreads") == 0) {
+				if (mn_env_parse_int(val, 0, 1, &v))
+					mn_env.lockthreads = v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG lockthreads=\"%s\": expected 0 or 1; using 0\n",
+						  val);
+			} else if (strcmp(key, "deadlock") == 0) {
+				if (strcmp(val, "abort") == 0)
+					mn_env.deadlock = MN_DEADLOCK_ABORT;
+				else if (mn_env_parse_int(val, 0, 1, &v))
+					mn_env.deadlock = (int)v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG deadlock=\"%s\": expected 0, 1 or abort; "
+						  "using 1\n", val);
 			} else {
 				mn_printf("mnthread: ignoring unknown MN_DEBUG key \"%s\" (known: schedtrace, guardinfo, "
-					  "preemptms, preemptsig, asyncpreemptoff, scavenge, lockmain)\n", key);
+					  "preemptms, preemptsig, asyncpreemptoff, scavenge, lockmain, lockthreads, deadlock)\n", key);
 			}
 		}
 		s = end ? end + 1 : NULL;
@@ -165,5 +179,8 @@ void mn_env_init(void)
 	mn_env.preempt_ms = 10;
 	mn_env.preempt_sig = SIGURG;
 	mn_env.scavenge_s = 300;
+	mn_env.deadlock = MN_DEADLOCK_REPORT;
 	parse_debug(getenv("MN_DEBUG"));
+	if (mn_env.lockthreads)
+		mn_env.lockmain = true; /* every thread, main too */
 }

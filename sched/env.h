@@ -14,7 +14,10 @@ struct mn_env {
 	bool asyncpreemptoff; /* MN_DEBUG=asyncpreemptoff=1: no preemption signals */
 	int scavenge_s;     /* MN_DEBUG=scavenge=SECONDS: 0..86400, default 300 (0: never) */
 	bool lockmain;      /* MN_DEBUG=lockmain=1: main stays on the initial OS thread */
+	int deadlock;       /* MN_DEBUG=deadlock=0|1|abort: MN_DEADLOCK_*, default 1 (report) */
+	bool lockthreads;   /* MN_DEBUG=lockthreads=1: every thread an OS thread of its own (and lockmain) */
 };
+enum { MN_DEADLOCK_OFF, MN_DEADLOCK_REPORT, MN_DEADLOCK_ABORT };
 extern struct mn_env mn_env __attribute__((visibility("hidden")));
 void mn_env_init(void) __attribute__((visibility("hidden")));
 /* Parse a decimal in [lo, hi]; false on anything else.  Exposed for tests. */

@@ -15,6 +15,7 @@
  * Runs as the first of the program's atfork child handlers (registered at
  * init), on the forking thread. */
 #include "fork.h"
+#include "m.h"
 #include "gfree.h"
 #include "gsig.h"
 #include <signal.h>
@@ -107,6 +108,7 @@ void mn_fork_child(void)
 
 	mn_preempt_fork_child();
 	mn_sysmon_fork_child();
+	mn_m_template_fork_child();
 	if (s->mainfree)
 		mn_gsig_router_update(); /* the child's own router */
 }

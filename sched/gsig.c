@@ -407,6 +407,9 @@ void mn_gsig_sysmon(void)
 	if (!atomic_exchange_explicit(&unsettled, false, memory_order_relaxed))
 		return;
 	for (struct m *mp = mn_sched.allm; mp; mp = mp->alllink) {
+		/* relaxed: an exited M runs nothing, its curg stays NULL */
+		if (atomic_load_explicit(&mp->dead, memory_order_relaxed))
+			continue;
 		struct g *cg = *(struct g *volatile *)&mp->curg;
 		if (cg && cg->magic == G_MAGIC && !(cg->flags & G_G0) && mn_gsig_deliverable(cg)) {
 			atomic_store_explicit(&unsettled, true, memory_order_relaxed);

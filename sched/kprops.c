@@ -23,10 +23,17 @@
  * Rejected: an M per property value, shared by the Gs that have it (the
  * Gs would then be scheduled by the kernel among themselves, and two
  * such Gs could wait on each other across a busy M).
- * TODO(issue 13): prctl per-thread options, unshare, setns, capset (they
- * cannot be undone: the M would have to exit with its G).
+ * Kernel state that cannot be undone (unshare, setns, capset, seccomp and
+ * prctl's per-thread options: mn_kprops_taint) locks the G the same way
+ * and marks its M tainted: when the G exits, the M's OS thread exits with
+ * it (m.c: mn_mexit), so no later G runs in a namespace, with
+ * capabilities or a filter it never asked for.  Another G's state of that
+ * kind cannot be set (the kernel has no such call either).
+ * MN_DEBUG=lockthreads=1 locks every G to an M of its own (KP_LOCK),
+ * for programs that need the kernel to see each thread.
  */
 #include "kprops.h"
+#include "m.h"
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -106,6 +113,28 @@ static void lock(struct m *mp, struct g *gp)
 		gp->lockedm = mp;
 		mp->lockedg = gp;
 	}
+}
+
+long mn_kprops_taint(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+	struct g *gp = mn_getg();
+	/* New Ms must not inherit what this call may do to our OS thread. */
+	mn_m_template_start();
+	/* Not preempted between reading its M and the call (as above). */
+	gp->nopreempt++;
+	struct m *mp = gp->m;
+	bool was = gp->lockedm != NULL;
+	lock(mp, gp);
+	long r = mn_sys6(nr, a1, a2, a3, a4, a5, 0);
+	if (r >= 0) {
+		mp->tainted = true;
+	} else if (!was && gp->kapplied == 0) {
+		/* Nothing changed: the G stays free to move. */
+		mp->lockedg = NULL;
+		gp->lockedm = NULL;
+	}
+	gp->nopreempt--;
+	return r;
 }
 
 int mn_kprops_set(struct g *gp, unsigned what)

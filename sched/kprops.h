@@ -7,6 +7,14 @@
 #define KP_NICE     2u /* gp->nice */
 #define KP_SCHED    4u /* gp->schedpolicy, gp->schedprio */
 
+#define KP_LOCK     8u /* nothing to apply: locked only (MN_DEBUG=lockthreads=1) */
+
+/* System call nr, made by the calling G on its M, changes kernel state of
+ * that OS thread that cannot be undone (unshare, setns, capset, seccomp,
+ * per-thread prctl options): the G is locked to its M, which exits with
+ * it if the call succeeded.  Returns the raw result (>= 0 or -errno).
+ * Context: a G. */
+MN_HIDDEN long mn_kprops_taint(long nr, long a1, long a2, long a3, long a4, long a5);
 /* Start-up: the values a thread has when nobody set them. */
 MN_HIDDEN void mn_kprops_init(void);
 /* The caller filled gp's fields for what (KP_*).  The calling G: locked

@@ -13,6 +13,7 @@
  * always picked up without waking an M per ready.
  */
 #include "m.h"
+#include <linux/futex.h>
 #include "env.h"
 #include "kprops.h"
 #include "netpoll.h"
@@ -165,8 +166,8 @@ static struct m *allocm(void)
 	mp->g0.m = mp;
 	mp->g0.status = G_RUNNING;
 	mn_lock(&mn_sched.lock);
-	mp->id = mn_sched.mcount++;
-	if (mn_sched.mcount > mn_sched.maxmcount) {
+	mp->id = mn_sched.mnextid++;
+	if (++mn_sched.mcount > mn_sched.maxmcount) {
 		mn_unlock(&mn_sched.lock);
 		mn_printf("mnthread: fatal: thread limit exceeded: the program needs more than "
 			  "MN_MAXTHREADS=%d OS threads\n", mn_sched.maxmcount);
@@ -179,6 +180,73 @@ static struct m *allocm(void)
 	return mp;
 }
 
+/* The template thread (Go's templateThread): a new OS thread inherits
+ * its creator's kernel state, so an M whose state cannot be undone
+ * (mp->tainted: a namespace, capabilities, no_new_privs, a seccomp
+ * filter) must not create Ms.  It hands the M to this thread, which was
+ * made before the first such state existed (mn_m_template_start, called
+ * by kprops.c before its first taint) and makes the OS threads for it.
+ * Ms to start wait on a stack; the thread sleeps on the futex word
+ * tmpl_seq, which every push bumps. */
+static struct m *_Atomic tmpl_stack;
+static _Atomic uint32_t tmpl_seq;
+static _Atomic int tmpl_state; /* 0 none, 1 starting, 2 running */
+
+static void start_thread(struct m *mp);
+
+static void *template_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		/* acquire: pairs with the pusher's release bump */
+		uint32_t seq = atomic_load_explicit(&tmpl_seq, memory_order_acquire);
+		/* acquire: the Ms' fields, written before their push */
+		struct m *mp = atomic_exchange_explicit(&tmpl_stack, NULL, memory_order_acquire);
+		while (mp) {
+			struct m *next = mp->schedlink;
+			mp->schedlink = NULL;
+			start_thread(mp);
+			mp = next;
+		}
+		mn_sys6(SYS_futex, (long)&tmpl_seq, FUTEX_WAIT_PRIVATE, seq, 0, 0, 0);
+	}
+	return NULL;
+}
+
+void mn_m_template_start(void)
+{
+	int z = 0;
+	if (!atomic_compare_exchange_strong_explicit(&tmpl_state, &z, 1, memory_order_acq_rel, memory_order_acquire))
+		return;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, MN_G0_STACK_SIZE);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	uint64_t all = ~0ULL, old;
+	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+	pthread_t th;
+	int r = mn_os.thread_create(&th, &attr, template_thread, NULL);
+	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+	pthread_attr_destroy(&attr);
+	if (r != 0)
+		mn_throw("cannot start the template thread");
+	/* release: started, for the tainted Ms that read it */
+	atomic_store_explicit(&tmpl_state, 2, memory_order_release);
+}
+
+bool mn_m_template_running(void)
+{
+	/* relaxed: a count of threads (deadlock.c) */
+	return atomic_load_explicit(&tmpl_state, memory_order_relaxed) == 2;
+}
+
+void mn_m_template_fork_child(void)
+{
+	/* Its thread is not in the child: a tainted M there makes Ms itself. */
+	atomic_store_explicit(&tmpl_state, 0, memory_order_relaxed);
+	atomic_store_explicit(&tmpl_stack, NULL, memory_order_relaxed);
+}
+
 /* Start an OS thread for a new M that will run pp (may be NULL), on a
  * stack of MN_G0_STACK_SIZE (m.h). */
 static void newm(struct p *pp, bool spinning)
@@ -186,6 +254,26 @@ static void newm(struct p *pp, bool spinning)
 	struct m *mp = allocm();
 	mp->nextp = pp;
 	atomic_store_explicit(&mp->spinning, spinning, memory_order_relaxed);
+	/* On sysmon mn_tls_g is NULL; on an M, its g0 or G names the M. */
+	struct g *cur = mn_tls_g;
+	/* acquire: pairs with mn_m_template_start's release */
+	if (cur && cur->m && cur->m->tainted && atomic_load_explicit(&tmpl_state, memory_order_acquire) == 2) {
+		struct m *head = atomic_load_explicit(&tmpl_stack, memory_order_relaxed);
+		do
+			mp->schedlink = head;
+		/* release: mp's fields before the template thread takes it */
+		while (!atomic_compare_exchange_weak_explicit(&tmpl_stack, &head, mp, memory_order_release,
+							      memory_order_relaxed));
+		/* release: pairs with the template thread's acquire */
+		atomic_fetch_add_explicit(&tmpl_seq, 1, memory_order_release);
+		mn_sys6(SYS_futex, (long)&tmpl_seq, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+		return;
+	}
+	start_thread(mp);
+}
+
+static void start_thread(struct m *mp)
+{
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, MN_G0_STACK_SIZE);
@@ -243,6 +331,10 @@ static void *mstart(void *arg)
 {
 	struct m *mp = arg;
 	minit(mp);
+	/* mn_mexit comes back here, on this same stack (g0's), to end the
+	 * OS thread the way glibc expects: by returning. */
+	if (__builtin_setjmp(mp->exitbuf) != 0)
+		return NULL;
 	struct p *pp = mp->nextp;
 	mp->nextp = NULL;
 	if (pp)
@@ -250,6 +342,40 @@ static void *mstart(void *arg)
 	else
 		mn_stopm();
 	mn_schedule();
+	return NULL;
+}
+
+/* The M's locked G has exited and left kernel state on this OS thread
+ * that cannot be undone (mp->tainted): the OS thread goes with it, as a
+ * native thread's state goes with the thread.  The process's first OS
+ * thread cannot exit without leaving a zombie leader the tools would
+ * see: it stays, out of use, asleep for good (Go wedges it too).
+ * Context: g0 of mp, holding a P, no lock; does not return. */
+void mn_mexit(struct m *mp)
+{
+	struct p *pp = mn_releasep();
+	if (pp)
+		mn_handoffp(pp);
+	if (mp->tid == (int)mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0)) {
+		struct mn_note never;
+		atomic_store_explicit(&never.key, 0, memory_order_relaxed);
+		for (;;)
+			mn_notesleep(&never);
+	}
+	if (mp->preempt_timer >= 0)
+		mn_sys6(SYS_timer_delete, mp->preempt_timer, 0, 0, 0, 0, 0);
+	mp->preempt_timer = -1;
+	mn_lock(&mn_sched.lock);
+	mn_sched.mcount--;
+	atomic_store_explicit(&mp->dead, true, memory_order_relaxed);
+	mn_unlock(&mn_sched.lock);
+	if (mp->altstack.ss_sp) {
+		stack_t off = { .ss_flags = SS_DISABLE };
+		mn_sys6(SYS_sigaltstack, (long)&off, 0, 0, 0, 0, 0);
+		mn_sys6(SYS_munmap, (long)mp->altstack.ss_sp, (long)mp->altstack.ss_size, 0, 0, 0, 0);
+		mp->altstack.ss_sp = NULL;
+	}
+	__builtin_longjmp(mp->exitbuf, 1);
 }
 
 /* The main thread as M0.  Its g0 is a fresh context on its own stack: the

@@ -25,4 +25,11 @@ MN_HIDDEN struct p *mn_releasep(void);
 MN_HIDDEN struct p *mn_releasep_locked(void);
 MN_HIDDEN uint32_t mn_fastrand(void);
 MN_HIDDEN struct m *mn_m0_setup(void);
+MN_HIDDEN void mn_mexit(struct m *mp) __attribute__((noreturn));
+/* Start the template thread that makes Ms for tainted ones (m.c), from
+ * an OS thread whose state is still the process's.  Idempotent. */
+MN_HIDDEN void mn_m_template_start(void);
+MN_HIDDEN void mn_m_template_fork_child(void);
+/* It exists (an OS thread of the runtime's, as sysmon). */
+MN_HIDDEN bool mn_m_template_running(void);
 #endif

@@ -567,7 +567,8 @@ void mn_preempt_init(void)
 	 * at their start. */
 	mn_lock(&mn_sched.lock);
 	for (struct m *mp = mn_sched.allm; mp; mp = mp->alllink)
-		if (mp->preempt_timer < 0)
+		/* relaxed: dead is written under sched.lock, which we hold */
+		if (mp->preempt_timer < 0 && !atomic_load_explicit(&mp->dead, memory_order_relaxed))
 			mn_preempt_minit(mp);
 	mn_unlock(&mn_sched.lock);
 }

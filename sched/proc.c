@@ -254,6 +254,10 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 		gp->fake_tid = new_tids(1);
 	}
 	arch_make_ctx(&gp->ctx, (void *)gp->stack.hi, gp, gp->tcb);
+	/* MN_DEBUG=lockthreads=1: an OS thread of its own, from its first run */
+	if (__builtin_expect(mn_env.lockthreads, 0))
+		/* relaxed: published with gp by the queue it is put on */
+		atomic_store_explicit(&gp->kpending, KP_LOCK, memory_order_relaxed);
 	return gp;
 }
 
@@ -619,6 +623,8 @@ static void finish_switch(struct m *mp)
 		 * in shims/thread.c */
 		mn_gstatus(gp, G_RUNNING, G_DEAD, memory_order_release);
 		mn_gexit_finish(gp);
+		if (__builtin_expect(mp->tainted, 0))
+			mn_mexit(mp); /* its OS thread goes with it */
 		break;
 	case PEND_EXIT_JOINER:
 		/* release: the exit's writes (result) before G_DEAD; pairs with the acquire loads

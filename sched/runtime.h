@@ -274,6 +274,15 @@ struct m {
 	/* The ticks it has spent asleep or in announced system calls, in
 	 * g->cputicks' encoding (bit 0 while idle); written by this M only. */
 	_Atomic uint64_t idleticks;
+	/* Its locked G changed kernel state that cannot be undone (kprops.c:
+	 * unshare, setns, capset, per-thread prctl options): the M exits
+	 * with that G (mn_mexit).  Owner: this M. */
+	bool tainted;
+	/* It has exited (its OS thread is gone or going): walkers of allm
+	 * skip it.  Set once, under sched.lock. */
+	_Atomic bool dead;
+	/* mstart's frame, where mn_mexit returns to (__builtin_setjmp). */
+	void *exitbuf[5];
 };
 enum { PEND_NONE, PEND_PARK, PEND_YIELD, PEND_PREEMPT, PEND_EXIT, PEND_EXIT_JOINER, PEND_EXITSYSCALL };
 
@@ -293,7 +302,8 @@ struct sched {
 	bool mainfree;             /* main is free of M0: every M blocks the process's signals */
 	bool mainfree_pending;     /* not yet, but will be when main first leaves M0 */
 	bool mainfree_rest;        /* M0's g0 finishes it (gsig.c) */
-	int mcount;
+	int mcount;                /* live Ms (an exited one is no longer counted) */
+	int mnextid;               /* the next M's id */
 	int nprocs;                /* immutable after init */
 	/* nprocs Ps; an entry is replaced only by sysmon's silent-blocking
 	 * retake (the old P is then an orphan), so read it with mn_allp. */

@@ -26,6 +26,7 @@
 #include "sysmon.h"
 #include "gsig.h"
 #include "cputime.h"
+#include "deadlock.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -440,6 +441,10 @@ static void *sysmon(void *arg)
 				sc = next_scavenge;
 			if (sc && (until == 0 || sc < until))
 				until = sc;
+			/* Every thread asleep: a second look after a while. */
+			int64_t dl = mn_deadlock_look(now, norphans > 0);
+			if (dl && (until == 0 || dl < until))
+				until = dl;
 			sleep_while_idle(until);
 			idle = 0;
 			prev_look = 0;
@@ -498,6 +503,7 @@ void mn_sysmon_fork_child(void)
 	norphans = 0;
 	prev_look = 0;
 	next_slice_end = 0;
+	mn_deadlock_fork_child();
 	if (!atomic_load(&mn_sysmon_started))
 		return;
 	atomic_store(&mn_sysmon_started, 0);

@@ -296,6 +296,67 @@ int mn_thread_setnice(struct g *gp, int nice)
 	return r;
 }
 
+/* Per-thread kernel state that cannot be undone: the calling G keeps an
+ * OS thread of its own, which exits with it (sched/kprops.c). */
+static bool prctl_taints(long option, long a2)
+{
+	switch (option) {
+	case PR_SET_SECCOMP:
+	case PR_SET_NO_NEW_PRIVS:
+	case PR_SET_KEEPCAPS:
+	case PR_SET_SECUREBITS:
+	case PR_CAPBSET_DROP:
+	case PR_SET_TIMERSLACK:
+	case PR_SET_IO_FLUSHER:
+	case PR_SET_SPECULATION_CTRL:
+	case PR_SET_TSC:
+	case PR_SET_SYSCALL_USER_DISPATCH:
+		return true;
+	case PR_CAP_AMBIENT:
+		return a2 != PR_CAP_AMBIENT_IS_SET;
+	default:
+		return false;
+	}
+}
+
+/* capget and capset name a thread by its kernel id, 0 for the caller:
+ * the caller's own id (a G's) becomes 0. */
+static void cap_self(long hdr)
+{
+	struct { uint32_t version; int pid; } *h = (void *)hdr;
+	if (h && h->pid != 0 && h->pid == mn_thread_gettid())
+		h->pid = 0;
+}
+
+int mn_thread_kstate(long nr, long a1, long a2, long a3, long a4, long a5, long *ret)
+{
+	if (!mn_is_g())
+		return 0;
+	switch (nr) {
+	case SYS_prctl:
+		if (!prctl_taints(a1, a2))
+			return 0;
+		break;
+	case SYS_capget:
+		cap_self(a1);
+		return 0; /* a read: the M's are the G's (a tainted M is its G's alone) */
+	case SYS_capset:
+		cap_self(a1);
+		break;
+	case SYS_unshare:
+		if (a1 == 0)
+			return 0;
+		break;
+	case SYS_setns:
+	case SYS_seccomp:
+		break;
+	default:
+		return 0;
+	}
+	*ret = mn_kprops_taint(nr, a1, a2, a3, a4, a5);
+	return 1;
+}
+
 /* getpriority(PRIO_PROCESS, id) of one thread: its nice value. */
 int mn_thread_getnice(struct g *gp)
 {

@@ -47,6 +47,13 @@ struct g;
 MN_SHIM int mn_thread_setaffinity_g(struct g *gp, size_t size, const cpu_set_t *set);
 MN_SHIM struct g *mn_thread_by_id(long id);
 MN_SHIM int mn_thread_setnice(struct g *gp, int nice);
+/* System call nr (SYS_unshare, SYS_setns, SYS_capset, SYS_capget,
+ * SYS_seccomp, SYS_prctl) from the calling thread: 1 when it was made here
+ * with the calling G locked to an OS thread that exits with it (the raw
+ * result in *ret), 0 for the caller to make it (the kernel's meaning is
+ * right as it is).  capget/capset headers naming the caller by its id get
+ * 0 (themselves). */
+MN_SHIM int mn_thread_kstate(long nr, long a1, long a2, long a3, long a4, long a5, long *ret);
 MN_SHIM int mn_thread_getnice(struct g *gp);
 MN_SHIM int mn_once(pthread_once_t *once, void (*init)(void));
 
