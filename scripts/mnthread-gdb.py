@@ -49,7 +49,6 @@ except ImportError:
 # The G states, in the order of the enum in sched/runtime.h; the names are
 # read from the debug info when it has them (see _status_names).
 _G_STATES = ["idle", "runnable", "running", "syscall", "waiting", "dead"]
-G_RUNNING, G_SYSCALL, G_WAITING = 2, 3, 4
 G_MAIN, G_G0 = 1, 2
 
 # The switch frame (switch.S): eight words from the saved sp.
@@ -72,14 +71,19 @@ def _lib_objfile():
     return None
 
 
-def _symbol_value(name):
-    """The value of the library's global or file-static variable NAME."""
-    sym = gdb.lookup_global_symbol(name)
-    if sym is None:
-        sym = gdb.lookup_static_symbol(name)
-    if sym is None:
-        return None
-    return sym.value()
+def _lookup(objfile, name):
+    """The library's own global or file-static symbol NAME (another object
+    may have one of the same name)."""
+    try:
+        sym = objfile.lookup_global_symbol(name) or objfile.lookup_static_symbol(name)
+    except AttributeError:  # before gdb 10
+        sym = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
+    return sym
+
+
+def _symbol_value(objfile, name):
+    sym = _lookup(objfile, name)
+    return None if sym is None else sym.value()
 
 
 def _runtime():
@@ -89,8 +93,8 @@ def _runtime():
     lib = _lib_objfile()
     if lib is None:
         raise MnError("mnthread: libmnthread.so is not loaded in this process")
-    sched = _symbol_value("mn_sched")
-    allg = _symbol_value("allg")
+    sched = _symbol_value(lib, "mn_sched")
+    allg = _symbol_value(lib, "allg")
     if sched is None or allg is None:
         raise MnError("mnthread: %s has no debug info (struct g unknown); "
                       "build it with -g (the default CFLAGS)" % lib.filename)
@@ -132,41 +136,56 @@ def _cstring(val):
         return "?"
 
 
-_status_cache = {}
-
-
 def _status_names():
-    """Value -> name of the G states, from the debug info when found."""
-    if _status_cache:
-        return _status_cache
+    """Value -> name of the G states: the enum's values from the debug
+    info, the order of runtime.h where it has none."""
+    lib = _lib_objfile()
     names = {}
     for i, short in enumerate(_G_STATES):
-        names[i] = short
-        sym = gdb.lookup_static_symbol("G_" + short.upper()) or \
-            gdb.lookup_global_symbol("G_" + short.upper())
+        value = i
+        sym = _lookup(lib, "G_" + short.upper()) if lib else None
         if sym is not None:
             try:
-                names[int(sym.value())] = short
+                value = int(sym.value())
             except gdb.error:
                 pass
-    _status_cache.update(names)
+        names[value] = short
     return names
 
 
-def _allgs(sched, allg, everything):
+def _states():
+    """Name -> value of the G states."""
+    return {v: k for k, v in _status_names().items()}
+
+
+def _allgs(sched, allg, everything, broken=None):
     """main's G, then every G on allgs (gfree.c); free Gs and M0's
-    scheduler G only with everything."""
+    scheduler G only with everything.  A G whose allprev does not point
+    back or with no TCB (memory missing from a core file reads as zeros)
+    ends the walk; its address goes into broken."""
     out = []
+    idle = _states()["idle"]
     maing = sched["maing"]
     if int(maing):
         out.append(maing.dereference())
     gp = allg["head"]
+    prev = 0
     seen = set()
     while int(gp) and int(gp) not in seen and len(seen) < 1000000:
         seen.add(int(gp))
-        g = gp.dereference()
-        if everything or (int(g["status"]) != 0 and not int(g["flags"]) & G_G0):
+        try:
+            g = gp.dereference()
+            # Every G on the list has a TCB (galloc; gfget keeps it).
+            ok = int(g["allprev"]) == prev and int(g["tcb"]) != 0
+        except gdb.MemoryError:
+            ok = False
+        if not ok:
+            if broken is not None:
+                broken.append(int(gp))
+            break
+        if everything or (int(g["status"]) != idle and not int(g["flags"]) & G_G0):
             out.append(g)
+        prev = int(gp)
         gp = g["allnext"]
     return out
 
@@ -311,12 +330,14 @@ frame outside libmnthread.so).  -a also lists free Gs and M0's scheduler G."""
     def show(self, everything):
         sched, allg = _runtime()
         names = _status_names()
+        S = _states()
         libname = _lib_name()
         live = _is_live()
         ms = _all_ms(sched)
         m0 = [m for m in ms if int(m["id"]) == 0]
         rows = []
-        for g in _allgs(sched, allg, everything):
+        broken = []
+        for g in _allgs(sched, allg, everything, broken):
             st = int(g["status"])
             flags = int(g["flags"])
             tid = int(g["fake_tid"])
@@ -324,7 +345,7 @@ frame outside libmnthread.so).  -a also lists free Gs and M0's scheduler G."""
                 tid = int(m0[0]["tid"]) if m0 else gdb.selected_inferior().pid
             name = _cstring(g["name"]) or ("main" if flags & G_MAIN else "")
             wait = ""
-            if st == G_WAITING:
+            if st == S["waiting"]:
                 wait = _cstring(g["waitreason"])
                 fname, fd = _optional(g, _FD_FIELDS)
                 if fd is not None and int(fd) >= 0 and wait.startswith("netpoll"):
@@ -338,11 +359,11 @@ frame outside libmnthread.so).  -a also lists free Gs and M0's scheduler G."""
                         wait += " (since %d)" % int(since)
             mdesc = ""
             frame = ""
-            if st in (G_RUNNING, G_SYSCALL) and int(g["m"]):
+            if st in (S["running"], S["syscall"]) and int(g["m"]):
                 m = g["m"].dereference()
                 mdesc = "M%d" % int(m["id"])
                 frame = "on " + _m_desc(m)
-            elif st != 0 and st != 5:
+            elif st not in (S["idle"], S["dead"]):
                 try:
                     frame = _describe_pc(_waiting_pc(g, libname))
                 except (MnError, gdb.error, gdb.MemoryError):
@@ -356,6 +377,11 @@ frame outside libmnthread.so).  -a also lists free Gs and M0's scheduler G."""
         for r in [header] + rows:
             print("  ".join(r[i].ljust(widths[i]) if i < 6 else r[i]
                             for i in range(7)).rstrip())
+        if broken:
+            print("mnthread: the G at %#x cannot be read (not in this core file?); "
+                  "the Gs after it on the list are not shown.  gdb's gcore leaves out "
+                  "stacks with MADV_GUARD_INSTALL guard pages; a core dumped by the "
+                  "kernel has them." % broken[0])
 
 
 def _is_live():
@@ -522,13 +548,14 @@ thread that runs it: `thread N` there."""
         if g is None:
             raise MnError("mnthread: no G with id %d (see info mnthreads)" % goid)
         st = int(g["status"])
-        if st in (G_RUNNING, G_SYSCALL):
+        S = _states()
+        if st in (S["running"], S["syscall"]):
             if int(g["m"]):
                 raise MnError("mnthread: G %d is %s on %s: use `thread %s`" % (
                     goid, _status_names().get(st, "running"), _m_desc(g["m"].dereference()),
                     self._thread_num(g) or "N"))
             raise MnError("mnthread: G %d is running but has no M" % goid)
-        if st in (0, 5):
+        if st in (S["idle"], S["dead"]):
             raise MnError("mnthread: G %d is %s: no stack to show" % (goid, _status_names().get(st)))
         regs = _saved_regs(g)
         if not gdb.selected_inferior().threads():

@@ -8,15 +8,35 @@
  *   condwait   wait_on_cond:  pthread_cond_wait on a condition never signalled
  *   sleeper    wait_in_sleep: sleep(600)
  *   joiner     wait_in_join:  pthread_join of sleeper
- *   main       pthread_join of mutexwait
- * Once all are started it prints "ready <pid>" on stdout and main joins.
- * It never finishes by itself: the test kills it (an alarm of 120 s ends it
- * if the test does not).
+ *   main       wait_for_go:   read of a line from stdin (a pipe)
+ * Once all are started it prints "ready <pid>" on stdout and main reads.
+ * Given a line, main releases the mutex and the condition, joins those two
+ * threads, prints "done" and exits (sleeper and joiner end with the
+ * process): the test's proof that the process runs on after gdb detached.
+ * An alarm of 120 s ends it if the test does not.
+ *
+ * GDB_PARKED_GUARD=0 creates the threads with no guard page, for a core
+ * made with gdb's gcore: gdb 13 reads a mapping in 1 MiB pieces and gives
+ * up on the rest of it at the first piece it cannot read, and a
+ * MADV_GUARD_INSTALL guard page cannot be read (mprotect guards are
+ * mappings of their own, which gcore passes over).  The kernel merges the
+ * stacks, which are alike, into one mapping, so a G just below a guard (a
+ * G's struct lies at the top of its stack mapping, the guard at the
+ * bottom) is lost, and the Gs after it.  The runtime's first allocation,
+ * M0's scheduler stack, keeps its guard; a first thread with a stack of
+ * another size (not reused by the others), created and joined at once,
+ * takes the place below it.
+ *
+ * The asm statements after the calls keep them from being tail calls, so
+ * the waiting function keeps its frame at any optimisation level.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +45,8 @@ static pthread_mutex_t condlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static int never_true;
 static pthread_t sleeper;
+
+#define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
 
 __attribute__((noinline)) static void wait_on_mutex(void)
 {
@@ -43,11 +65,21 @@ __attribute__((noinline)) static void wait_on_cond(void)
 __attribute__((noinline)) static void wait_in_sleep(void)
 {
 	sleep(600);
+	NO_TAIL_CALL();
 }
 
 __attribute__((noinline)) static void wait_in_join(void)
 {
 	pthread_join(sleeper, NULL);
+	NO_TAIL_CALL();
+}
+
+__attribute__((noinline)) static int wait_for_go(void)
+{
+	char line[64];
+	int r = fgets(line, sizeof line, stdin) != NULL;
+	NO_TAIL_CALL();
+	return r;
 }
 
 static void *run_mutex(void *arg)
@@ -78,13 +110,33 @@ static void *run_join(void *arg)
 	return arg;
 }
 
+static void *run_spacer(void *arg)
+{
+	return arg;
+}
+
 int main(void)
 {
 	pthread_t mt, ct, jt;
+	pthread_attr_t attr;
 	alarm(120);
+	pthread_attr_init(&attr);
+	const char *guard = getenv("GDB_PARKED_GUARD");
+	if (guard && strcmp(guard, "0") == 0) {
+		pthread_attr_t sattr;
+		pthread_t spacer;
+		pthread_attr_init(&sattr);
+		pthread_attr_setguardsize(&sattr, 0);
+		pthread_attr_setstacksize(&sattr, 2u << 20);
+		if (pthread_create(&spacer, &sattr, run_spacer, NULL) || pthread_join(spacer, NULL)) {
+			printf("FAIL: spacer thread\n");
+			return 1;
+		}
+		pthread_attr_setguardsize(&attr, 0);
+	}
 	pthread_mutex_lock(&held);
-	if (pthread_create(&mt, NULL, run_mutex, NULL) || pthread_create(&ct, NULL, run_cond, NULL) ||
-	    pthread_create(&sleeper, NULL, run_sleep, NULL) || pthread_create(&jt, NULL, run_join, NULL)) {
+	if (pthread_create(&mt, &attr, run_mutex, NULL) || pthread_create(&ct, &attr, run_cond, NULL) ||
+	    pthread_create(&sleeper, &attr, run_sleep, NULL) || pthread_create(&jt, &attr, run_join, NULL)) {
 		printf("FAIL: pthread_create\n");
 		return 1;
 	}
@@ -93,6 +145,18 @@ int main(void)
 	nanosleep(&ts, NULL);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
+	if (!wait_for_go()) {
+		printf("FAIL: no line on stdin\n");
+		return 1;
+	}
+	pthread_mutex_unlock(&held);
+	pthread_mutex_lock(&condlock);
+	never_true = 1;
+	pthread_cond_broadcast(&never);
+	pthread_mutex_unlock(&condlock);
 	pthread_join(mt, NULL);
+	pthread_join(ct, NULL);
+	printf("done\n");
+	fflush(stdout);
 	return 0;
 }
