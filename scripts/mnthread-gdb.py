@@ -22,10 +22,12 @@
 # address) into the selected OS thread's registers, runs CMD, and writes the
 # old values back, orig_rax included (gdb's write of the pc sets it to -1,
 # which would stop the kernel from restarting an interrupted system call).
-# A core file's registers cannot be written, so there a Python unwinder
-# gives frame 0's caller the G's registers instead, and CMD (bt only) is
-# shown from frame 1 on, renumbered.  The live path is tried first; when gdb
-# refuses the write, the unwinder is used.
+# CMD must not resume the program (the commands that obviously do are
+# refused).  A core file's registers cannot be written, so there a Python
+# unwinder gives the selected thread's innermost real frame the G's
+# registers as its caller's, and CMD (bt only) is shown from the G's first
+# frame on, renumbered.  The live path is tried first; when gdb refuses the
+# write, the unwinder is used.
 #
 # The struct layouts come from libmnthread.so's debug info (the default
 # build keeps -g); without it the commands say so in one line.
@@ -326,6 +328,8 @@ frame outside libmnthread.so).  -a also lists free Gs and M0's scheduler G."""
             self.show(everything)
         except MnError as e:
             print(str(e))
+        except (gdb.error, gdb.MemoryError) as e:
+            print("mnthread: %s" % e)
 
     def show(self, everything):
         sched, allg = _runtime()
@@ -480,6 +484,20 @@ def _with_unwinder(regs, cmd):
 _LIVE_REGS = ["rip", "rsp", "rbp", "rbx", "r12", "r13", "r14", "r15"]
 
 
+def _set_reg0(reg, value):
+    """Write a register of frame 0.  (In an outer frame gdb would write the
+    register's save slot on the stack: CMD may have selected one.)"""
+    gdb.newest_frame().select()
+    gdb.execute("set $%s = %d" % (reg, value), to_string=True)
+
+
+# Commands that would run the program with the borrowed registers.
+_RESUMING = {"c", "cont", "continue", "s", "step", "n", "next", "si", "stepi", "ni",
+             "nexti", "finish", "fin", "until", "u", "advance", "jump", "j", "return",
+             "run", "r", "start", "starti", "kill", "detach", "signal", "queue-signal",
+             "call", "reverse-continue", "rc", "record", "thread", "t"}
+
+
 def _with_registers(regs, cmd):
     """Run cmd with regs in the selected thread's frame 0; False when gdb
     cannot write registers here (a core file)."""
@@ -493,18 +511,18 @@ def _with_registers(regs, cmd):
         except gdb.error:
             pass
     try:
-        gdb.execute("set $rip = %#x" % regs["rip"], to_string=True)
+        _set_reg0("rip", regs["rip"])
     except gdb.error:
         return False
     try:
         for reg in _LIVE_REGS[1:]:
-            gdb.execute("set $%s = %#x" % (reg, regs[reg]), to_string=True)
+            _set_reg0(reg, regs[reg])
         gdb.execute(cmd)
     finally:
         # rip first: gdb's write of the pc sets orig_rax to -1, put back last.
         for reg in _LIVE_REGS + ["orig_rax"]:
             if reg in saved:
-                gdb.execute("set $%s = %d" % (reg, saved[reg]), to_string=True)
+                _set_reg0(reg, saved[reg])
         try:
             gdb.execute("frame %d" % level, to_string=True)
         except gdb.error:
@@ -538,10 +556,16 @@ thread that runs it: `thread N` there."""
             print("usage: mnthread ID [CMD]   (ID from `info mnthreads`; CMD defaults to bt)")
             return
         cmd = words[1] if len(words) > 1 else "bt"
+        if cmd.split()[0] in _RESUMING:
+            print("mnthread: `%s` would run the program or leave the thread with the "
+                  "G's registers; only inspecting commands" % cmd.split()[0])
+            return
         try:
             self.run(int(words[0]), cmd)
         except MnError as e:
             print(str(e))
+        except (gdb.error, gdb.MemoryError) as e:
+            print("mnthread: %s" % e)
 
     def run(self, goid, cmd):
         g = _find_g(goid)
