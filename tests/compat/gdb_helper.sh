@@ -9,8 +9,11 @@
 # condition, a sleep and a join, in functions of their own; main reads a
 # line from stdin (a FIFO here) through stdio.
 #
+# 0. Skips unless gdb (with Python) is installed and a trial attach works.
 # 1. Live: gdb -p attaches in batch mode, sources the script from the
-#    source tree and runs `info mnthreads`: every thread must be listed
+#    source tree and runs `info mnthreads` (again, up to 3 times, until
+#    the four threads wait: a loaded machine may be slow to park one):
+#    every thread must be listed
 #    with its name and wait reason (mutex and condition: sema or their own
 #    word; sleep; join), the frame it waits in (wait_on_mutex, ...), and
 #    main with the pid as its Tid.  Then `mnthread ID bt` for mutexwait must
@@ -18,11 +21,13 @@
 #    be the same before and after.  After gdb detaches the program is given
 #    its line: it must release the waiters and print "done" (the process
 #    was left as it was).
+#    main running shows the OS thread that runs it (`mnthread ID bt` says
+#    `thread N`).
 # 2. Core: a second run, its threads without guard pages (see gdb_parked.c:
-#    gdb 13's gcore leaves out a mapping that starts with a guard), dumped
-#    with gcore, then the same checks on the core file (the backtrace there
-#    goes through the script's unwinder: a core's registers cannot be
-#    written).
+#    gdb 13's gcore cannot read a MADV_GUARD_INSTALL guard and leaves out
+#    the rest of its mapping), dumped with gcore once the four wait, then
+#    the same checks on the core file (the backtrace there goes through the
+#    script's unwinder: a core's registers cannot be written).
 #
 # Exit: 0 pass, 1 fail, 77 skip (no MN_LIB, no gdb, ptrace not permitted).
 
@@ -33,6 +38,8 @@ skip() { say "SKIP: $*"; exit 77; }
 
 [ -n "$MN_LIB" ] && [ -f "$MN_LIB" ] || skip "MN_LIB not set or missing"
 command -v gdb >/dev/null 2>&1 || skip "gdb not installed"
+gdb -nx -batch -ex 'python print("py" + "ok")' 2>/dev/null | grep -q pyok ||
+	skip "this gdb has no Python"
 prog=${MN_BUILDDIR:-.}/tests/compat/gdb_parked
 script=${MN_SRCDIR:-.}/scripts/mnthread-gdb.py
 [ -x "$prog" ] || { say "FAIL: no program $prog (make check builds it)"; exit 1; }
@@ -157,8 +164,24 @@ if grep -Eq 'ptrace: Operation not permitted|Could not attach|not permitted' "$t
 	skip "gdb cannot attach here: $(grep -m1 -E 'ptrace|attach|permitted' "$tmp/trial")"
 fi
 
+# listg NAME ARGS...: `info mnthreads` into $tmp/NAME, again (3 tries) until
+# the four threads wait: each reached its wait before main said ready, but
+# a loaded machine may be slow to park one.
+listg() {
+	name=$1
+	shift
+	n=0
+	while :; do
+		gdbrun "$name" -ex "source $script" "$@" -ex 'info mnthreads'
+		n=$((n + 1))
+		[ "$(grep -Ec '^[0-9]+ .* waiting ' "$tmp/$name")" -ge 4 ] && break
+		[ $n -ge 3 ] && break
+		sleep 1
+	done
+}
+
 # 1. Live.
-gdbrun info -p "$pid" -ex "source $script" -ex 'info mnthreads'
+listg info -p "$pid"
 say "--- info mnthreads (live):"
 cat "$tmp/info"
 check_info live "$tmp/info"
@@ -193,12 +216,13 @@ stop live
 
 # 2. Core (gcore), threads without guard pages.
 start GDB_PARKED_GUARD=0
-gdbrun gcore -p "$pid" -ex "gcore $tmp/core"
+listg gcore -p "$pid" -ex "gcore $tmp/core"
 if [ ! -s "$tmp/core" ]; then
 	bad "gcore made no core file"
 	cat "$tmp/gcore"
 else
 	gdbrun cinfo "$prog" "$tmp/core" -ex "source $script" -ex 'info mnthreads'
+	# (a core does not change: no retry)
 	say "--- info mnthreads (core):"
 	cat "$tmp/cinfo"
 	check_info core "$tmp/cinfo"

@@ -46,6 +46,8 @@ static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static int never_true;
 static pthread_t sleeper;
 
+static _Atomic int started; /* threads about to wait */
+
 #define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
 
 __attribute__((noinline)) static void wait_on_mutex(void)
@@ -85,6 +87,7 @@ __attribute__((noinline)) static int wait_for_go(void)
 static void *run_mutex(void *arg)
 {
 	pthread_setname_np(pthread_self(), "mutexwait");
+	started++;
 	wait_on_mutex();
 	return arg;
 }
@@ -92,6 +95,7 @@ static void *run_mutex(void *arg)
 static void *run_cond(void *arg)
 {
 	pthread_setname_np(pthread_self(), "condwait");
+	started++;
 	wait_on_cond();
 	return arg;
 }
@@ -99,6 +103,7 @@ static void *run_cond(void *arg)
 static void *run_sleep(void *arg)
 {
 	pthread_setname_np(pthread_self(), "sleeper");
+	started++;
 	wait_in_sleep();
 	return arg;
 }
@@ -106,6 +111,7 @@ static void *run_sleep(void *arg)
 static void *run_join(void *arg)
 {
 	pthread_setname_np(pthread_self(), "joiner");
+	started++;
 	wait_in_join();
 	return arg;
 }
@@ -140,8 +146,11 @@ int main(void)
 		printf("FAIL: pthread_create\n");
 		return 1;
 	}
-	/* Long enough for each to reach its wait. */
-	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	/* Each has started; then long enough for it to reach its wait. */
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	while (started < 4)
+		nanosleep(&ts, NULL);
+	ts.tv_nsec = 300 * 1000 * 1000;
 	nanosleep(&ts, NULL);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
