@@ -137,3 +137,98 @@ MN_EXPORT int tgkill(pid_t pid, pid_t tid, int sig)
 	}
 	return REAL(tgkill)(pid, tid, sig);
 }
+
+/* The System V and BSD mask calls: glibc makes them change the mask with
+ * its internal sigprocmask, which would be the OS thread's, not the
+ * thread's; here they go through ours.  (Deprecated in the headers.) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int one_signal(int how, int sig, sigset_t *old)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	if (sig < 1 || sig >= NSIG || sigaddset(&s, sig) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return sigprocmask(how, &s, old);
+}
+MN_EXPORT int sighold(int sig) { return one_signal(SIG_BLOCK, sig, NULL); }
+MN_EXPORT int sigrelse(int sig) { return one_signal(SIG_UNBLOCK, sig, NULL); }
+MN_EXPORT int sigignore(int sig)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	return sigaction(sig, &sa, NULL);
+}
+/* SIG_HOLD blocks sig; any other disposition is installed and sig
+ * unblocked.  The answer is SIG_HOLD when sig was blocked, else the
+ * disposition it had. */
+MN_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
+{
+	sigset_t old;
+	struct sigaction sa, prev;
+	if (disp == SIG_HOLD) {
+		if (one_signal(SIG_BLOCK, sig, &old) < 0 || sigaction(sig, NULL, &prev) < 0)
+			return SIG_ERR;
+		return sigismember(&old, sig) ? SIG_HOLD : prev.sa_handler;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = disp;
+	if (sig < 1 || sig >= NSIG || disp == SIG_ERR || sigaction(sig, &sa, &prev) < 0) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	if (one_signal(SIG_UNBLOCK, sig, &old) < 0)
+		return SIG_ERR;
+	return sigismember(&old, sig) ? SIG_HOLD : prev.sa_handler;
+}
+/* BSD masks: an int, bit sig - 1 for the signals below 32. */
+static int bsd_mask(int how, int mask)
+{
+	sigset_t s, old;
+	sigemptyset(&s);
+	for (int sig = 1; sig < 32; sig++)
+		if (mask & (1 << (sig - 1)))
+			sigaddset(&s, sig);
+	if (sigprocmask(how, how == SIG_BLOCK && mask == 0 ? NULL : &s, &old) < 0)
+		return -1;
+	int r = 0;
+	for (int sig = 1; sig < 32; sig++)
+		if (sigismember(&old, sig))
+			r |= 1 << (sig - 1);
+	return r;
+}
+MN_EXPORT int sigblock(int mask) { return bsd_mask(SIG_BLOCK, mask); }
+MN_EXPORT int sigsetmask(int mask) { return bsd_mask(SIG_SETMASK, mask); }
+MN_EXPORT int siggetmask(void) { return bsd_mask(SIG_BLOCK, 0); }
+/* sigpause: wait for a signal with sig taken out of the mask (XSI, what
+ * <signal.h> names sigpause), or with the BSD int mask; glibc's own
+ * versions suspend with the OS thread's mask. */
+int __sigpause(int sig_or_mask, int is_sig);
+int __xpg_sigpause(int sig);
+MN_EXPORT int __sigpause(int sig_or_mask, int is_sig)
+{
+	sigset_t m;
+	if (is_sig) {
+		if (sig_or_mask < 1 || sig_or_mask >= NSIG) {
+			errno = EINVAL;
+			return -1;
+		}
+		sigprocmask(SIG_BLOCK, NULL, &m);
+		sigdelset(&m, sig_or_mask);
+	} else {
+		sigemptyset(&m);
+		for (int sig = 1; sig < 32; sig++)
+			if (sig_or_mask & (1 << (sig - 1)))
+				sigaddset(&m, sig);
+	}
+	return sigsuspend(&m);
+}
+MN_EXPORT int __xpg_sigpause(int sig) { return __sigpause(sig, 1); }
+/* <signal.h> binds the name sigpause to __xpg_sigpause; glibc's symbol
+ * sigpause itself is the BSD one, with a mask. */
+MN_EXPORT int mn_bsd_sigpause(int mask) __asm__("sigpause");
+MN_EXPORT int mn_bsd_sigpause(int mask) { return __sigpause(mask, 0); }
+#pragma GCC diagnostic pop
