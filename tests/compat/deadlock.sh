@@ -22,7 +22,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 
 for p in 1 2; do
 	for mode in abba condjoin selflock; do
-		env LD_PRELOAD="$MN_LIB" MN_PROCS=$p MN_DEBUG=deadlock=abort timeout -s KILL 30 "$prog" $mode \
+		timeout -s KILL 30 env LD_PRELOAD="$MN_LIB" MN_PROCS=$p MN_DEBUG=deadlock=abort "$prog" $mode \
 			>"$tmp/out" 2>"$tmp/err"
 		rc=$?
 		n=$(grep -c -F -- "$line" "$tmp/err")
@@ -60,7 +60,7 @@ for p in 1 2; do
 	for mode in sleep sigwait waitpid pipe handler; do
 		timeout -s KILL 30 "$prog" $mode >"$tmp/native" 2>&1
 		nrc=$?
-		env LD_PRELOAD="$MN_LIB" MN_PROCS=$p MN_DEBUG=deadlock=abort timeout -s KILL 30 "$prog" $mode \
+		timeout -s KILL 30 env LD_PRELOAD="$MN_LIB" MN_PROCS=$p MN_DEBUG=deadlock=abort "$prog" $mode \
 			>"$tmp/out" 2>"$tmp/err"
 		rc=$?
 		if [ $nrc -ne 0 ]; then
