@@ -14,6 +14,10 @@ struct mn_env {
 	bool asyncpreemptoff; /* MN_DEBUG=asyncpreemptoff=1: no preemption signals */
 	int scavenge_s;     /* MN_DEBUG=scavenge=SECONDS: 0..86400, default 300 (0: never) */
 	bool lockmain;      /* MN_DEBUG=lockmain=1: main stays on the initial OS thread */
+	bool scheddetail;   /* MN_DEBUG=scheddetail=1: schedtrace adds a line per P, M and G */
+	bool summary;       /* MN_DEBUG=summary=1: one line of counts at exit */
+	int dumpsig;        /* MN_DEBUG=dumpsig=NAME: that signal dumps the threads (0: none) */
+	char tmpdir[256];   /* $TMPDIR at start-up (thread dumps for mnrun --dump), "" if unset */
 };
 extern struct mn_env mn_env __attribute__((visibility("hidden")));
 void mn_env_init(void) __attribute__((visibility("hidden")));
