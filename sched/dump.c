@@ -721,13 +721,16 @@ void mn_dump_scheddetail(void)
 	}
 	int n = snapshot(&more);
 	uint64_t now = mn_cputick();
+	char comm[32];
+	proc_comm(comm, sizeof comm);
 	for (int i = 0; i < n; i++) {
 		const struct snap *s = &snaps[i];
 		char reason[64];
 		reason_of(s, reason, sizeof reason);
 		long ms = waited_ms(s, now);
 		OUTF(&o, "  G%llu: status=%s wait=\"%s\" ms=%ld m=%d name=\"%s\"%s\n", (unsigned long long)s->goid,
-		     status_name(s->status), reason, ms < 0 ? 0 : ms, s->mid, s->name, s->main ? " main" : "");
+		     status_name(s->status), reason, ms < 0 ? 0 : ms, s->mid, s->name[0] || !s->main ? s->name : comm,
+		     s->main ? " main" : "");
 	}
 	if (more)
 		OUTF(&o, "  (%d more Gs)\n", more);

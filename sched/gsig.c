@@ -257,7 +257,7 @@ int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info)
 {
 	void *h;
 	unsigned long f;
-	if (sig == mn_env.dumpsig) {
+	if (mn_env.dumpsig && sig == mn_env.dumpsig) {
 		mn_dump_post(0, false); /* MN_DEBUG=dumpsig: a thread dump instead */
 		return 0;
 	}
@@ -513,7 +513,7 @@ static void route_one(siginfo_t *si)
 	int sig = si->si_signo;
 	if (sig < 1 || sig > 64)
 		return;
-	if (sig == mn_env.dumpsig) {
+	if (mn_env.dumpsig && sig == mn_env.dumpsig) {
 		mn_dump_post(0, false); /* MN_DEBUG=dumpsig: a thread dump instead */
 		return;
 	}
