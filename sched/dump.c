@@ -764,6 +764,8 @@ __attribute__((destructor)) static void summary(void)
 {
 	if (!mn_env.summary || mn_sched.allp == NULL)
 		return;
+	/* relaxed, and the plain reads of the Ps' counts: statistics, read
+	 * racily while other threads may still run (exit does not stop them) */
 	uint64_t created = 1 + atomic_load_explicit(&mn_stat_created_nop, memory_order_relaxed); /* main */
 	uint64_t sw = 0, steal = 0, hand = 0;
 	for (int i = 0; mn_sched.allp && i < mn_sched.nprocs; i++) {
@@ -779,6 +781,7 @@ __attribute__((destructor)) static void summary(void)
 	mn_printf("mnthread: summary: threads_created=%llu peak_threads=%lld peak_os_threads=%d "
 		  "context_switches=%llu steals=%llu preemptions=%llu syscall_handoffs=%llu\n",
 		  (unsigned long long)created, (long long)peak, mn_sched.mcount, (unsigned long long)sw,
-		  (unsigned long long)steal, (unsigned long long)atomic_load(&mn_preempt_count),
+		  (unsigned long long)steal,
+		  (unsigned long long)atomic_load_explicit(&mn_preempt_count, memory_order_relaxed),
 		  (unsigned long long)hand);
 }

@@ -13,6 +13,7 @@
 #       add up to gs=, and each running G's M line names that G;
 #   count 25, MN_DEBUG=summary=1: the exit line says threads_created=26;
 #   overflow: the stack overflow line, then a backtrace naming recurse;
+#   mnrun --dump's usage errors (2) and a pid that is no process (1);
 #   bad values of the new MN_DEBUG keys: one line each, the rest applies.
 # Run by automake with MN_LIB, MN_BUILDDIR and MN_SRCDIR set.
 # Exit: 0 pass, 1 fail, 77 skip (no MN_LIB or no python3).
@@ -208,6 +209,15 @@ grep -q 'summary' "$tmp/cerr2" && bad "summary printed without MN_DEBUG=summary=
 LD_PRELOAD=$MN_LIB timeout 60 "$prog" overflow >/dev/null 2>"$tmp/oerr"
 grep -q '^mnthread: stack overflow in thread ' "$tmp/oerr" || bad "overflow: no report: $(head -3 "$tmp/oerr")"
 grep -q '^  #[0-9]* 0x[0-9a-f]* recurse+0x' "$tmp/oerr" || bad "overflow: no backtrace naming recurse: $(head -5 "$tmp/oerr")"
+
+# ---------------------------------------------------------------- mnrun usage
+sh "$mnrun" --dump abc >/dev/null 2>&1
+[ $? = 2 ] || bad "mnrun --dump abc: expected exit 2"
+sh "$mnrun" --json -- true >/dev/null 2>&1
+[ $? = 2 ] || bad "mnrun --json without --dump: expected exit 2"
+sh "$mnrun" --help | grep -q -- '--dump PID' || bad "mnrun --help does not tell of --dump"
+sh "$mnrun" --dump 999999999 >/dev/null 2>&1
+[ $? = 1 ] || bad "mnrun --dump of no process: expected exit 1"
 
 # ---------------------------------------------------------------- bad values
 MN_DEBUG=scheddetail=2,summary=x,dumpsig=KILL,summary=1 LD_PRELOAD=$MN_LIB "$prog" count 1 >/dev/null 2>"$tmp/verr"
