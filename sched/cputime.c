@@ -181,6 +181,8 @@ static int64_t ticks_to_ns(uint64_t ticks)
 	return (int64_t)(((unsigned __int128)ticks * ratio()) >> 32);
 }
 
+int64_t mn_cputime_ticks_ns(uint64_t ticks) { return ticks_to_ns(ticks); }
+
 /* The thread CPU clock of OS thread tid, or the caller's own (tid 0), in
  * ns; -1 when it cannot be read.  A raw system call: sysmon and minit
  * must not go through the C library's (preload/ interposes it). */

@@ -151,13 +151,17 @@ static inline void mn_cputime_mbusy(struct m *mp, uint64_t now)
 		mn_throw("cputime: M busy twice");
 	atomic_store_explicit(&mp->idleticks, (w - 1 + now) & ~1ull, memory_order_relaxed);
 }
-/* An announced system call: gp stops and mp idles, at one stamp. */
-static inline void mn_cputime_enter(struct m *mp, struct g *gp)
+/* An announced system call: gp stops and mp idles, at one stamp, which
+ * it returns (the call's start, for dumps: g->waitsince). */
+static inline uint64_t mn_cputime_enter(struct m *mp, struct g *gp)
 {
 	uint64_t now = mn_cputick();
 	mn_cputime_stop(gp, mn_cputime_floor(mp, mn_cputime_vnow(mp, now)));
 	mn_cputime_midle(mp, now);
+	return now;
 }
+/* ticks (mn_cputick's) in ns.  Context: any. */
+MN_HIDDEN int64_t mn_cputime_ticks_ns(uint64_t ticks);
 
 /* Context: mp's own thread, before any other thread knows mp (minit):
  * its window starts now. */

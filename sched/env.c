@@ -163,9 +163,29 @@ static void parse_debug(const char *s)
 				else
 					mn_printf("mnthread: ignoring MN_DEBUG deadlock=\"%s\": expected 0, 1 or abort; "
 						  "using 1\n", val);
+			} else if (strcmp(key, "scheddetail") == 0) {
+				if (mn_env_parse_int(val, 0, 1, &v))
+					mn_env.scheddetail = v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG scheddetail=\"%s\": expected 0 or 1; using 0\n",
+						  val);
+			} else if (strcmp(key, "summary") == 0) {
+				if (mn_env_parse_int(val, 0, 1, &v))
+					mn_env.summary = v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG summary=\"%s\": expected 0 or 1; using 0\n", val);
+			} else if (strcmp(key, "dumpsig") == 0) {
+				int sig = parse_signal(val);
+				if (sig && sig != mn_env.preempt_sig)
+					mn_env.dumpsig = sig;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG dumpsig=\"%s\": expected a signal name "
+						  "or number other than KILL, STOP, SEGV, BUS, ILL, FPE, TRAP, ABRT, 32, 33 "
+						  "and the preemption signal; using none\n", val);
 			} else {
 				mn_printf("mnthread: ignoring unknown MN_DEBUG key \"%s\" (known: schedtrace, guardinfo, "
-					  "preemptms, preemptsig, asyncpreemptoff, scavenge, lockmain, lockthreads, deadlock)\n", key);
+					  "preemptms, preemptsig, asyncpreemptoff, scavenge, lockmain, lockthreads, "
+					  "deadlock, scheddetail, summary, dumpsig)\n", key);
 			}
 		}
 		s = end ? end + 1 : NULL;
@@ -183,4 +203,12 @@ void mn_env_init(void)
 	parse_debug(getenv("MN_DEBUG"));
 	if (mn_env.lockthreads)
 		mn_env.lockmain = true; /* every thread, main too */
+	/* preemptsig may come after dumpsig in the list */
+	if (mn_env.dumpsig == mn_env.preempt_sig) {
+		mn_printf("mnthread: ignoring MN_DEBUG dumpsig: it is the preemption signal; using none\n");
+		mn_env.dumpsig = 0;
+	}
+	const char *t = getenv("TMPDIR");
+	if (t && strlen(t) < sizeof mn_env.tmpdir)
+		memcpy(mn_env.tmpdir, t, strlen(t) + 1);
 }

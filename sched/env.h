@@ -16,6 +16,10 @@ struct mn_env {
 	bool lockmain;      /* MN_DEBUG=lockmain=1: main stays on the initial OS thread */
 	int deadlock;       /* MN_DEBUG=deadlock=0|1|abort: MN_DEADLOCK_*, default 1 (report) */
 	bool lockthreads;   /* MN_DEBUG=lockthreads=1: every thread an OS thread of its own (and lockmain) */
+	bool scheddetail;   /* MN_DEBUG=scheddetail=1: schedtrace adds a line per P, M and G */
+	bool summary;       /* MN_DEBUG=summary=1: one line of counts at exit */
+	int dumpsig;        /* MN_DEBUG=dumpsig=NAME: that signal dumps the threads (0: none) */
+	char tmpdir[256];   /* $TMPDIR at start-up (thread dumps for mnrun --dump), "" if unset */
 };
 enum { MN_DEADLOCK_OFF, MN_DEADLOCK_REPORT, MN_DEADLOCK_ABORT };
 extern struct mn_env mn_env __attribute__((visibility("hidden")));

@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include "cancel.h"
+#include "dump.h"
 #include "gfree.h"
 #include "join.h"
 #include "m.h"
@@ -256,6 +257,10 @@ int mn_gsig_send(struct g *gp, int sig, const siginfo_t *info)
 {
 	void *h;
 	unsigned long f;
+	if (mn_env.dumpsig && sig == mn_env.dumpsig) {
+		mn_dump_post(0, false); /* MN_DEBUG=dumpsig: a thread dump instead */
+		return 0;
+	}
 	bool blocked = (*(volatile uint64_t *)&gp->sigmask & bit(sig)) != 0;
 	if (!blocked) {
 		disposition(sig, &h, &f);
@@ -511,6 +516,10 @@ static void route_one(siginfo_t *si)
 	int sig = si->si_signo;
 	if (sig < 1 || sig > 64)
 		return;
+	if (mn_env.dumpsig && sig == mn_env.dumpsig) {
+		mn_dump_post(0, false); /* MN_DEBUG=dumpsig: a thread dump instead */
+		return;
+	}
 	uint64_t b = bit(sig);
 	mn_allg_lock();
 	struct g *best = NULL;

@@ -514,6 +514,7 @@ int mn_netpoll_wait(struct mn_pollreq *rq, int n, int64_t deadline, bool cancell
 			mn_timer_home(&w.t);
 			mn_timer_add_if(&w.t, &w.state, W_PREP);
 		}
+		gp->waitfd = n == 1 ? rq[0].fd + 1 : 0; /* dumps: "netpoll fd N" */
 		mn_gopark(commit, &w, "netpoll");
 		if (deadline >= 0)
 			mn_timer_del(&w.t);

@@ -70,6 +70,7 @@
 #include "syscall.h"
 #include "proc.h"
 #include "cancel.h"
+#include "dump.h"
 #include "signal.h"
 #include "tcb.h"
 #include "throw.h"
@@ -472,6 +473,21 @@ static void handler(int s, siginfo_t *si, void *ucv)
 		/* acquire: our range is known before anyone rings */
 		if (atomic_load_explicit(&rings, memory_order_acquire))
 			ring_request(ucv);
+	} else if (queued && (v >> 32) == DUMP_BT_COOKIE) {
+		/* A thread dump wants the backtrace of the G running here
+		 * (dump.c).  A wait it ended with EINTR is ours, as below. */
+		greg_t *gr = ((ucontext_t *)ucv)->uc_mcontext.gregs;
+		uintptr_t rip = (uintptr_t)gr[REG_RIP];
+		struct g *gp = mn_tls_g;
+		if (gr[REG_RAX] == -EINTR && (rip & 4095) >= 2 && *(const uint16_t *)(rip - 2) == 0x050f && gp &&
+		    gp->magic == G_MAGIC)
+			gp->preempt_intr++;
+		mn_dump_answer(ucv, (uint32_t)v);
+	} else if (si->si_code == SI_QUEUE && (v >> 32) == DUMP_REQ_COOKIE &&
+		   si->si_uid == (uid_t)mn_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0)) {
+		/* mnrun --dump (scripts/mndump.c): sysmon writes the dump to
+		 * the sender's FIFO.  The program's handler never sees these. */
+		mn_dump_post(si->si_pid, v & 1);
 	} else if ((queued || si->si_code == SI_TIMER) && (v >> 32) == PREEMPT_COOKIE) {
 		/* Did we end a system call with EINTR (one SA_RESTART does not
 		 * restart: poll, epoll_wait, nanosleep, ...)?  Then rax says so
@@ -511,11 +527,14 @@ void mn_preempt_entry(void)
 		 * call leaves it for that: a handler may park). */
 		/* relaxed: the G's own status */
 		bool sys = atomic_load_explicit(&gp->status, memory_order_relaxed) == G_SYSCALL;
+		const char *why = gp->waitreason; /* the call's, for dumps */
 		if (sys)
 			mn_exitsyscall();
 		mn_gsig_deliver();
-		if (sys)
+		if (sys) {
+			gp->waitreason = why;
 			mn_entersyscall();
+		}
 		errno = saved_errno;
 		return;
 	}
@@ -547,9 +566,13 @@ static bool load(void);
 
 int mn_preempt_signal(void) { return sig; }
 
+/* acquire: the handler is installed before it is set (pairs with mn_preempt_init's release) */
+bool mn_preempt_handler_on(void) { return atomic_load_explicit(&rings, memory_order_acquire); }
+
 void mn_preempt_init(void)
 {
 	self_pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	mn_dump_init(); /* backtraces for thread dumps, also without preemption */
 	/* relaxed: a fork child finds the parent's libunwind and map */
 	if (!atomic_load_explicit(&rings, memory_order_relaxed)) {
 		/* Preemption needs libunwind; rings need only our handler and

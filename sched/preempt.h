@@ -13,6 +13,8 @@ MN_HIDDEN void mn_preempt_fork_child(void);
 MN_HIDDEN void mn_preempt_minit(struct m *mp);
 /* The preemption signal, 0 when preemption is off. */
 MN_HIDDEN int mn_preempt_signal(void);
+/* Our handler of it is installed (rings and dump requests work). */
+MN_HIDDEN bool mn_preempt_handler_on(void);
 /* sysmon: each second, rebuild the code map when modules came or went;
  * and ask mp to preempt the G running for schedtick tick (true if the
  * signal went). */

@@ -67,6 +67,7 @@
 #include <sys/prctl.h>
 #include <linux/futex.h>
 #include "cputime.h"
+#include "dump.h"
 #include "env.h"
 #include "gfree.h"
 #include "join.h"
@@ -302,7 +303,8 @@ void mn_newproc_start(struct g *gp)
 {
 	mn_tcb_setup(gp->tcb, gp);
 	/* relaxed: a count; the RMW keeps it exact */
-	atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed);
+	int64_t live = atomic_fetch_add_explicit(&mn_sched.ngalive, 1, memory_order_relaxed) + 1;
+	mn_stat_created(live);
 	ready(gp, G_IDLE, true);
 }
 
@@ -377,6 +379,7 @@ static struct g *direct_next(struct m *mp, struct g *gp)
 	}
 	if (!inherit)
 		pp->schedtick++;
+	pp->nswitch++;
 	return next;
 }
 
@@ -411,6 +414,7 @@ void mn_gopark(bool (*unlockf)(struct g *, void *), void *arg, const char *reaso
 	gp->unlockf = unlockf;
 	gp->unlockarg = arg;
 	gp->waitreason = reason;
+	gp->waitsince = mn_cputick(); /* dumps: one counter read, no clock call */
 	gswitch(gp, PEND_PARK);
 }
 
@@ -525,6 +529,7 @@ void mn_goexit(void)
 		mp->curg = j;
 		j->m = mp;
 		mp->p->schedtick++;
+		mp->p->nswitch++;
 		/* relaxed: a running G's status is its M's; others only check it.
 		 * The joiner is still parked (never readied): waiting -> running. */
 		mn_gstatus(j, G_WAITING, G_RUNNING, memory_order_relaxed);
@@ -651,6 +656,7 @@ static void execute(struct g *gp, bool inherit_time)
 	gp->m = mp;
 	/* relaxed: a running G's status is its M's; others only check it */
 	mn_gstatus(gp, G_RUNNABLE, G_RUNNING, memory_order_relaxed);
+	mp->p->nswitch++;
 	if (!inherit_time) {
 		mp->p->schedtick++;
 		/* relaxed: a hint; a stale flag costs one early or late yield */
@@ -875,6 +881,7 @@ top:;
 					continue;
 				gp = mn_runqsteal(pp, victim, round == STEAL_ROUNDS - 1);
 				if (gp) {
+					pp->nsteal++;
 					*inherit_time = false;
 					return gp;
 				}

@@ -162,6 +162,15 @@ struct g {
 	 * start-up); immutable after attach. */
 	_Atomic uint64_t cputicks;
 	int64_t cpubase;
+	/* What it waits for, for dumps and scheddetail (dump.c): waitreason
+	 * (above) names the park (mutex, cond, sleep, ...) or, prefixed '=',
+	 * the call a G_SYSCALL G makes (shims/blocking.h); waitsince is the
+	 * tick (mn_cputick: one counter read, no clock call) its park or
+	 * system call began at; waitfd is the descriptor + 1 of a netpoll
+	 * wait on one descriptor (0: none or several).  Owner: the G; read
+	 * racily by dumps. */
+	uint64_t waitsince;
+	int waitfd;
 	/* allgs (gfree.c), under allg.lock.  Last: a recycled G is cleared up
 	 * to here only, its place on the list kept. */
 	struct g *allnext, *allprev;
@@ -226,6 +235,12 @@ struct p {
 	/* Ids handed out in batches (Go's goidcache); owner M only. */
 	uint64_t goidcache, goidcacheend;
 	int tidcache, tidcacheend;
+	/* Counts for MN_DEBUG=summary (dump.c), owner M only (plain
+	 * increments, summed racily at exit): Gs created on this P, Gs it
+	 * started running (execute and direct switches), Gs it stole, and
+	 * its hand-offs for a system call (entersyscallblock, sysmon's
+	 * retake). */
+	uint64_t ncreated, nswitch, nsteal, nhandoff;
 };
 
 /* ---------------------------------------------------------------- M */

@@ -98,6 +98,13 @@ static bool unlock_bucket_w(struct g *gp, void *arg)
 	return true;
 }
 
+/* g->waitreason of a park, by MN_WHY_* (index 15 and the unnamed: "sema"). */
+static const char *const why_names[16] = {
+	[MN_WHY_SEMA] = "sema", [MN_WHY_MUTEX] = "mutex", [MN_WHY_COND] = "cond", [MN_WHY_RWLOCK] = "rwlock",
+	[MN_WHY_SEM] = "sem", [MN_WHY_BARRIER] = "barrier", [MN_WHY_ONCE] = "once", [MN_WHY_FUTEX] = "futex",
+	[MN_WHY_N... 15] = "sema",
+};
+
 int mn_sema_park(const void *addr, bool (*check)(const void *, void *), void *arg, int64_t deadline,
 		 int flags)
 {
@@ -147,10 +154,11 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 		b->tail = &w;
 	}
 	if (w.g) {
+		const char *why = why_names[(flags >> MN_SEMA_WHY_SHIFT) & 15];
 		if (deadline)
-			mn_gopark_until(unlock_bucket_w, &w, deadline, on_timeout, "sema");
+			mn_gopark_until(unlock_bucket_w, &w, deadline, on_timeout, why);
 		else
-			mn_gopark(unlock_bucket, b, "sema");
+			mn_gopark(unlock_bucket, b, why);
 	} else {
 		mn_sunlock(&b->lock);
 		/* acquire: pairs with the waker's release store of word */

@@ -24,6 +24,12 @@ enum mn_sema_result {
  * to run its handler and wait again (a lock or barrier, which natively
  * runs the handler in its wait and goes on waiting). */
 #define MN_SEMA_SIGNALS 4
+/* What the wait is for, in flags (bits 8..11), for dumps (g->waitreason):
+ * MN_SEMA_WHY(MN_WHY_MUTEX).  A constant: no cost on the fast path. */
+enum { MN_WHY_SEMA, MN_WHY_MUTEX, MN_WHY_COND, MN_WHY_RWLOCK, MN_WHY_SEM, MN_WHY_BARRIER, MN_WHY_ONCE,
+       MN_WHY_FUTEX, MN_WHY_N };
+#define MN_SEMA_WHY_SHIFT 8
+#define MN_SEMA_WHY(w) ((w) << MN_SEMA_WHY_SHIFT)
 MN_HIDDEN int mn_sema_park(const void *addr, bool (*check)(const void *addr, void *arg), void *arg,
 			   int64_t deadline, int flags);
 /* Futex bitset forms: a waiter is woken only by a wake whose bitset

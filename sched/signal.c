@@ -29,6 +29,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include "dump.h"
+#include "env.h"
 #include "lock.h"
 #include "throw.h"
 #include "sys.h"
@@ -40,7 +42,7 @@
  * Written under app_lock by mn_signal_app; read by the handlers, which
  * copy the one they need (a program changing a disposition while that
  * signal is being delivered gets one or the other, as with the kernel). */
-static struct sigaction app[3];
+static struct sigaction app[4]; /* app[3]: MN_DEBUG=dumpsig's signal */
 static struct mn_lock app_lock = MN_LOCK_INIT(LOCKRANK_SIGAPP);
 static _Atomic int preempt_sig; /* 0 until mn_signal_preempt */
 
@@ -53,6 +55,8 @@ static struct sigaction *app_of(int sig)
 	/* relaxed: set once, before any thread could use the slot */
 	if (sig != 0 && sig == atomic_load_explicit(&preempt_sig, memory_order_relaxed))
 		return &app[2];
+	if (sig != 0 && sig == mn_env.dumpsig)
+		return &app[3];
 	return NULL;
 }
 
@@ -137,6 +141,7 @@ static void fault(int sig, siginfo_t *si, void *ucv)
 	    a < (uintptr_t)gp->stack.map + gp->stack.guardsize) {
 		mn_printf("mnthread: stack overflow in thread %lld (stack size %zu)\n",
 			  (long long)gp->goid, (size_t)(gp->stack.hi - gp->stack.lo));
+		mn_dump_fault(ucv); /* its backtrace, innermost frames first */
 		overflow = true;
 	}
 	struct sigaction *slot = app_of(sig), act = *slot;
@@ -201,9 +206,25 @@ void mn_signal_preempt(int sig, void (*handler)(int, siginfo_t *, void *))
 	mn_unlock(&app_lock);
 }
 
+/* MN_DEBUG=dumpsig's signal, where the kernel delivers it to an M (main
+ * on M0 before its first thread, or with lockmain): sysmon dumps.  The
+ * router (gsig.c) posts it when the signal comes through it. */
+static void dumpsig_handler(int sig, siginfo_t *si, void *ucv)
+{
+	mn_dump_post(0, false);
+}
+
 /* Context: start-up, once, before any G runs. */
 void mn_signal_init(void)
 {
+	if (mn_env.dumpsig) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = dumpsig_handler;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		mn_os.sigaction(mn_env.dumpsig, &sa, &app[3]);
+	}
 	for (int i = 0; i < 2; i++) {
 		int sig = i == 0 ? SIGSEGV : SIGBUS;
 		install(sig, &app[i]);
@@ -234,7 +255,7 @@ bool mn_signal_app(int sig, const struct sigaction *act, struct sigaction *old)
 		 * only not reported as a stack overflow. */
 		bool ign = act->sa_handler == SIG_IGN, was_ign = prev.sa_handler == SIG_IGN;
 		if (sig != SIGSEGV && sig != SIGBUS)
-			; /* the preemption signal: our handler stays, whatever the program's */
+			; /* the preemption signal, dumpsig's: our handler stays, whatever the program's */
 		else if (ign)
 			mn_os.sigaction(sig, act, NULL);
 		else if (was_ign)

@@ -29,7 +29,7 @@ bool mn_entersyscall(void)
 	if (config_debug)
 		mn_lockrank_assert_none("entersyscall: blocking while holding a runtime lock");
 	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
-	mn_cputime_enter(mp, gp);
+	gp->waitsince = mn_cputime_enter(mp, gp);
 	atomic_store_explicit(&pp->syscalltick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	/* The P is nobody's while we are in the kernel: whoever wins the CAS
@@ -54,8 +54,9 @@ bool mn_entersyscallblock(void)
 	if (mp->p == NULL)
 		return false;
 	mn_gstatus(gp, G_RUNNING, G_SYSCALL, memory_order_relaxed);
-	mn_cputime_enter(mp, gp);
+	gp->waitsince = mn_cputime_enter(mp, gp);
 	mp->oldp = NULL;
+	mp->p->nhandoff++;
 	struct p *pp = mn_releasep();
 	if (pp)
 		mn_handoffp(pp);
@@ -105,6 +106,7 @@ bool mn_retake_syscall(struct p *pp)
 	/* relaxed: nobody else moves it while it is not P_RUNNING with an owner */
 	atomic_store_explicit(&pp->orphaned, P_RELEASED, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mn_sched.nretaken, 1, memory_order_relaxed);
+	pp->nhandoff++; /* sysmon owns it now, until handoffp gives it away */
 	mn_handoffp(pp);
 	return true;
 }

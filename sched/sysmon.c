@@ -27,6 +27,7 @@
 #include "gsig.h"
 #include "cputime.h"
 #include "deadlock.h"
+#include "dump.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -59,9 +60,10 @@ static int64_t start_ns;
 /* Timer slack for sysmon's own naps: 1 us, so a 20 us pause is not
  * stretched to the default 50 us. */
 #define SYSMON_TIMERSLACK_NS 1000
-/* sysmon's OS thread stack: it runs retake and schedtrace's 1 KiB buffer
- * only. */
-#define SYSMON_STACK_SIZE (64 * 1024)
+/* sysmon's OS thread stack: it runs retake, schedtrace's 1 KiB buffer
+ * and thread dumps (dump.c: libunwind's walks and ELF symbol lookups,
+ * a few KiB each; virtual memory, touched only as deep as used). */
+#define SYSMON_STACK_SIZE (256 * 1024)
 
 static void schedtrace(void)
 {
@@ -450,6 +452,7 @@ static void *sysmon(void *arg)
 			prev_look = 0;
 			now = mn_nanotime();
 		}
+		mn_dump_sysmon(); /* a thread dump asked for (mnrun --dump, dumpsig) */
 		running = false;
 		if (retake(now, &running))
 			idle = 0;
@@ -477,6 +480,8 @@ static void *sysmon(void *arg)
 		}
 		if (next_trace && now >= next_trace) {
 			schedtrace();
+			if (mn_env.scheddetail)
+				mn_dump_scheddetail();
 			next_trace += period;
 		}
 	}
@@ -491,7 +496,8 @@ _Atomic int mn_sysmon_started;
 void mn_sysmon_init(void)
 {
 	start_ns = mn_nanotime();
-	if (mn_env.schedtrace_ms)
+	/* dumpsig: a dump is made by sysmon, which must be there to make it */
+	if (mn_env.schedtrace_ms || mn_env.dumpsig)
 		mn_sysmon_start_slow();
 }
 

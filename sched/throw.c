@@ -145,6 +145,19 @@ void mn_printf(const char *fmt, ...)
 	mn_print(buf);
 }
 
+int mn_snprintf(char *buf, size_t n, const char *fmt, ...)
+{
+	if (n == 0)
+		return 0;
+	struct out o = { buf, buf + n - 1 };
+	va_list ap;
+	va_start(ap, fmt);
+	format(&o, fmt, ap);
+	va_end(ap);
+	*o.p = '\0';
+	return (int)(o.p - buf);
+}
+
 void mn_throw(const char *msg)
 {
 	mn_print("mnthread: fatal: ");

@@ -12,4 +12,7 @@ MN_HIDDEN void mn_print(const char *msg);
  * modifiers l ll z) into a 512-byte stack buffer, then one mn_print.
  * Async-signal-safe. */
 MN_HIDDEN void mn_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same formatter into buf (n bytes, NUL-terminated, cut to fit);
+ * returns the length written.  Async-signal-safe. */
+MN_HIDDEN int mn_snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #endif

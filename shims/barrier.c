@@ -71,7 +71,8 @@ enum mn_barrier_result mn_barrier_wait(pthread_barrier_t *bar)
 	atomic_store_explicit(&b->arrived, n, memory_order_relaxed);
 	bunlock(b);
 	while (atomic_load_explicit(&b->round, memory_order_acquire) == r)
-		if (mn_sema_park(&b->round, round_unchanged, (void *)(uintptr_t)r, 0, MN_SEMA_SIGNALS) == -EINTR)
+		if (mn_sema_park(&b->round, round_unchanged, (void *)(uintptr_t)r, 0,
+				 MN_SEMA_SIGNALS | MN_SEMA_WHY(MN_WHY_BARRIER)) == -EINTR)
 			mn_gsig_deliver(); /* a signal's handler runs in the wait, which goes on */
 	return MN_BARRIER_WAITED;
 }

@@ -19,10 +19,12 @@ static inline void mn_blocking_end(const bool *entered)
 
 /* call, between enter() (mn_entersyscall or mn_entersyscallblock) and
  * mn_exitsyscall, when the caller is a G holding a P. */
+/* The G's waitreason says which call, for dumps: the call's text, marked
+ * '=' (sched/dump.c takes the function's name out of it). */
 #define MN_BLOCKING_WITH(enter, call)                                          \
 	({                                                                     \
 		const bool entered_ __attribute__((cleanup(mn_blocking_end))) = \
-			mn_is_g() && enter();                                  \
+			mn_is_g() && (mn_getg()->waitreason = "=" #call, enter()); \
 		__auto_type r_ = (call);                                       \
 		r_;                                                            \
 	})

@@ -59,7 +59,7 @@ static int wait_common(struct mn_cond *c, pthread_mutex_t *m, int64_t deadline)
 		return r;
 	}
 	int w = mn_sema_park(&c->seq, seq_unchanged, (void *)(uintptr_t)v, deadline,
-			     cancellable ? MN_SEMA_CANCEL : 0);
+			     (cancellable ? MN_SEMA_CANCEL : 0) | MN_SEMA_WHY(MN_WHY_COND));
 	/* release: our last touch of c (pthread_cond_destroy's acquire) */
 	atomic_fetch_sub_explicit(&c->nwaiters, 1, memory_order_release);
 	/* Ended for a signal to this thread: its handler runs while the

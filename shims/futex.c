@@ -87,7 +87,8 @@ int mn_futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts, u
 		*ret = -EINVAL;
 		return 1;
 	}
-	int r = mn_sema_park_bitset(uaddr, still_val, (void *)(uintptr_t)val, deadline, false, bits);
+	int r = mn_sema_park_bitset(uaddr, still_val, (void *)(uintptr_t)val, deadline, MN_SEMA_WHY(MN_WHY_FUTEX),
+				    bits);
 	*ret = r == MN_SEMA_WOKEN ? 0 : r == MN_SEMA_NOTPARKED ? -EAGAIN : -ETIMEDOUT;
 	return 1;
 }

@@ -87,7 +87,7 @@ static int lock_slow(struct mn_mutex *mx, int64_t deadline)
 		else if (now - start > STARVE_NS)
 			atomic_store_explicit(&mx->starving, 1, memory_order_relaxed);
 		int r = mn_sema_park(&mx->lock, still_contended, NULL, deadline,
-				     async_cancel_flags() | MN_SEMA_SIGNALS);
+				     async_cancel_flags() | MN_SEMA_SIGNALS | MN_SEMA_WHY(MN_WHY_MUTEX));
 		if (r == -ECANCELED) {
 			mn_cancel_act(); /* asynchronous cancellation: no return */
 			continue;
@@ -211,7 +211,7 @@ static int glibc_lock(pthread_mutex_t *m, int64_t deadline)
 		if (deadline && mn_nanotime() >= deadline)
 			return -ETIMEDOUT;
 		r = mn_sema_park(&mx->lock, still_owned, (void *)(uintptr_t)v, deadline,
-				 async_cancel_flags() | MN_SEMA_SIGNALS);
+				 async_cancel_flags() | MN_SEMA_SIGNALS | MN_SEMA_WHY(MN_WHY_MUTEX));
 		if (r == -ECANCELED)
 			mn_cancel_act(); /* asynchronous cancellation: no return */
 		else if (r == -EINTR)

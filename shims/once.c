@@ -46,6 +46,6 @@ int mn_once(pthread_once_t *once, void (*init)(void))
 			mn_sema_wake(w, INT_MAX);
 			return 0;
 		}
-		mn_sema_park(w, still_running, NULL, 0, false);
+		mn_sema_park(w, still_running, NULL, 0, MN_SEMA_WHY(MN_WHY_ONCE));
 	}
 }

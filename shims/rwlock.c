@@ -121,7 +121,8 @@ int mn_rwlock_rdlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 		return e;
 	for (;;) {
 		atomic_fetch_add_explicit(&rw->nrwait, 1, memory_order_seq_cst);
-		int r = mn_sema_park(&rw->state, rd_blocked, rw, deadline, MN_SEMA_SIGNALS);
+		int r = mn_sema_park(&rw->state, rd_blocked, rw, deadline,
+				     MN_SEMA_SIGNALS | MN_SEMA_WHY(MN_WHY_RWLOCK));
 		atomic_fetch_sub_explicit(&rw->nrwait, 1, memory_order_seq_cst);
 		if (r == -EINTR)
 			mn_gsig_deliver(); /* a signal's handler runs in the wait, which goes on */
@@ -148,7 +149,8 @@ int mn_rwlock_wrlock(pthread_rwlock_t *l, clockid_t clock, const struct timespec
 		return e;
 	for (;;) {
 		atomic_fetch_add_explicit(&rw->nwwait, 1, memory_order_seq_cst);
-		int r = mn_sema_park(&rw->nwwait, wr_blocked, rw, deadline, MN_SEMA_SIGNALS);
+		int r = mn_sema_park(&rw->nwwait, wr_blocked, rw, deadline,
+				     MN_SEMA_SIGNALS | MN_SEMA_WHY(MN_WHY_RWLOCK));
 		atomic_fetch_sub_explicit(&rw->nwwait, 1, memory_order_seq_cst);
 		if (r == -EINTR)
 			mn_gsig_deliver(); /* a signal's handler runs in the wait, which goes on */

@@ -90,7 +90,8 @@ restart:
 		}
 	}
 	for (;;) {
-		int r = mn_sema_park(&s->value, still_zero, NULL, deadline, cancellable ? MN_SEMA_CANCEL : 0);
+		int r = mn_sema_park(&s->value, still_zero, NULL, deadline,
+				     (cancellable ? MN_SEMA_CANCEL : 0) | MN_SEMA_WHY(MN_WHY_SEM));
 		bool cancelled = r == -ECANCELED;
 		bool timedout = r == -ETIMEDOUT || (deadline && mn_nanotime() >= deadline);
 		v = atomic_load_explicit(w, memory_order_relaxed);

@@ -169,6 +169,7 @@ int mn_sig_suspend(const sigset_t *mask)
 			break;
 		/* A ring before the pause finds us inside the runtime and is
 		 * made again by sysmon; one after it ends the pause. */
+		gp->waitreason = "sigsuspend"; /* dumps */
 		bool entered = mn_entersyscall();
 		if (!mn_gsig_deliverable(gp))
 			mn_sys6(SYS_pause, 0, 0, 0, 0, 0, 0);
