@@ -5,7 +5,8 @@
  * barrier or join the runtime parks Gs in, and nothing outside the
  * runtime's view can wake any of them.  sysmon looks (mn_deadlock_look,
  * each loop, and when it would sleep while every P is idle) and reports
- * once, on stderr, MN_DEBUG=deadlock=1 (the default); deadlock=abort
+ * once, on stderr, with a thread dump (dump.c), MN_DEBUG=deadlock=1 (the
+ * default); deadlock=abort
  * aborts after the report, deadlock=0 says nothing.
  *
  * What can wake a parked G, and what we look at for it:
@@ -33,6 +34,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include "dump.h"
 #include "env.h"
 #include "m.h"
 #include "netpoll.h"
@@ -159,6 +161,7 @@ static void report(void)
 {
 	reported = true;
 	mn_print("mnthread: all threads are asleep - deadlock!\n");
+	mn_dump_all(2, false); /* every thread, what it waits for, where */
 	if (mn_env.deadlock == MN_DEADLOCK_ABORT)
 		mn_throw("deadlock (MN_DEBUG=deadlock=abort)");
 }

@@ -769,8 +769,17 @@ int mn_netpoll_sigfd(int fd)
 		return (int)r;
 	/* A waiter for good, to the scheduler: idle Ms block in epoll_wait,
 	 * so a signal for a parked thread is seen at once. */
-	atomic_store_explicit(&np.sigwatch, 1, memory_order_relaxed);
 	np.sigfd = fd;
+	/* seq_cst: before our look at sysmon's flag; pairs with
+	 * sleep_while_idle's store of it before its look at the waiters */
+	atomic_store_explicit(&np.sigwatch, 1, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
+	/* sysmon may have gone to sleep while every P was idle and nothing
+	 * waited here (main's P orphaned by a slow fork, main now in
+	 * sigsuspend with no P to retake): it polls the signals from now on
+	 * until an M blocks in the poll (timeout under load left SIGCHLD
+	 * pending for good). */
+	mn_sysmon_wake();
 	return 0;
 }
 

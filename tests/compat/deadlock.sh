@@ -3,7 +3,8 @@
 # comment lists the cases) runs under mnthread at MN_PROCS 1 and 2:
 #  - abba, condjoin, selflock with MN_DEBUG=deadlock=abort: the line
 #    "mnthread: all threads are asleep - deadlock!" on stderr, then death
-#    by SIGABRT, within 30 s;
+#    by SIGABRT, within 30 s; for abba the thread dump after the line
+#    shows two threads waiting on a mutex in ab() and main in join;
 #  - abba with the default (deadlock=1): the line once, and the program
 #    still waits (killed here after 3 s more); with deadlock=0: no line;
 #  - sleep, sigwait, waitpid, pipe, handler with deadlock=abort: they end
@@ -29,8 +30,12 @@ for p in 1 2; do
 		if [ "$rc" -ne 134 ] || [ "$n" -ne 1 ]; then
 			bad "MN_PROCS=$p $mode, deadlock=abort: exit $rc (want 134, SIGABRT), report lines $n (want 1)"
 			sed 's/^/  stderr: /' "$tmp/err" | head -20
+		elif [ $mode = abba ] && { [ "$(grep -c ': mutex, ' "$tmp/err")" -ne 2 ] ||
+			! grep -q ' ab+0x' "$tmp/err" || ! grep -q ': join, ' "$tmp/err"; }; then
+			bad "MN_PROCS=$p abba: the dump after the report does not show two threads in ab waiting on a mutex and main in join"
+			sed 's/^/  stderr: /' "$tmp/err" | head -40
 		else
-			echo "ok: MN_PROCS=$p $mode: reported, then aborted"
+			echo "ok: MN_PROCS=$p $mode: reported with a dump, then aborted"
 		fi
 	done
 
