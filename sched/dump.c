@@ -39,6 +39,8 @@
  */
 #include "dump.h"
 #include <dlfcn.h>
+#include <stdio.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -757,6 +759,141 @@ void mn_dump_fault(void *ucv)
 	}
 }
 
+/* ------------------------------------------------------------ blockreport */
+/* MN_DEBUG=blockreport=MS: a G that has held its M in the kernel for MS
+ * without telling the runtime (sysmon's silent blocking), once per call
+ * site: where it is blocked, from the kernel's record of the thread's
+ * user registers at the call (/proc/self/task/TID/syscall: the stack
+ * pointer and the pc), unwound by libunwind from there.  Call sites are
+ * told apart by their first frames. */
+#define BLOCK_SITES 64
+static uint64_t block_sites[BLOCK_SITES];
+static int nblock_sites;
+
+static bool hexword(const char **p, unsigned long *out)
+{
+	const char *s = *p;
+	while (*s == ' ')
+		s++;
+	if (s[0] == '0' && s[1] == 'x')
+		s += 2;
+	unsigned long v = 0;
+	const char *b = s;
+	for (;; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v * 16 + (unsigned long)d;
+	}
+	*p = s;
+	*out = v;
+	return s != b;
+}
+
+/* Read n bytes at addr of our own memory without faulting (0 or -1). */
+static int peek(uintptr_t addr, void *buf, size_t n)
+{
+	struct iovec l = { buf, n }, r = { (void *)addr, n };
+	return mn_sys6(SYS_process_vm_readv, self_pid(), (long)&l, 1, (long)&r, 1, 0) == (long)n ? 0 : -1;
+}
+
+/* Does a call instruction end at ret (e8 rel32; ff /2 in its common
+ * register and memory forms)? */
+static bool after_call(uintptr_t ret)
+{
+	unsigned char b[7];
+	if (ret < 7 || peek(ret - 7, b, sizeof b) < 0)
+		return false;
+	if (b[2] == 0xe8)
+		return true; /* call rel32 */
+	for (int len = 2; len <= 7; len++) {
+		unsigned char op = b[7 - len], modrm = b[7 - len + 1];
+		if (op == 0xff && ((modrm >> 3) & 7) == 2)
+			return true; /* call r/m64 */
+	}
+	return false;
+}
+
+/* The unwinder stops where it has no register it needs (a frame-pointer
+ * frame: the kernel's record has no rbp): look further up the stack for
+ * return addresses into code, right after a call instruction.  Appends
+ * to pcs from n; returns the new count. */
+static int scan_stack(uintptr_t sp, int n, int max)
+{
+	static uint64_t words[512];
+	if (peek(sp, words, sizeof words) < 0 && peek(sp, words, 64 * sizeof words[0]) < 0)
+		return n;
+	Dl_info di;
+	for (size_t i = 0; i < sizeof words / sizeof words[0] && n < max; i++) {
+		uintptr_t v = (uintptr_t)words[i];
+		if (v < 4096 || (n > 0 && v == pcs[n - 1]))
+			continue;
+		bool known = false;
+		for (int k = 0; k < n && !known; k++)
+			known = pcs[k] == v;
+		if (!known && dladdr((void *)v, &di) && di.dli_fbase && after_call(v))
+			pcs[n++] = v;
+	}
+	return n;
+}
+
+void mn_dump_blocked(struct m *mp, struct g *gp, int64_t ns)
+{
+	if (!have_uw() || nblock_sites == BLOCK_SITES)
+		return;
+	char path[48], buf[256];
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", mp->tid);
+	int fd = (int)mn_sys6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return;
+	long r = mn_sys6(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+	mn_sys6(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (r <= 0 || buf[0] < '0' || buf[0] > '9')
+		return; /* "running", or "-1 sp pc": not in a call any more */
+	buf[r] = '\0';
+	long nr = 0;
+	const char *p = buf;
+	for (; *p >= '0' && *p <= '9'; p++)
+		nr = nr * 10 + (*p - '0');
+	unsigned long w[8];
+	for (int i = 0; i < 8; i++)
+		if (!hexword(&p, &w[i]))
+			return;
+	ucontext_t uc;
+	memset(&uc, 0, sizeof uc);
+	uc.uc_mcontext.gregs[REG_RSP] = (greg_t)w[6];
+	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)w[7];
+	int n = walk(&uc, UNW_INIT_SIGNAL_FRAME, pcs, DUMP_FRAMES);
+	int unwound = n;
+	if (n < 8)
+		n = scan_stack(w[6], n, n + 12 < DUMP_FRAMES ? n + 12 : DUMP_FRAMES);
+	uint64_t site = 1469598103934665603ULL;
+	for (int i = 0; i < n && i < 6; i++)
+		site = (site ^ pcs[i]) * 1099511628211ULL;
+	for (int i = 0; i < nblock_sites; i++)
+		if (block_sites[i] == site)
+			return;
+	block_sites[nblock_sites++] = site;
+	int tid = (gp->flags & G_MAIN) ? (int)self_pid() : gp->fake_tid;
+	mn_printf("mnthread: thread %llu (tid %d, \"%.16s\") has held its OS thread in the kernel for %ld ms "
+		  "without telling the runtime (system call %ld); its processor went to another OS thread. "
+		  "Blocked at:\n",
+		  (unsigned long long)gp->goid, tid, gp->name, (long)(ns / 1000000), nr);
+	for (int i = 0; i < n; i++) {
+		char fn[256];
+		uintptr_t off = 0;
+		bool named = symbolise(pcs[i], i == 0, fn, sizeof fn, &off);
+		const char *mod = module_of(pcs[i], i == 0);
+		if (i == unwound)
+			mn_printf("  (return addresses found further up its stack:)\n");
+		if (named)
+			mn_printf("  #%d 0x%lx %s+0x%lx (%s)\n", i, (unsigned long)pcs[i], fn, (unsigned long)off,
+				  mod ? mod : "?");
+		else
+			mn_printf("  #%d 0x%lx ?? (%s)\n", i, (unsigned long)pcs[i], mod ? mod : "?");
+	}
+}
+
 /* ---------------------------------------------------------------- summary */
 /* MN_DEBUG=summary=1: at exit (exit, return from main, the last thread's
  * pthread_exit, all of which run the library's destructors). */
@@ -780,7 +917,7 @@ __attribute__((destructor)) static void summary(void)
 		peak = 1; /* main */
 	mn_printf("mnthread: summary: threads_created=%llu peak_threads=%lld peak_os_threads=%d "
 		  "context_switches=%llu steals=%llu preemptions=%llu syscall_handoffs=%llu\n",
-		  (unsigned long long)created, (long long)peak, mn_sched.mcount, (unsigned long long)sw,
+		  (unsigned long long)created, (long long)peak, mn_sched.mnextid, (unsigned long long)sw,
 		  (unsigned long long)steal,
 		  (unsigned long long)atomic_load_explicit(&mn_preempt_count, memory_order_relaxed),
 		  (unsigned long long)hand);

@@ -37,6 +37,10 @@ MN_HIDDEN void mn_dump_sysmon(void);
 /* After the schedtrace line (MN_DEBUG=scheddetail=1): one line per P, M
  * and G.  Context: sysmon. */
 MN_HIDDEN void mn_dump_scheddetail(void);
+/* MN_DEBUG=blockreport: gp has held mp in the kernel ns without telling
+ * the runtime: say where, once per call site, on stderr.  Context:
+ * sysmon. */
+MN_HIDDEN void mn_dump_blocked(struct m *mp, struct g *gp, int64_t ns);
 /* The backtrace of a fault's context, on stderr (the stack overflow
  * report).  Context: the fault handler, on the M's sigaltstack. */
 MN_HIDDEN void mn_dump_fault(void *ucv);

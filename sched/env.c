@@ -163,6 +163,12 @@ static void parse_debug(const char *s)
 				else
 					mn_printf("mnthread: ignoring MN_DEBUG deadlock=\"%s\": expected 0, 1 or abort; "
 						  "using 1\n", val);
+			} else if (strcmp(key, "blockreport") == 0) {
+				if (mn_env_parse_int(val, 0, 3600000, &v))
+					mn_env.blockreport_ms = (int)v;
+				else
+					mn_printf("mnthread: ignoring MN_DEBUG blockreport=\"%s\": expected milliseconds "
+						  "from 0 to 3600000; using 0 (off)\n", val);
 			} else if (strcmp(key, "scheddetail") == 0) {
 				if (mn_env_parse_int(val, 0, 1, &v))
 					mn_env.scheddetail = v;
@@ -185,7 +191,7 @@ static void parse_debug(const char *s)
 			} else {
 				mn_printf("mnthread: ignoring unknown MN_DEBUG key \"%s\" (known: schedtrace, guardinfo, "
 					  "preemptms, preemptsig, asyncpreemptoff, scavenge, lockmain, lockthreads, "
-					  "deadlock, scheddetail, summary, dumpsig)\n", key);
+					  "deadlock, blockreport, scheddetail, summary, dumpsig)\n", key);
 			}
 		}
 		s = end ? end + 1 : NULL;

@@ -16,6 +16,7 @@ struct mn_env {
 	bool lockmain;      /* MN_DEBUG=lockmain=1: main stays on the initial OS thread */
 	int deadlock;       /* MN_DEBUG=deadlock=0|1|abort: MN_DEADLOCK_*, default 1 (report) */
 	bool lockthreads;   /* MN_DEBUG=lockthreads=1: every thread an OS thread of its own (and lockmain) */
+	int blockreport_ms; /* MN_DEBUG=blockreport=MS: 0..3600000, default 0 (off) */
 	bool scheddetail;   /* MN_DEBUG=scheddetail=1: schedtrace adds a line per P, M and G */
 	bool summary;       /* MN_DEBUG=summary=1: one line of counts at exit */
 	int dumpsig;        /* MN_DEBUG=dumpsig=NAME: that signal dumps the threads (0: none) */

@@ -110,6 +110,7 @@ static struct look {
 	int64_t cpu;
 	int64_t cpuwhen;    /* when cpu was read */
 	int64_t still;      /* since when the M has not been running */
+	bool reported;      /* MN_DEBUG=blockreport looked at this block */
 } *looks;
 
 /* The thread CPU clock of an OS thread (the kernel's per-thread
@@ -156,6 +157,8 @@ static struct orphan {
 	struct p *p;
 	int64_t cpu; /* its M's CPU clock at the last look */
 	int64_t when;
+	int64_t still;  /* since when its M has not run (MN_DEBUG=blockreport) */
+	bool reported;  /* blockreport looked at this block */
 } *orphans;
 static int norphans, orphcap;
 static struct p *spare;
@@ -236,7 +239,7 @@ static bool orphan_p(int i, struct p *pp)
 	/* release: np's fields before thieves and acquirers see it */
 	atomic_store_explicit(&mn_sched.allp[i], np, memory_order_release);
 	drain_to_global(pp);
-	orphans[norphans++] = (struct orphan){ pp, -1, 0 };
+	orphans[norphans++] = (struct orphan){ pp, -1, 0, 0, false };
 	mn_handoffp(np);
 	return true;
 }
@@ -261,8 +264,19 @@ static void look_orphans(void)
 		struct m *mp = *(struct m *volatile *)&pp->m;
 		if (mp) {
 			int64_t cpu = thread_cpu(mp->tid), now = mn_nanotime();
-			if (o->cpu >= 0 && cpu >= 0 && running_since(o->cpu, o->when, cpu, now))
+			if (o->cpu >= 0 && cpu >= 0 && running_since(o->cpu, o->when, cpu, now)) {
 				mn_preempt_send(mp, *(volatile uint32_t *)&pp->schedtick);
+				o->still = now;
+				o->reported = false;
+			} else if (mn_env.blockreport_ms && !o->reported && o->still &&
+				   now - o->still >= (int64_t)mn_env.blockreport_ms * 1000000) {
+				struct g *cg = *(struct g *volatile *)&mp->curg;
+				char st = thread_state(mp->tid);
+				if (cg && cg->magic == G_MAGIC && !(cg->flags & G_G0) && (st == 'S' || st == 'D')) {
+					o->reported = true;
+					mn_dump_blocked(mp, cg, now - o->still);
+				}
+			}
 			o->cpu = cpu;
 			o->when = now;
 		}
@@ -303,8 +317,17 @@ static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int6
 	lk->cpum = mp;
 	lk->cpu = cpu;
 	lk->cpuwhen = now;
-	if (advanced)
+	if (advanced) {
 		lk->still = now;
+		lk->reported = false;
+	} else if (mn_env.blockreport_ms && !lk->reported && now - lk->still >= (int64_t)mn_env.blockreport_ms * 1000000 &&
+		   cg && cg->magic == G_MAGIC && !(cg->flags & G_G0) && *(struct g *volatile *)&mp->curg == cg) {
+		char st = thread_state(mp->tid);
+		if (st == 'S' || st == 'D') {
+			lk->reported = true;
+			mn_dump_blocked(mp, cg, now - lk->still);
+		}
+	}
 	else if (now - lk->still >= SILENT_NS && *(struct g *volatile *)&mp->curg != NULL &&
 		   !atomic_load_explicit(&mp->spinning, memory_order_relaxed) &&
 		   (!mn_runqempty(pp) || atomic_load_explicit(&mn_sched.runqsize, memory_order_relaxed) != 0 ||
@@ -313,6 +336,8 @@ static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int6
 		    now - lk->still >= RETAKE_ALWAYS_NS)) {
 		char st = thread_state(mp->tid);
 		if ((st == 'S' || st == 'D') && orphan_p(i, pp)) {
+			orphans[norphans - 1].still = lk->still;
+			orphans[norphans - 1].reported = lk->reported;
 			lk->schedwhen = 0;
 			return;
 		}
