@@ -323,12 +323,20 @@ static bool prctl_taints(long option, long a2)
 }
 
 /* capget and capset name a thread by its kernel id, 0 for the caller:
- * the caller's own id (a G's) becomes 0. */
-static void cap_self(long hdr)
+ * a header naming the caller by its own id (a G's) is passed on as a
+ * copy with 0 (*own), and the kernel's answer in the version field copied
+ * back.  Returns the header to pass. */
+struct cap_hdr {
+	uint32_t version;
+	int pid;
+};
+static long cap_self(long hdr, struct cap_hdr *own)
 {
-	struct { uint32_t version; int pid; } *h = (void *)hdr;
-	if (h && h->pid != 0 && h->pid == mn_thread_gettid())
-		h->pid = 0;
+	struct cap_hdr *h = (void *)hdr;
+	if (!h || h->pid == 0 || h->pid != mn_thread_gettid())
+		return hdr;
+	*own = (struct cap_hdr){ h->version, 0 };
+	return (long)own;
 }
 
 /* setns to the namespace the OS thread is in already changes nothing
@@ -362,17 +370,28 @@ int mn_thread_kstate(long nr, long a1, long a2, long a3, long a4, long a5, long 
 {
 	if (!mn_is_g())
 		return 0;
+	struct cap_hdr own;
 	switch (nr) {
 	case SYS_prctl:
 		if (!prctl_taints(a1, a2))
 			return 0;
 		break;
-	case SYS_capget:
-		cap_self(a1);
-		return 0; /* a read: the M's are the G's (a tainted M is its G's alone) */
-	case SYS_capset:
-		cap_self(a1);
-		break;
+	case SYS_capget: {
+		/* a read: the M's are the G's (a tainted M is its G's alone) */
+		long h = cap_self(a1, &own);
+		if (h == a1)
+			return 0;
+		*ret = mn_sys6(SYS_capget, h, a2, 0, 0, 0, 0);
+		((struct cap_hdr *)a1)->version = own.version;
+		return 1;
+	}
+	case SYS_capset: {
+		long h = cap_self(a1, &own);
+		*ret = mn_kprops_taint(nr, h, a2, a3, a4, a5);
+		if (h != a1)
+			((struct cap_hdr *)a1)->version = own.version;
+		return 1;
+	}
 	case SYS_unshare:
 		if (a1 == 0)
 			return 0;

@@ -177,7 +177,9 @@ int main(void)
 
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, (int)gettid() };
 	struct __user_cap_data_struct d[2];
-	printf("capget(own gettid): %s\n", syscall(SYS_capget, &h, d) == 0 ? "ok" : strerror(errno));
+	int me = (int)gettid();
+	printf("capget(own gettid): %s, header's pid kept: %s\n", syscall(SYS_capget, &h, d) == 0 ? "ok" : strerror(errno),
+	       h.pid == me ? "yes" : "no");
 
 	int before = count_tasks();
 	for (int i = 0; i < 10; i++) {
