@@ -120,6 +120,20 @@ else
 	bad "mnrun -p 3 -d schedtrace=0: rc=$rc, got \"$line1\", expected \"3 schedtrace=0\""
 	show env
 fi
+run trace -d lockmain=1 --trace 250 --detail -- sh -c 'echo "$MN_DEBUG"'
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/trace.out")" = "lockmain=1,schedtrace=250,scheddetail=1" ]; then
+	say "mnrun -d lockmain=1 --trace 250 --detail: MN_DEBUG ok"
+else
+	bad "mnrun --trace 250 --detail: rc=$rc, MN_DEBUG \"$(cat "$tmp/trace.out")\", expected \"lockmain=1,schedtrace=250,scheddetail=1\""
+	show trace
+fi
+run badtrace --trace 1x -- true
+if [ "$rc" -eq 2 ] && grep -q "trace" "$tmp/badtrace.err"; then
+	say "mnrun --trace 1x: usage error ok"
+else
+	bad "mnrun --trace 1x: rc=$rc, expected 2 and a message"
+	show badtrace
+fi
 case $line2 in
 *libmnthread.so*) say "mnrun: LD_PRELOAD names libmnthread.so ok" ;;
 *)
