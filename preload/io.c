@@ -332,7 +332,12 @@ static int own_pending(const sigset_t *set, siginfo_t *info)
 {
 	if (!mn_shim_active() || !mn_is_g())
 		return 0;
-	return mn_sig_take_pending(set, info);
+	int sig = mn_sig_take_pending(set, info);
+	/* glibc's sigtimedwait reports a tkill as SI_USER (what POSIX has
+	 * raise give): the same here */
+	if (sig > 0 && info && info->si_code == SI_TKILL)
+		info->si_code = SI_USER;
+	return sig;
 }
 /* The kernel's wait, marked in the G (sigwaiting) so that a signal sent
  * to it alone (pthread_kill) rings it out of the call (EINTR), to be

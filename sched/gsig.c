@@ -379,7 +379,32 @@ int mn_gsig_take(uint64_t set, siginfo_t *info)
 {
 	struct g *gp = mn_getg();
 	uint64_t have = atomic_load_explicit(&gp->sigpending, memory_order_acquire) & set;
-	if (!have && (mn_gsig_proc_pending() & set)) {
+	if (!have && mn_sched.mainfree) {
+		/* The process's signals: those the router holds, and those
+		 * still in the kernel on their way to it (every M blocks them).
+		 * The lowest goes first, as the kernel takes them; one still
+		 * in the kernel is taken there (the router may take it first:
+		 * then it is the router's to hold). */
+		uint64_t k = 0, p = mn_gsig_proc_pending() & set;
+		if (mn_sys6(SYS_rt_sigpending, (long)&k, 8, 0, 0, 0, 0) == 0)
+			k &= set;
+		if (k && (!p || __builtin_ctzll(k) < __builtin_ctzll(p))) {
+			int ks = __builtin_ctzll(k) + 1;
+			uint64_t one = bit(ks);
+			struct timespec zero = { 0, 0 };
+			siginfo_t si;
+			if (mn_sys6(SYS_rt_sigtimedwait, (long)&one, (long)&si, (long)&zero, 8, 0, 0) == ks) {
+				if (info)
+					*info = si;
+				return ks;
+			}
+			p = mn_gsig_proc_pending() & set;
+		}
+		if (p) {
+			proc_claim(gp, p);
+			have = atomic_load_explicit(&gp->sigpending, memory_order_acquire) & set;
+		}
+	} else if (!have && (mn_gsig_proc_pending() & set)) {
 		proc_claim(gp, mn_gsig_proc_pending() & set);
 		have = atomic_load_explicit(&gp->sigpending, memory_order_acquire) & set;
 	}
