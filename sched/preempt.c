@@ -464,6 +464,19 @@ static void ring_request(ucontext_t *uc)
 	arch_preempt_redirect((uint64_t *)&gr[REG_RIP], (uint64_t *)&gr[REG_RSP]);
 }
 
+/* Our signal ended the interrupted system call with EINTR (rax says so
+ * and rip is just past the syscall instruction): count it in the G, whose
+ * wrapper makes the call again (shims/blocking.h).  Context: our handler. */
+static void count_our_eintr(void *ucv)
+{
+	greg_t *gr = ((ucontext_t *)ucv)->uc_mcontext.gregs;
+	uintptr_t rip = (uintptr_t)gr[REG_RIP];
+	struct g *gp = mn_tls_g;
+	if (gr[REG_RAX] == -EINTR && (rip & 4095) >= 2 && *(const uint16_t *)(rip - 2) == 0x050f && gp &&
+	    gp->magic == G_MAGIC)
+		gp->preempt_intr++;
+}
+
 static void handler(int s, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
@@ -476,12 +489,7 @@ static void handler(int s, siginfo_t *si, void *ucv)
 	} else if (queued && (v >> 32) == DUMP_BT_COOKIE) {
 		/* A thread dump wants the backtrace of the G running here
 		 * (dump.c).  A wait it ended with EINTR is ours, as below. */
-		greg_t *gr = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-		uintptr_t rip = (uintptr_t)gr[REG_RIP];
-		struct g *gp = mn_tls_g;
-		if (gr[REG_RAX] == -EINTR && (rip & 4095) >= 2 && *(const uint16_t *)(rip - 2) == 0x050f && gp &&
-		    gp->magic == G_MAGIC)
-			gp->preempt_intr++;
+		count_our_eintr(ucv);
 		mn_dump_answer(ucv, (uint32_t)v);
 	} else if (si->si_code == SI_QUEUE && (v >> 32) == DUMP_REQ_COOKIE &&
 		   si->si_uid == (uid_t)mn_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0)) {
@@ -493,12 +501,7 @@ static void handler(int s, siginfo_t *si, void *ucv)
 		 * restart: poll, epoll_wait, nanosleep, ...)?  Then rax says so
 		 * and rip is just past the syscall instruction.  The wrappers
 		 * of such calls make them again (shims/blocking.h). */
-		greg_t *gr = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-		uintptr_t rip = (uintptr_t)gr[REG_RIP];
-		struct g *gp = mn_tls_g;
-		if (gr[REG_RAX] == -EINTR && (rip & 4095) >= 2 && *(const uint16_t *)(rip - 2) == 0x050f && gp &&
-		    gp->magic == G_MAGIC)
-			gp->preempt_intr++;
+		count_our_eintr(ucv);
 		/* acquire: libunwind and the map are loaded before sysmon sends */
 		if (atomic_load_explicit(&ready, memory_order_acquire))
 			preempt_request(ucv, (uint32_t)v, !queued);
