@@ -107,8 +107,8 @@ void mn_fork_child(void)
 	}
 
 	mn_preempt_fork_child();
+	mn_m_template_fork_child(); /* before sysmon, which starts it again */
 	mn_sysmon_fork_child();
-	mn_m_template_fork_child();
 	if (s->mainfree)
 		mn_gsig_router_update(); /* the child's own router */
 }

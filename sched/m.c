@@ -18,6 +18,7 @@
 #include "kprops.h"
 #include "netpoll.h"
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <pthread.h>
 #include <string.h>
@@ -155,11 +156,16 @@ uint32_t mn_fastrand(void)
 
 static void *mstart(void *arg);
 
+/* Not calloc: the program's allocator may be the one a G holds a lock of
+ * (preempted inside malloc, say), and an M making an M on g0 would then
+ * wait for that G with its P (seen with tcmalloc: every M stuck). */
 static struct m *allocm(void)
 {
-	struct m *mp = calloc(1, sizeof *mp);
-	if (!mp)
+	long a = mn_sys6(SYS_mmap, 0, (long)sizeof(struct m), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a < 0 && a > -4096)
 		mn_throw("allocm: out of memory");
+	struct m *mp = (struct m *)a;
 	mp->self = mp;
 	mp->g0.flags = G_G0;
 	mp->g0.magic = G_MAGIC;
@@ -180,12 +186,19 @@ static struct m *allocm(void)
 	return mp;
 }
 
-/* The template thread (Go's templateThread): a new OS thread inherits
- * its creator's kernel state, so an M whose state cannot be undone
- * (mp->tainted: a namespace, capabilities, no_new_privs, a seccomp
- * filter) must not create Ms.  It hands the M to this thread, which was
- * made before the first such state existed (mn_m_template_start, called
- * by kprops.c before its first taint) and makes the OS threads for it.
+/* The template thread (Go's templateThread) makes the OS threads of new
+ * Ms, for two reasons:
+ *  - glibc's pthread_create allocates (the DTV) with the program's
+ *    malloc.  A G may hold that allocator's lock while it waits for a P
+ *    (preempted inside tcmalloc, say); an M that made the thread itself,
+ *    on g0 with a P, would wait for that G, and the G for the P.  The
+ *    template thread holds no P: it waits, the G runs, and the M comes.
+ *  - A new OS thread inherits its creator's kernel state, so an M whose
+ *    state cannot be undone (mp->tainted: a namespace, capabilities,
+ *    no_new_privs, a seccomp filter) must not create Ms.
+ * It starts with sysmon (the first thread made) or before the first
+ * taint (kprops.c), whichever comes first; until then an M makes the
+ * thread itself.
  * Ms to start wait on a stack; the thread sleeps on the futex word
  * tmpl_seq, which every push bumps. */
 static struct m *_Atomic tmpl_stack;
@@ -254,10 +267,8 @@ static void newm(struct p *pp, bool spinning)
 	struct m *mp = allocm();
 	mp->nextp = pp;
 	atomic_store_explicit(&mp->spinning, spinning, memory_order_relaxed);
-	/* On sysmon mn_tls_g is NULL; on an M, its g0 or G names the M. */
-	struct g *cur = mn_tls_g;
 	/* acquire: pairs with mn_m_template_start's release */
-	if (cur && cur->m && cur->m->tainted && atomic_load_explicit(&tmpl_state, memory_order_acquire) == 2) {
+	if (atomic_load_explicit(&tmpl_state, memory_order_acquire) == 2) {
 		struct m *head = atomic_load_explicit(&tmpl_stack, memory_order_relaxed);
 		do
 			mp->schedlink = head;

@@ -24,6 +24,7 @@
  * a preemption signal so far, [...] each P's local queue.
  */
 #include "sysmon.h"
+#include <sys/mman.h>
 #include "gsig.h"
 #include "cputime.h"
 #include "deadlock.h"
@@ -187,8 +188,14 @@ static struct p *fresh_p(int id)
 	struct p *np = spare;
 	if (np)
 		spare = np->link;
-	else if ((np = calloc(1, sizeof *np)) == NULL)
-		return NULL;
+	else {
+		/* not calloc: see m.c, allocm */
+		long a = mn_sys6(SYS_mmap, 0, (long)sizeof *np, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (a < 0 && a > -4096)
+			return NULL;
+		np = (struct p *)a;
+	}
 	np->id = id;
 	np->m = NULL;
 	np->link = NULL;
@@ -549,9 +556,12 @@ void mn_sysmon_start_slow(void)
 	atomic_store(&mn_sysmon_sleeping, 0); /* a fork child's copy may say otherwise */
 	atomic_store(&sysmon_note.key, 0);
 	mn_preempt_init();
-	looks = calloc((size_t)mn_sched.nprocs, sizeof *looks);
+	if (!looks) /* a fork child has its parent's */
+		looks = calloc((size_t)mn_sched.nprocs, sizeof *looks);
 	if (!looks)
 		mn_throw("sysmon: out of memory");
+	/* Ms are made by the template thread from now on (m.c). */
+	mn_m_template_start();
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, SYSMON_STACK_SIZE);
