@@ -73,6 +73,8 @@ int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
 	X(pthread_getaffinity_np, 0, 0) X(pthread_setaffinity_np, 0, 0)        \
 	X(pthread_getcpuclockid, 0, 0) X(gettid, 0, 0) X(syscall, 0, 0)        \
 	X(sched_setaffinity, 0, 0) X(sched_getaffinity, 0, 0)                 \
+	X(sched_setscheduler, 0, 0) X(sched_setparam, 0, 0)                    \
+	X(sched_getscheduler, 0, 0) X(sched_getparam, 0, 0)                    \
 	X(setpriority, 0, 0) X(getpriority, 0, 0) X(nice, 0, 0) X(kill, 0, 0)   \
 	X(thrd_create, 0, 0) X(thrd_join, 0, 0) X(thrd_detach, 0, 0)           \
 	X(thrd_sleep, 0, 0)                                                    \

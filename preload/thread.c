@@ -286,6 +286,60 @@ MN_EXPORT int sched_getaffinity(pid_t id, size_t size, cpu_set_t *set)
 	return 0;
 }
 
+/* sched_setscheduler and the rest by kernel id: Linux's per-thread
+ * meaning, as pthread_setschedparam (the G's own OS thread, sched/
+ * kprops.c).  Anything else: the kernel's. */
+static int setsched_g(struct g *gp, int policy, const struct sched_param *sp)
+{
+	if (!sp) {
+		errno = EINVAL;
+		return -1;
+	}
+	int e = mn_thread_setsched_g(gp, policy, sp->sched_priority);
+	if (e) {
+		errno = -e;
+		return -1;
+	}
+	return 0;
+}
+
+MN_EXPORT int sched_setscheduler(pid_t id, int policy, const struct sched_param *sp)
+{
+	struct g *gp = mn_shim_active() ? mn_thread_by_id(id) : NULL;
+	if (!gp)
+		return REAL(sched_setscheduler)(id, policy, sp);
+	return setsched_g(gp, policy, sp);
+}
+
+MN_EXPORT int sched_setparam(pid_t id, const struct sched_param *sp)
+{
+	struct g *gp = mn_shim_active() ? mn_thread_by_id(id) : NULL;
+	if (!gp)
+		return REAL(sched_setparam)(id, sp);
+	return setsched_g(gp, gp->schedpolicy, sp);
+}
+
+MN_EXPORT int sched_getscheduler(pid_t id)
+{
+	struct g *gp = mn_shim_active() ? mn_thread_by_id(id) : NULL;
+	if (!gp)
+		return REAL(sched_getscheduler)(id);
+	return gp->schedpolicy;
+}
+
+MN_EXPORT int sched_getparam(pid_t id, struct sched_param *sp)
+{
+	struct g *gp = mn_shim_active() ? mn_thread_by_id(id) : NULL;
+	if (!gp)
+		return REAL(sched_getparam)(id, sp);
+	if (!sp) {
+		errno = EINVAL;
+		return -1;
+	}
+	sp->sched_priority = gp->schedprio;
+	return 0;
+}
+
 /* setpriority and getpriority of PRIO_PROCESS name a thread on Linux (0:
  * the caller); nice is the caller's.  A G gets an OS thread of its own
  * with that nice value (sched/kprops.c). */

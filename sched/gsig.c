@@ -345,6 +345,8 @@ int mn_gsig_deliver(void)
 		int sig = __builtin_ctzll(d) + 1;
 		siginfo_t info;
 		bool have = take(gp, sig, &info);
+		/* relaxed: our own set */
+		atomic_fetch_and_explicit(&gp->sigfromproc, ~bit(sig), memory_order_relaxed);
 		void *h;
 		unsigned long f;
 		disposition(sig, &h, &f);
@@ -549,6 +551,21 @@ static void route_one(siginfo_t *si)
 	mn_allg_lock();
 	struct g *best = NULL;
 	struct g *mg = mn_sched.maing;
+	/* The kernel raises a CPU-time timer's signal in the thread that was
+	 * running at the tick, and gives it to that thread: here, a running G
+	 * that takes it, in preference to main (which may be parked behind a
+	 * real-time thread that waits for this very handler). */
+	if ((sig == SIGPROF || sig == SIGVTALRM) && si->si_code == SI_KERNEL) {
+		for (struct g *gp = mn_allg_first(); gp && !best; gp = gp->allnext) {
+			/* acquire: a live G's fields before its status */
+			if (atomic_load_explicit(&gp->status, memory_order_acquire) == G_RUNNING &&
+			    gp->magic == G_MAGIC && !(gp->flags & G_G0) &&
+			    !(*(volatile uint64_t *)&gp->sigmask & b))
+				best = gp;
+		}
+		if (best)
+			goto found;
+	}
 	/* acquire: main's fields before its status */
 	if (mg && !mn_g_m0main(mg) && atomic_load_explicit(&mg->status, memory_order_acquire) != G_DEAD &&
 	    !(*(volatile uint64_t *)&mg->sigmask & b))
@@ -565,6 +582,10 @@ static void route_one(siginfo_t *si)
 		if (!best && !(*(volatile uint64_t *)&gp->sigmask & b))
 			best = gp;
 	}
+found:
+	if (best)
+		/* relaxed: read by best itself, after the pending bit the send sets */
+		atomic_fetch_or_explicit(&best->sigfromproc, b, memory_order_relaxed);
 	if (best && best != mn_getg()) {
 		mn_gsig_send(best, sig, si);
 		mn_allg_unlock();
@@ -586,6 +607,30 @@ static void route_one(siginfo_t *si)
 		slot_put(&procq, sig, si);
 	/* seq_cst: the bit after the slot (take_from's second look) */
 	atomic_fetch_or_explicit(&procpending, b, memory_order_seq_cst);
+}
+
+void mn_gsig_exit(struct g *gp)
+{
+	/* relaxed: our own sets */
+	uint64_t back = atomic_load_explicit(&gp->sigpending, memory_order_relaxed) &
+			atomic_load_explicit(&gp->sigfromproc, memory_order_relaxed);
+	if (back) {
+		/* None of them here any more, as the kernel's exit_signals. */
+		*(volatile uint64_t *)&gp->sigmask = ~0ULL;
+		while (back) {
+			int sig = __builtin_ctzll(back) + 1;
+			back &= back - 1;
+			siginfo_t si;
+			if (!take(gp, sig, &si)) {
+				memset(&si, 0, sizeof si);
+				si.si_signo = sig;
+				si.si_code = SI_USER;
+			}
+			route_one(&si);
+		}
+	}
+	atomic_store_explicit(&gp->sigfromproc, 0, memory_order_relaxed);
+	mn_gsig_drop(gp);
 }
 
 void mn_gsig_route_pending(void)

@@ -37,6 +37,11 @@ MN_HIDDEN int mn_gsig_deliver(void);
 MN_HIDDEN int mn_gsig_take(uint64_t set, siginfo_t *info);
 /* gp exits: forget what was queued for it. */
 MN_HIDDEN void mn_gsig_drop(struct g *gp);
+/* The calling G exits: what the router gave it from the process's
+ * signals goes to another thread, or stays pending for the process, as
+ * the kernel does with a thread's share at exit; the rest is forgotten.
+ * Context: the exiting G. */
+MN_HIDDEN void mn_gsig_exit(struct g *gp);
 /* sysmon: ring again for every running G with a deliverable signal (a
  * ring that found it inside the runtime did nothing). */
 MN_HIDDEN void mn_gsig_sysmon(void);

@@ -1,7 +1,7 @@
 /* sched/kprops.c: threads with kernel state of their own.
  *
- * Affinity and the nice value (and a scheduling policy, which shims/
- * thread.c records only for now) are the kernel's, per OS thread.  A G that sets one for itself (or has one set
+ * Affinity, the nice value and the scheduling policy and priority are the
+ * kernel's, per OS thread.  A G that sets one for itself (or has one set
  * for it) becomes a locked G, as Go's LockOSThread makes one: it is
  * locked to the M it runs on (g->lockedm, m->lockedg), the kernel call
  * is made there, on that M's thread, and from then on that M runs only
@@ -60,6 +60,12 @@ void mn_kprops_init(void)
 }
 
 int mn_kprops_default_nice(void) { return def.nice; }
+
+void mn_kprops_default_sched(int *policy, int *prio)
+{
+	*policy = def.policy;
+	*prio = def.param.sched_priority;
+}
 
 bool mn_kprops_is_default(unsigned what, const void *value)
 {
@@ -143,8 +149,18 @@ int mn_kprops_set(struct g *gp, unsigned what)
 		/* Not preempted between reading its M and the kernel call (it
 		 * could move to another M, which the call would then taint). */
 		gp->nopreempt++;
+		bool was = gp->lockedm != NULL;
 		lock(gp->m, gp);
 		int r = apply(gp, what);
+		if (r < 0) {
+			/* apply counted it as applied; the caller puts the old
+			 * values back.  Nothing applied before: free to move. */
+			gp->kapplied &= (uint8_t)~what;
+			if (!was && gp->kapplied == 0 && !gp->m->tainted) {
+				gp->m->lockedg = NULL;
+				gp->lockedm = NULL;
+			}
+		}
 		gp->nopreempt--;
 		return r;
 	}

@@ -2,12 +2,24 @@
 #ifndef MN_KPROPS_H
 #define MN_KPROPS_H
 #include "runtime.h"
+#include <sched.h>
 
 #define KP_AFFINITY 1u /* gp->affinity */
 #define KP_NICE     2u /* gp->nice */
 #define KP_SCHED    4u /* gp->schedpolicy, gp->schedprio */
 
 #define KP_LOCK     8u /* nothing to apply: locked only (MN_DEBUG=lockthreads=1) */
+
+/* gp runs with a real-time policy (SCHED_FIFO, SCHED_RR) applied to its
+ * own OS thread: the kernel schedules it against the other real-time
+ * threads, so sysmon does not preempt it and its sched_yield is the
+ * kernel's (a yield at our level would hand its CPU to whatever thread
+ * of a lower priority the kernel runs next). */
+static inline bool mn_kprops_rt(const struct g *gp)
+{
+	int pol = gp->schedpolicy & ~SCHED_RESET_ON_FORK;
+	return (gp->kapplied & KP_SCHED) && (pol == SCHED_FIFO || pol == SCHED_RR);
+}
 
 /* System call nr, made by the calling G on its M, changes kernel state of
  * that OS thread that cannot be undone (unshare, setns, capset, seccomp,
@@ -33,4 +45,5 @@ MN_HIDDEN void mn_kprops_minit(void);
 MN_HIDDEN bool mn_kprops_is_default(unsigned what, const void *value);
 /* The defaults, for a thread that set nothing. */
 MN_HIDDEN int mn_kprops_default_nice(void);
+MN_HIDDEN void mn_kprops_default_sched(int *policy, int *prio);
 #endif

@@ -210,6 +210,7 @@ static void start_thread(struct m *mp);
 static void *template_thread(void *arg)
 {
 	(void)arg;
+	mn_kprops_minit(); /* the Ms it makes inherit its state */
 	for (;;) {
 		/* acquire: pairs with the pusher's release bump */
 		uint32_t seq = atomic_load_explicit(&tmpl_seq, memory_order_acquire);

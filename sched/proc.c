@@ -177,6 +177,8 @@ struct g *mn_main_attach(void)
 
 	gp->magic = G_MAGIC;
 	gp->flags = G_MAIN;
+	/* what the kernel says (chrt, nice before exec), not SCHED_OTHER */
+	mn_kprops_default_sched(&gp->schedpolicy, &gp->schedprio);
 	mn_sched.maing = gp;
 	/* only uniqueness matters, which the RMW gives in any order */
 	gp->goid = atomic_fetch_add(&mn_sched.goidgen, 1) + 1;
@@ -320,6 +322,14 @@ void mn_gentry(struct g *gp)
 	}
 	finish_switch(mn_getm()); /* a G started by a direct switch */
 	mn_tcb_start(gp);
+	if (__builtin_expect(gp->kstart != NULL, 0)) {
+		/* started on its own OS thread: its creator may go on */
+		_Atomic uint32_t *w = gp->kstart;
+		gp->kstart = NULL;
+		/* release: our start before the creator's return */
+		atomic_store_explicit(w, 0, memory_order_release);
+		mn_sema_wake(w, 1);
+	}
 	/* glibc's pthread_exit unwinds to here through cleanup_jmp_buf, the
 	 * way it unwinds to its own start_thread. */
 	__pthread_unwind_buf_t ub;
@@ -510,7 +520,7 @@ void mn_goexit(void)
 	mn_tcb_exit(gp);
 	/* relaxed: our own pending set; a late sender's bit is dropped with it */
 	if (atomic_load_explicit(&gp->sigpending, memory_order_relaxed))
-		mn_gsig_drop(gp);
+		mn_gsig_exit(gp);
 	if (gp->clear_tid_set && gp->clear_tid) {
 		/* The kernel's exit of a thread: 0, then a shared wake of one. */
 		/* release: the thread's writes before the 0 its waiter acquires, as the kernel's

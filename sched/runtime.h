@@ -133,6 +133,9 @@ struct g {
 	/* Signals pending for this thread (gsig.c): set by any sender, taken
 	 * by the G. */
 	_Atomic uint64_t sigpending;
+	/* Of those, the ones the router gave it from the process's (gsig.c):
+	 * back to the process if it exits before taking them. */
+	_Atomic uint64_t sigfromproc;
 	bool sigring;              /* a ring redirected it to run a handler (preempt.c) */
 	uint64_t sigwaiting;       /* the set of the sigwait it is in (preload/io.c) */
 	stack_t altstack;          /* its sigaltstack (shims/sigmask.c); ss_size 0: none */
@@ -149,6 +152,9 @@ struct g {
 	 * next runs, and those applied to its (locked) M. */
 	_Atomic uint8_t kpending;
 	uint8_t kapplied;
+	/* Its creator waits on this word until it has started on its own
+	 * OS thread (shims/thread.c: start_own); NULL otherwise. */
+	_Atomic uint32_t *kstart;
 	/* No-preemption sections (preempt.h); owner: the G. */
 	int nopreempt;
 	/* Waits our preemption signal ended with EINTR (the handler on the

@@ -9,10 +9,15 @@
  * mn_sema_wake marks it WOKEN, the time-out path marks it TIMEDOUT.  The
  * waitsel protocol (park.c) then decides who calls goready, so a wake-up
  * that races a time-out is never lost: the waiter reports WOKEN.
+ * A G with a real-time policy (SCHED_FIFO, SCHED_RR) queues ahead of
+ * every waiter of a lower priority, as the kernel queues futex waiters:
+ * a mutex or a semaphore goes to its highest-priority waiter first.
+ * The rest keep their order of arrival.
  */
 #include "sema.h"
 #include "gsig.h"
 #include <errno.h>
+#include <sched.h>
 #include "park.h"
 #include "proc.h"
 #include "sys.h"
@@ -37,6 +42,7 @@ struct waiter {
 	bool cancellable;             /* a G at a cancellation point (MN_SEMA_CANCEL) */
 	bool sigable;                 /* a G whose signals end the wait (MN_SEMA_SIGNALS) */
 	uint32_t bitset;              /* futex bitset; ~0 for everything else */
+	int prio;                     /* a real-time G's priority, else 0 */
 	_Atomic uint32_t word;        /* foreign threads sleep here */
 };
 
@@ -141,7 +147,24 @@ int mn_sema_park_bitset(const void *addr, bool (*check)(const void *, void *), v
 		mn_sunlock(&b->lock);
 		return -EINTR;
 	}
-	if ((flags & MN_SEMA_LIFO) && b->head) {
+	if (w.g) {
+		int pol = w.g->schedpolicy & ~SCHED_RESET_ON_FORK;
+		if (pol == SCHED_FIFO || pol == SCHED_RR)
+			w.prio = w.g->schedprio;
+	}
+	if (w.prio > 0 && b->tail && b->tail->prio < w.prio) {
+		/* after the last waiter of at least our priority */
+		struct waiter *at = b->tail;
+		while (at->prev && at->prev->prio < w.prio)
+			at = at->prev;
+		w.next = at;
+		w.prev = at->prev;
+		if (at->prev)
+			at->prev->next = &w;
+		else
+			b->head = &w;
+		at->prev = &w;
+	} else if ((flags & MN_SEMA_LIFO) && b->head) {
 		w.next = b->head;
 		b->head->prev = &w;
 		b->head = &w;

@@ -40,6 +40,7 @@
 #include "netpoll.h"
 #include "runq.h"
 #include "m.h"
+#include "kprops.h"
 #include "preempt.h"
 #include "syscall.h"
 #include "tcb.h"
@@ -355,6 +356,9 @@ static void look_running(int i, struct p *pp, struct look *lk, int64_t now, int6
 	 * pending on its thread for sigpending or sigwait to see. */
 	if (cg && cg->magic == G_MAGIC && (cg->sigmask & (1ULL << (mn_preempt_signal() - 1))))
 		return;
+	/* Nor a real-time G: the kernel schedules it (kprops.h). */
+	if (cg && cg->magic == G_MAGIC && mn_kprops_rt(cg))
+		return;
 	/* relaxed: a hint; a stale flag costs one early or late yield */
 	atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
 	mn_preempt_send(mp, t);
@@ -442,6 +446,9 @@ static void *sysmon(void *arg)
 	/* Its 20 us ticks end on time (sysmon is ours, not a thread the
 	 * program made or can inherit from). */
 	mn_sys6(SYS_prctl, PR_SET_TIMERSLACK, SYSMON_TIMERSLACK_NS, 0, 0, 0, 0);
+	/* Not the mask or policy of the thread that started us (main's,
+	 * pinned to one CPU, say): ours must run when the program's cannot. */
+	mn_kprops_minit();
 	int64_t period = (int64_t)mn_env.schedtrace_ms * 1000000;
 	int64_t next_trace = period ? start_ns + period : 0;
 	int64_t delay = SYSMON_MIN_NS;

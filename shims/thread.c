@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <linux/nsfs.h>
 #include "shims/thread.h"
@@ -32,6 +33,7 @@
 #include "sched/join.h"
 #include "sched/tcb.h"
 #include "sched/kprops.h"
+#include "sched/sema.h"
 #include "sched/sys.h"
 #include "shims/poison.h" /* last */
 
@@ -55,6 +57,45 @@ static char main_name[16];
 void mn_thread_main_name_init(void)
 {
 	mn_sys6(SYS_prctl, PR_GET_NAME, (long)main_name, 0, 0, 0, 0);
+}
+
+static bool rt_allowed(int policy, int prio);
+
+/* A new thread's kernel state (what sched/kprops.c applies): natively it
+ * inherits its creator's mask and nice value, and has the policy the
+ * attributes give (inherited or explicit).  What differs from the
+ * process's defaults is pending on gp: the first M to run it becomes its
+ * own.  Context: before gp is published. */
+static void inherit_kprops(struct g *self, struct g *gp, int policy, int prio)
+{
+	unsigned what = 0;
+	int dpolicy, dprio;
+	mn_kprops_default_sched(&dpolicy, &dprio);
+	if (policy != dpolicy || prio != dprio)
+		what |= KP_SCHED;
+	if (self && mn_is_g()) {
+		unsigned had = self->kapplied | atomic_load_explicit(&self->kpending, memory_order_relaxed);
+		if ((had & KP_AFFINITY) && self->affinity && !gp->affinity)
+			gp->affinity = malloc(sizeof *gp->affinity);
+		if ((had & KP_AFFINITY) && self->affinity && gp->affinity) {
+			memcpy(gp->affinity, self->affinity, sizeof *gp->affinity);
+			what |= KP_AFFINITY;
+		}
+		if (had & KP_NICE) {
+			gp->nice = self->nice;
+			what |= KP_NICE;
+		}
+	}
+	if (what)
+		/* relaxed: published with gp by the queue it is put on */
+		atomic_fetch_or_explicit(&gp->kpending, (uint8_t)what, memory_order_relaxed);
+}
+
+static bool start_wait(const void *addr, void *arg)
+{
+	(void)arg;
+	/* acquire: pairs with mn_gentry's release store */
+	return atomic_load_explicit((_Atomic uint32_t *)addr, memory_order_acquire) != 0;
 }
 
 int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
@@ -98,6 +139,14 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 				policy = SCHED_OTHER;
 		}
 	}
+	if (explicit_sched) {
+		int base = policy & ~SCHED_RESET_ON_FORK;
+		int lo = sched_get_priority_min(base), hi = sched_get_priority_max(base);
+		if (lo < 0 || prio < lo || prio > hi)
+			return -EINVAL;
+		if (!rt_allowed(base, prio))
+			return -EPERM;
+	}
 	int err = 0;
 	struct g *self = mn_getg();
 	struct g *gp = mn_newproc(fn, arg, &req, &err);
@@ -105,11 +154,13 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 		return err;
 	gp->schedpolicy = policy;
 	gp->schedprio = prio;
+	inherit_kprops(self, gp, policy, prio);
 	atomic_store_explicit(&gp->joinstate, detached ? JS_DETACHED : JS_JOINABLE, memory_order_relaxed);
 	/* Like the kernel's comm, a new thread starts with its creator's name. */
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	gp->sigmask = mn_sig_creator_mask();
 	gp->sigpending = 0;
+	gp->sigfromproc = 0;
 	gp->sigwaiting = 0;
 	memset(&gp->altstack, 0, sizeof gp->altstack);
 	sigset_t am;
@@ -119,7 +170,18 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 	mn_gsig_router_update();
 	if (t)
 		*t = (pthread_t)gp->tcb;
+	/* A thread with kernel state of its own (a real-time policy, its
+	 * creator's mask...) has it when pthread_create returns, as natively
+	 * (where one of a higher priority has already taken the creator's
+	 * CPU): wait until it has started on its own OS thread. */
+	_Atomic uint32_t started = 1;
+	bool own = atomic_load_explicit(&gp->kpending, memory_order_relaxed) & (KP_SCHED | KP_AFFINITY | KP_NICE);
+	if (own)
+		gp->kstart = &started;
 	mn_newproc_start(gp);
+	if (own)
+		while (atomic_load_explicit(&started, memory_order_acquire))
+			mn_sema_park(&started, start_wait, NULL, 0, 0);
 	return 0;
 }
 
@@ -178,6 +240,14 @@ int mn_thread_detach(pthread_t t)
 
 void mn_thread_yield(void)
 {
+	struct g *gp = mn_getg();
+	if (mn_kprops_rt(gp)) {
+		mn_sys3(SYS_sched_yield, 0, 0, 0);
+		/* what gosched would have run: a handler for us */
+		if (mn_gsig_deliverable(gp))
+			mn_gsig_deliver();
+		return;
+	}
 	mn_gosched();
 }
 
@@ -259,23 +329,61 @@ int mn_thread_getname(pthread_t t, char *buf, size_t len)
 	return 0;
 }
 
+/* May this process give a thread policy at prio?  The kernel's rule for
+ * a real-time policy: CAP_SYS_NICE, or a priority within RLIMIT_RTPRIO.
+ * Checked for another G, whose values are applied when it next runs,
+ * with nobody to take an error then (the calling G's own call answers
+ * with the kernel's error). */
+static bool rt_allowed(int policy, int prio)
+{
+	if (policy != SCHED_FIFO && policy != SCHED_RR)
+		return true;
+	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };
+	struct { uint32_t eff, perm, inh; } data[2];
+	if (mn_sys6(SYS_capget, (long)&hdr, (long)data, 0, 0, 0, 0) == 0 && (data[0].eff & (1u << 23)))
+		return true; /* CAP_SYS_NICE */
+	struct rlimit rl;
+	if (mn_sys6(SYS_prlimit64, 0, RLIMIT_RTPRIO, 0, (long)&rl, 0, 0) < 0)
+		return false;
+	return rl.rlim_cur == RLIM_INFINITY || (rlim_t)prio <= rl.rlim_cur;
+}
+
+/* A G's scheduling policy and priority are the kernel's, on an OS thread
+ * of its own (sched/kprops.c) unless they are the process's defaults on
+ * a thread that never had others.  0 or -errno. */
+int mn_thread_setsched_g(struct g *gp, int policy, int prio)
+{
+	int base = policy & ~SCHED_RESET_ON_FORK;
+	int lo = sched_get_priority_min(base), hi = sched_get_priority_max(base);
+	if (lo < 0 || prio < lo || prio > hi)
+		return -EINVAL;
+	if (gp != mn_getg() && !rt_allowed(base, prio))
+		return -EPERM;
+	int oldpolicy = gp->schedpolicy, oldprio = gp->schedprio;
+	int dpolicy, dprio;
+	mn_kprops_default_sched(&dpolicy, &dprio);
+	gp->schedpolicy = policy;
+	gp->schedprio = prio;
+	if (!(policy == dpolicy && prio == dprio &&
+	      !((gp->kapplied | atomic_load_explicit(&gp->kpending, memory_order_relaxed)) & KP_SCHED))) {
+		int r = mn_kprops_set(gp, KP_SCHED);
+		if (r) {
+			gp->schedpolicy = oldpolicy;
+			gp->schedprio = oldprio;
+			return r;
+		}
+	}
+	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPOLICY) = policy;
+	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPARAM) = prio;
+	return 0;
+}
+
 int mn_thread_setschedparam(pthread_t t, int policy, const struct sched_param *sp)
 {
 	struct g *gp = lookup(t);
 	if (!gp)
 		return -ESRCH;
-	int lo = sched_get_priority_min(policy), hi = sched_get_priority_max(policy);
-	if (lo < 0 || sp->sched_priority < lo || sp->sched_priority > hi)
-		return -EINVAL;
-	/* Recorded, not applied: a real-time policy on a locked G's own OS
-	 * thread made stress-ng's mutex stressor (threads at random FIFO
-	 * priorities, 2 CPUs) ten times slower than native; sched/kprops.c
-	 * can apply it (KP_SCHED) once that cost is understood. */
-	gp->schedpolicy = policy;
-	gp->schedprio = sp->sched_priority;
-	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPOLICY) = policy;
-	*(int *)mn_tcb_field(gp->tcb, TCBF_SCHEDPARAM) = sp->sched_priority;
-	return 0;
+	return mn_thread_setsched_g(gp, policy, sp->sched_priority);
 }
 
 /* setpriority(PRIO_PROCESS, id, nice) on one thread (Linux's meaning):
@@ -452,6 +560,7 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 	gp->flags |= G_STARTINT;
 	gp->sigmask = mn_sig_creator_mask();
 	gp->sigpending = 0;
+	gp->sigfromproc = 0;
 	gp->sigwaiting = 0;
 	memset(&gp->altstack, 0, sizeof gp->altstack);
 	mn_gsig_router_update();

@@ -47,6 +47,8 @@ struct g;
 MN_SHIM int mn_thread_setaffinity_g(struct g *gp, size_t size, const cpu_set_t *set);
 MN_SHIM struct g *mn_thread_by_id(long id);
 MN_SHIM int mn_thread_setnice(struct g *gp, int nice);
+/* sched_setscheduler by id: gp's policy and priority.  0 or -errno. */
+MN_SHIM int mn_thread_setsched_g(struct g *gp, int policy, int prio);
 /* System call nr (SYS_unshare, SYS_setns, SYS_capset, SYS_capget,
  * SYS_seccomp, SYS_prctl) from the calling thread: 1 when it was made here
  * with the calling G locked to an OS thread that exits with it (the raw
