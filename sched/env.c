@@ -1,4 +1,4 @@
-/* sched/env.c: MN_PROCS, MN_MAXTHREADS and MN_DEBUG.  Runs before the
+/* sched/env.c: MN_PROCS, MN_MAXTHREADS, MN_MAXGS and MN_DEBUG.  Runs before the
  * runtime exists, so it uses no malloc and no stdio: messages go out with
  * one write(2) each (mn_printf). */
 #include "env.h"
@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include "runtime.h"
 #include "throw.h"
 
@@ -198,10 +199,27 @@ static void parse_debug(const char *s)
 	}
 }
 
+/* MN_MAXGS's default: the machine's memory over 16 KiB, twice what a
+ * blocked thread costs (about 8 KiB: a page of TCB and TLS, a page of
+ * stack), so that a program making threads until pthread_create fails
+ * gets EAGAIN with half the memory still free (1,000,000 threads per
+ * 16 GiB), and at least 10,000 (glibc's own limit is the kernel's,
+ * about 32,000 with default stacks). */
+static long default_maxgs(void)
+{
+	struct sysinfo si;
+	if (mn_sys6(SYS_sysinfo, (long)&si, 0, 0, 0, 0, 0) < 0)
+		return 1000000;
+	unsigned long long mem = (unsigned long long)si.totalram * (si.mem_unit ? si.mem_unit : 1);
+	unsigned long long n = mem / 16384;
+	return n < 10000 ? 10000 : n > 100000000 ? 100000000 : (long)n;
+}
+
 void mn_env_init(void)
 {
 	get_int("MN_PROCS", 1, 1024, ncpus(), &mn_env.procs);
 	get_int("MN_MAXTHREADS", 1, 1000000, 10000, &mn_env.maxthreads);
+	get_int("MN_MAXGS", 1, 100000000, default_maxgs(), &mn_env.maxgs);
 	mn_env.preempt_ms = 10;
 	mn_env.preempt_sig = SIGURG;
 	mn_env.scavenge_s = 300;

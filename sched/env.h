@@ -7,6 +7,7 @@
 struct mn_env {
 	int procs;          /* MN_PROCS: 1..1024, default CPUs in the affinity mask */
 	int maxthreads;     /* MN_MAXTHREADS: 1..1000000, default 10000 */
+	int maxgs;          /* MN_MAXGS: live threads, 1..100000000 (env.c: its default) */
 	int schedtrace_ms;  /* MN_DEBUG=schedtrace=MS: 0..3600000, default 0 (off) */
 	bool guardinfo;     /* MN_DEBUG=guardinfo=1 */
 	int preempt_ms;     /* MN_DEBUG=preemptms=N: 1..1000, default 10 (the quantum) */

@@ -228,6 +228,13 @@ struct g *mn_newproc(void *(*fn)(void *), void *arg, const struct mn_stack_req *
 {
 	struct g *cur = mn_getg();
 	struct p *pp = cur && cur->m ? cur->m->p : NULL;
+	/* MN_MAXGS: EAGAIN, as glibc's for a thread the system cannot have,
+	 * rather than memory run out.  relaxed: a count; creators racing
+	 * past the limit together overshoot it by a few. */
+	if (__builtin_expect(atomic_load_explicit(&mn_sched.ngalive, memory_order_relaxed) >= mn_env.maxgs, 0)) {
+		*err = -EAGAIN;
+		return NULL;
+	}
 	struct g *gp = mn_gfget(pp, req);
 	if (!gp) {
 		*err = -EAGAIN;
