@@ -38,6 +38,7 @@
  * the one the switch already uses) is converted to ns when read.
  */
 #include "dump.h"
+#include "tcb.h"
 #include <dlfcn.h>
 #include <stdio.h>
 #include <sys/uio.h>
@@ -86,9 +87,11 @@ void mn_dump_init(void)
 	if (atomic_load_explicit(&uw_ready, memory_order_relaxed))
 		return;
 	/* As preempt.c: private, its own calls bound to libc, not to us. */
+	struct link_map *before = mn_tcb_last_object();
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
 	if (!h)
 		return;
+	mn_tcb_adopt_own(before);
 	uw.init_local2 = (int (*)(unw_cursor_t *, unw_context_t *, int))dlsym(h, "_ULx86_64_init_local2");
 	uw.step = (int (*)(unw_cursor_t *))dlsym(h, "_ULx86_64_step");
 	uw.get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, "_ULx86_64_get_reg");

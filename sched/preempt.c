@@ -243,9 +243,11 @@ static struct {
 
 static bool load_libunwind(void)
 {
+	struct link_map *before = mn_tcb_last_object();
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
 	if (!h)
 		return false;
+	mn_tcb_adopt_own(before);
 	uw.init_local2 = (int (*)(unw_cursor_t *, unw_context_t *, int))dlsym(h, "_ULx86_64_init_local2");
 	uw.step = (int (*)(unw_cursor_t *))dlsym(h, "_ULx86_64_step");
 	uw.get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, "_ULx86_64_get_reg");

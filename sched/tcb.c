@@ -144,7 +144,9 @@ static _Atomic bool tls_slow;        /* re-initialise with _dl_allocate_tls_init
 static struct mn_lock tls_check_lock = MN_LOCK_INIT(LOCKRANK_TLSCHECK);
 
 static _Atomic size_t tls_max_modid; /* highest module id seen */
-static struct link_map *tail_at_start; /* a dlopen appends after it */
+/* The last object known to the fast test: loaded at start-up, or by our
+ * own dlopen of libunwind (mn_tcb_adopt_own); a dlopen appends after it. */
+static struct link_map *_Atomic tail_at_start;
 
 static void note_modid(size_t id)
 {
@@ -221,6 +223,33 @@ static int read_adds(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
+static struct link_map *last_object(void)
+{
+	struct link_map *t = _r_debug.r_map;
+	while (t && t->l_next)
+		t = t->l_next;
+	return t;
+}
+
+struct link_map *mn_tcb_last_object(void) { return last_object(); }
+
+void mn_tcb_adopt_own(struct link_map *before)
+{
+	mn_lock(&tls_check_lock);
+	/* Only when nothing else was loaded since start-up: then the objects
+	 * after before are libunwind and what it needs, held by our handle
+	 * for good (never unloaded, so the new tail stays valid). */
+	if (before && before == atomic_load_explicit(&tail_at_start, memory_order_relaxed)) {
+		unsigned long long adds = 0;
+		dl_iterate_phdr(read_adds, &adds);
+		size_t index = 0;
+		dl_iterate_phdr(check_late_tls, &index); /* their TLS, if any */
+		atomic_store_explicit(&tls_adds, adds, memory_order_relaxed);
+		atomic_store_explicit(&tail_at_start, last_object(), memory_order_relaxed);
+	}
+	mn_unlock(&tls_check_lock);
+}
+
 /* True when mn_tcb_recycle may initialise the static TLS blocks itself. */
 static bool tls_fast(void)
 {
@@ -228,7 +257,9 @@ static bool tls_fast(void)
 		return false;
 	/* Nothing loaded since start-up: nothing to check (the cheap test;
 	 * dl_iterate_phdr takes a lock). */
-	if (tail_at_start && tail_at_start->l_next == NULL)
+	/* relaxed: set once or twice, by a thread that holds the objects */
+	struct link_map *tail = atomic_load_explicit(&tail_at_start, memory_order_relaxed);
+	if (tail && tail->l_next == NULL)
 		return true;
 	unsigned long long adds = 0;
 	dl_iterate_phdr(read_adds, &adds);
@@ -418,8 +449,7 @@ const char *mn_tcb_init(void)
 	off_tls_g = (intptr_t)tp - (intptr_t)&mn_tls_g;
 	off_resp = (intptr_t)tp - (intptr_t)resp;
 	dl_iterate_phdr(find_tls, NULL);
-	for (tail_at_start = _r_debug.r_map; tail_at_start && tail_at_start->l_next;)
-		tail_at_start = tail_at_start->l_next;
+	atomic_store_explicit(&tail_at_start, last_object(), memory_order_relaxed);
 	if (libc_tls_size == 0 || off_libc_tls <= 0)
 		return "cannot find libc's static TLS block";
 	libc_mask_add((uintptr_t)&errno, sizeof(int));

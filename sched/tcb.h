@@ -73,6 +73,13 @@ static inline bool mn_tcb_async_cancel_pending(uintptr_t tcb)
 }
 /* Bytes a G mapping needs above its stack for struct g, TLS and TCB. */
 size_t mn_tcb_header_bytes(void) __attribute__((visibility("hidden")));
+/* Our own dlopen (libunwind, for good): mn_tcb_last_object before it,
+ * mn_tcb_adopt_own after, so that recycling a G keeps its lock-free test
+ * for "nothing loaded since start-up" (otherwise each create walks the
+ * loader's list under its lock).  Context: any thread, no runtime lock. */
+struct link_map;
+struct link_map *mn_tcb_last_object(void) __attribute__((visibility("hidden")));
+void mn_tcb_adopt_own(struct link_map *before) __attribute__((visibility("hidden")));
 /* Place the TCB at the top of [.., top), allocate its DTV and initialise
  * its static TLS.  Returns the thread pointer, or 0 on ENOMEM. */
 uintptr_t mn_tcb_create(uintptr_t top) __attribute__((visibility("hidden")));
