@@ -633,6 +633,48 @@ void mn_gsig_exit(struct g *gp)
 	mn_gsig_drop(gp);
 }
 
+void mn_gsig_exec_prepare(struct g *gp)
+{
+	gp->sigexec = 0;
+	/* relaxed: our own set */
+	uint64_t set = atomic_load_explicit(&gp->sigpending, memory_order_relaxed);
+	if (!set || !gp->m)
+		return;
+	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), tid = gp->m->tid;
+	while (set) {
+		int sig = __builtin_ctzll(set) + 1;
+		set &= set - 1;
+		/* a real-time signal may be queued more than once */
+		do {
+			siginfo_t si;
+			if (!take(gp, sig, &si))
+				tkill_info(&si, sig);
+			mn_sys6(SYS_rt_tgsigqueueinfo, pid, tid, sig, (long)&si, 0, 0);
+		} while (sig >= RTMIN && (atomic_load_explicit(&gp->sigpending, memory_order_relaxed) & bit(sig)));
+		gp->sigexec |= bit(sig);
+	}
+}
+
+void mn_gsig_exec_failed(struct g *gp)
+{
+	uint64_t want = gp->sigexec;
+	gp->sigexec = 0;
+	const struct timespec zero = { 0, 0 };
+	while (want) {
+		siginfo_t si;
+		uint64_t m = want;
+		long sig = mn_sys6(SYS_rt_sigtimedwait, (long)&m, (long)&si, (long)&zero, 8, 0, 0);
+		if (sig <= 0)
+			break;
+		if (sig < RTMIN)
+			want &= ~bit((int)sig);
+		if (si.si_code != SI_TKILL || sig >= RTMIN)
+			(void)slot_put(gp, (int)sig, &si);
+		/* seq_cst: the bit after the slot, as mn_gsig_send */
+		atomic_fetch_or_explicit(&gp->sigpending, bit((int)sig), memory_order_seq_cst);
+	}
+}
+
 void mn_gsig_route_pending(void)
 {
 	int fd = router.fd;

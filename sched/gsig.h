@@ -37,6 +37,13 @@ MN_HIDDEN int mn_gsig_deliver(void);
 MN_HIDDEN int mn_gsig_take(uint64_t set, siginfo_t *info);
 /* gp exits: forget what was queued for it. */
 MN_HIDDEN void mn_gsig_drop(struct g *gp);
+/* exec by the calling G: its pending signals go into the kernel's
+ * pending set of its M, so that the new program finds them pending, as
+ * natively (the M blocks them; the exec family then puts the G's mask,
+ * which blocks them too, on the M).  mn_gsig_exec_failed takes them
+ * back.  Context: the G, not preemptible (gp->nopreempt). */
+MN_HIDDEN void mn_gsig_exec_prepare(struct g *gp);
+MN_HIDDEN void mn_gsig_exec_failed(struct g *gp);
 /* The calling G exits: what the router gave it from the process's
  * signals goes to another thread, or stays pending for the process, as
  * the kernel does with a thread's share at exit; the rest is forgotten.

@@ -136,6 +136,9 @@ struct g {
 	/* Of those, the ones the router gave it from the process's (gsig.c):
 	 * back to the process if it exits before taking them. */
 	_Atomic uint64_t sigfromproc;
+	/* Those it put in its M's kernel set for an exec (gsig.c), to take
+	 * back if the exec fails; owner: the G. */
+	uint64_t sigexec;
 	bool sigring;              /* a ring redirected it to run a handler (preempt.c) */
 	uint64_t sigwaiting;       /* the set of the sigwait it is in (preload/io.c) */
 	stack_t altstack;          /* its sigaltstack (shims/sigmask.c); ss_size 0: none */

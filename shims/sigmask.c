@@ -114,17 +114,31 @@ uint64_t mn_sig_exec_begin(void)
 	if (!gp)
 		return MN_SIG_NONE;
 	uint64_t m = gp->sigmask, saved;
+	/* On this M until the exec, with what is pending for it in the
+	 * kernel's set there: the new program finds it pending. */
+	gp->nopreempt++;
+	mn_gsig_exec_prepare(gp);
 	/* From here a signal the G takes may land on this M: its handler
 	 * runs on the G, as natively on the thread that calls exec. */
-	if (mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, (long)&saved, 8, 0, 0) < 0)
+	if (mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, (long)&saved, 8, 0, 0) < 0) {
+		mn_gsig_exec_failed(gp);
+		gp->nopreempt--;
 		return MN_SIG_NONE;
+	}
 	return saved;
 }
 
 void mn_sig_exec_end(uint64_t saved)
 {
-	if (saved != MN_SIG_NONE)
-		mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
+	if (saved == MN_SIG_NONE)
+		return;
+	/* The exec failed: the M's mask back, and the G's signals. */
+	mn_sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8, 0, 0);
+	struct g *gp = exec_g();
+	if (gp) {
+		mn_gsig_exec_failed(gp);
+		gp->nopreempt--;
+	}
 }
 
 bool mn_sig_spawn_mask(sigset_t *mask)
