@@ -460,9 +460,14 @@ void mn_gsig_sysmon(void)
  * does not block it, else one waiting for it in sigwait, else one that
  * does not block it (mn_gsig_send: its handler, its wait's EINTR, or the
  * default action: SIGTERM still ends the process).  One that no thread
- * takes stays pending for the process here (procq), reported by
- * sigpending, taken by sigwait, and delivered to the first thread that
- * unblocks it.  The signalfd is made at start-up, so a signal is never
+ * takes goes back to the kernel (keep_in_kernel), where it counts against
+ * RLIMIT_SIGPENDING as natively (sigqueue's EAGAIN), and the signalfd
+ * stops watching that signal until a thread may take it: a new thread, or
+ * one that unblocks it, which takes it from the kernel then (claim_kept);
+ * sigpending and sigwait find it in the kernel.  When it cannot go back,
+ * it stays pending for the process here (procq), reported by sigpending,
+ * taken by sigwait, and delivered to the first thread that unblocks it.
+ * The signalfd is made at start-up, so a signal is never
  * missed; its descriptors sit high (netpoll_epoll.c).
  *
  * With MN_DEBUG=lockmain=1, M0 runs main with main's mask: the kernel
@@ -477,6 +482,11 @@ void mn_gsig_sysmon(void)
  * poll and a hand-off per process-directed signal: they are rare. */
 static const char procq; /* the owner of the process's slots */
 static _Atomic uint64_t procpending;
+/* Signals no thread took when they came, put back in the kernel, where
+ * they stay pending for the process (every M blocks them) and count
+ * against the sender's RLIMIT_SIGPENDING, as natively: the router stops
+ * watching them until a thread may take them (mn_gsig_unkeep, a claim). */
+static _Atomic uint64_t kept;
 /* Signals a signalfd of the program reads (mn_gsig_signalfd): the
  * router leaves them pending in the kernel for it. */
 static _Atomic uint64_t programfd;
@@ -513,6 +523,8 @@ void mn_gsig_router_update(void)
 	uint64_t want = mg && mn_g_m0main(mg) ? *(volatile uint64_t *)&mg->sigmask & routable() : routable();
 	/* relaxed: the signalfd's creator calls us after setting it */
 	want &= ~atomic_load_explicit(&programfd, memory_order_relaxed);
+	/* seq_cst: after keep_in_kernel's store, before its look at the masks */
+	want &= ~atomic_load_explicit(&kept, memory_order_seq_cst);
 	if (want == router.mask && (router.fd >= 0 || want == 0))
 		return;
 	int z = 0;
@@ -535,6 +547,144 @@ void mn_gsig_router_update(void)
 	/* Pending already (sent before we watched): the poll sees it once
 	 * epoll reports the descriptor, which it does when it is ready at
 	 * registration. */
+}
+
+/* Of want, the signals some live G would take (route_one): it does not
+ * block them, or waits for them in sigwait.  (Under no lock of ours.) */
+static uint64_t accepted_by_some(uint64_t want)
+{
+	uint64_t acc = 0;
+	struct g *mg = mn_sched.maing;
+	mn_allg_lock();
+	/* main first: it takes most, and ends the walk */
+	if (mg && atomic_load_explicit(&mg->status, memory_order_acquire) != G_DEAD)
+		acc |= ~*(volatile uint64_t *)&mg->sigmask | *(volatile uint64_t *)&mg->sigwaiting;
+	for (struct g *gp = mn_allg_first(); gp && (want & ~acc); gp = gp->allnext) {
+		/* acquire: a live G's fields before its status */
+		uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
+		if (st != G_IDLE && st != G_DEAD && gp->magic == G_MAGIC && !(gp->flags & G_G0))
+			acc |= ~*(volatile uint64_t *)&gp->sigmask | *(volatile uint64_t *)&gp->sigwaiting;
+	}
+	mn_allg_unlock();
+	return acc & want;
+}
+
+/* Is there a live G that does not block b?  (Under no lock of ours.) */
+static bool some_taker(uint64_t b)
+{
+	bool found = false;
+	mn_allg_lock();
+	for (struct g *gp = mn_allg_first(); gp && !found; gp = gp->allnext) {
+		/* acquire: a live G's fields before its status */
+		uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
+		if (st != G_IDLE && st != G_DEAD && gp->magic == G_MAGIC && !(gp->flags & G_G0) &&
+		    !(*(volatile uint64_t *)&gp->sigmask & b))
+			found = true;
+	}
+	mn_allg_unlock();
+	return found;
+}
+
+/* si_errno of the copy requeue_first follows through the queue. */
+#define KEEP_MARK 0x6b656570
+
+/* Put si back in the kernel's queue for the process, first: a real-time
+ * signal's later instances may be queued there already (the router read
+ * the oldest), and they must come out in the order they were sent.  The
+ * kernel only appends, so the queue is turned round: si marked at the
+ * back, everything before the mark taken and put back (n of them), si
+ * at the back, then the n again.  Once per signal kept: the router stops
+ * watching it first, so later instances stay in the kernel unread.
+ * Context: a thread blocking sig (every M and sysmon do).  0 or -errno. */
+static long requeue_first(long pid, const siginfo_t *si)
+{
+	int sig = si->si_signo;
+	if (sig < RTMIN)
+		return mn_sys6(SYS_rt_sigqueueinfo, pid, sig, (long)si, 0, 0, 0);
+	siginfo_t mark = *si, x;
+	mark.si_errno = KEEP_MARK;
+	long r = mn_sys6(SYS_rt_sigqueueinfo, pid, sig, (long)&mark, 0, 0, 0);
+	if (r < 0)
+		return r;
+	uint64_t one = bit(sig);
+	const struct timespec zero = { 0, 0 };
+	long n = 0;
+	for (;;) {
+		if (mn_sys6(SYS_rt_sigtimedwait, (long)&one, (long)&x, (long)&zero, 8, 0, 0) != sig)
+			return 0; /* a sigwait took the mark: the order is theirs now */
+		if (x.si_errno == KEEP_MARK)
+			break;
+		mn_sys6(SYS_rt_sigqueueinfo, pid, sig, (long)&x, 0, 0, 0);
+		n++;
+	}
+	mn_sys6(SYS_rt_sigqueueinfo, pid, sig, (long)si, 0, 0, 0);
+	for (long i = 0; i < n; i++) {
+		if (mn_sys6(SYS_rt_sigtimedwait, (long)&one, (long)&x, (long)&zero, 8, 0, 0) != sig)
+			break;
+		mn_sys6(SYS_rt_sigqueueinfo, pid, sig, (long)&x, 0, 0, 0);
+	}
+	return 0;
+}
+
+/* si came to the router and no thread takes it: back to the kernel
+ * (kept), unless the router cannot stop watching it now. */
+static bool keep_in_kernel(const siginfo_t *si)
+{
+	int sig = si->si_signo;
+	uint64_t b = bit(sig);
+	/* seq_cst: the store before the look at the masks below; a thread
+	 * unblocking it stores its mask, then looks here (mn_gsig_unkeep) */
+	atomic_fetch_or_explicit(&kept, b, memory_order_seq_cst);
+	mn_gsig_router_update();
+	if (router.mask & b) { /* an update in progress elsewhere: hold it here */
+		atomic_fetch_and_explicit(&kept, ~b, memory_order_seq_cst);
+		return false;
+	}
+	long pid = mn_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	if (requeue_first(pid, si) < 0) {
+		atomic_fetch_and_explicit(&kept, ~b, memory_order_seq_cst);
+		mn_gsig_router_update();
+		return false;
+	}
+	/* A thread that unblocked it before our store: watch it again, and
+	 * the router gives it to that thread. */
+	if (some_taker(b))
+		mn_gsig_unkeep(b);
+	return true;
+}
+
+void mn_gsig_unkeep(uint64_t accepted)
+{
+	/* seq_cst: after the caller's mask store, as keep_in_kernel */
+	uint64_t k = atomic_load_explicit(&kept, memory_order_seq_cst) & accepted;
+	if (k) {
+		atomic_fetch_and_explicit(&kept, ~k, memory_order_seq_cst);
+		mn_gsig_router_update();
+	}
+}
+
+/* The kept signals in want, for gp: taken from the kernel now (all the
+ * queued ones of a real-time signal), and watched by the router again. */
+static void claim_kept(struct g *gp, uint64_t want)
+{
+	uint64_t k = atomic_load_explicit(&kept, memory_order_seq_cst) & want;
+	while (k) {
+		int sig = __builtin_ctzll(k) + 1;
+		uint64_t one = bit(sig);
+		k &= k - 1;
+		atomic_fetch_and_explicit(&kept, ~one, memory_order_seq_cst);
+		mn_gsig_router_update();
+		const struct timespec zero = { 0, 0 };
+		siginfo_t si;
+		while (mn_sys6(SYS_rt_sigtimedwait, (long)&one, (long)&si, (long)&zero, 8, 0, 0) == sig) {
+			if (sig >= RTMIN || si.si_code != SI_USER)
+				(void)slot_put(gp, sig, &si);
+			/* seq_cst: the bit after the slot, as mn_gsig_send */
+			atomic_fetch_or_explicit(&gp->sigpending, one, memory_order_seq_cst);
+			if (sig < RTMIN)
+				break;
+		}
+	}
 }
 
 /* Give one signal to a thread that takes it, or keep it for the process. */
@@ -603,6 +753,8 @@ found:
 		mn_gsig_send(mg, sig, si); /* main unblocked it meanwhile */
 		return;
 	}
+	if (keep_in_kernel(si))
+		return;
 	if (sig >= RTMIN || si->si_code != SI_USER)
 		slot_put(&procq, sig, si);
 	/* seq_cst: the bit after the slot (take_from's second look) */
@@ -680,8 +832,27 @@ void mn_gsig_route_pending(void)
 	int fd = router.fd;
 	if (fd < 0)
 		return;
-	struct signalfd_siginfo ssi[8];
+	/* One at a time: one that no thread takes goes back to the kernel
+	 * ahead of the later ones (requeue_first), which must still be there. */
+	struct signalfd_siginfo ssi[1];
 	for (;;) {
+		/* What no thread takes is not read at all: it stays in the
+		 * kernel as it came (kept), in its order, counted against
+		 * RLIMIT_SIGPENDING.  keep_in_kernel is for one read before a
+		 * taker went away. */
+		uint64_t pend = 0;
+		if (mn_sys6(SYS_rt_sigpending, (long)&pend, 8, 0, 0, 0, 0) == 0) {
+			pend &= router.mask;
+			uint64_t nobody = pend & ~accepted_by_some(pend);
+			if (nobody) {
+				/* seq_cst: as keep_in_kernel */
+				atomic_fetch_or_explicit(&kept, nobody, memory_order_seq_cst);
+				mn_gsig_router_update();
+				uint64_t back = accepted_by_some(nobody); /* one unblocked meanwhile */
+				if (back)
+					mn_gsig_unkeep(back);
+			}
+		}
 		long n = mn_sys6(SYS_read, fd, (long)ssi, sizeof ssi, 0, 0, 0);
 		if (n <= 0)
 			return;
@@ -734,12 +905,16 @@ void mn_gsig_signalfd(uint64_t mask)
 uint64_t mn_gsig_proc_pending(void)
 {
 	/* relaxed: a report */
-	return atomic_load_explicit(&procpending, memory_order_relaxed);
+	return atomic_load_explicit(&procpending, memory_order_relaxed) |
+	       atomic_load_explicit(&kept, memory_order_relaxed);
 }
 
 /* Move what the process has pending that mask lets through to gp. */
 static void proc_claim(struct g *gp, uint64_t want)
 {
+	/* relaxed: a hint; claim_kept looks again */
+	if (atomic_load_explicit(&kept, memory_order_relaxed) & want)
+		claim_kept(gp, want);
 	uint64_t have;
 	while ((have = atomic_load_explicit(&procpending, memory_order_acquire) & want) != 0) {
 		int sig = __builtin_ctzll(have) + 1;
@@ -819,6 +994,7 @@ void mn_gsig_fork_child(void)
 	router.mask = 0;
 	atomic_store_explicit(&router.busy, 0, memory_order_relaxed);
 	atomic_store_explicit(&procpending, 0, memory_order_relaxed);
+	atomic_store_explicit(&kept, 0, memory_order_relaxed);
 	atomic_store_explicit(&nslots, 0, memory_order_relaxed);
 	for (int i = 0; i < NSLOTS; i++)
 		atomic_store_explicit(&slots[i].state, SLOT_FREE, memory_order_relaxed);

@@ -44,6 +44,10 @@ MN_HIDDEN void mn_gsig_drop(struct g *gp);
  * back.  Context: the G, not preemptible (gp->nopreempt). */
 MN_HIDDEN void mn_gsig_exec_prepare(struct g *gp);
 MN_HIDDEN void mn_gsig_exec_failed(struct g *gp);
+/* A thread now accepts these signals (a new one, or a mask that
+ * unblocks them): those the router left in the kernel because nobody
+ * took them are watched again. */
+MN_HIDDEN void mn_gsig_unkeep(uint64_t accepted);
 /* The calling G exits: what the router gave it from the process's
  * signals goes to another thread, or stays pending for the process, as
  * the kernel does with a thread's share at exit; the rest is forgotten.

@@ -81,6 +81,10 @@ int mn_sigmask(int how, const sigset_t *set, sigset_t *old)
 			}
 		}
 		gp->sigmask = nm;
+		/* seq_cst: the mask before the look at what the router keeps in
+		 * the kernel (gsig.c: keep_in_kernel looks the other way) */
+		if (cur & ~nm)
+			atomic_thread_fence(memory_order_seq_cst);
 		mn_sigpipe_sync(gp->m, gp);
 		/* What was sent to it, or to the process, while it blocked it
 		 * arrives now. */

@@ -178,7 +178,10 @@ int mn_thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void 
 	bool own = atomic_load_explicit(&gp->kpending, memory_order_relaxed) & (KP_SCHED | KP_AFFINITY | KP_NICE);
 	if (own)
 		gp->kstart = &started;
+	uint64_t accepts = ~gp->sigmask; /* gp may be gone once started */
 	mn_newproc_start(gp);
+	/* after it is runnable: the router's look at the masks sees it */
+	mn_gsig_unkeep(accepts);
 	if (own)
 		while (atomic_load_explicit(&started, memory_order_acquire))
 			mn_sema_park(&started, start_wait, NULL, 0, 0);
@@ -566,7 +569,9 @@ int mn_thread_create_int(pthread_t *t, int (*fn)(void *), void *arg)
 	mn_gsig_router_update();
 	memcpy(gp->name, self && mn_is_g() && self->name[0] ? self->name : main_name, 16);
 	*t = (pthread_t)gp->tcb;
+	uint64_t accepts = ~gp->sigmask; /* gp may be gone once started */
 	mn_newproc_start(gp);
+	mn_gsig_unkeep(accepts); /* as mn_thread_create */
 	return 0;
 }
 
