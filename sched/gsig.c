@@ -433,8 +433,24 @@ void mn_gsig_drop(struct g *gp)
 	atomic_store_explicit(&gp->sigpending, 0, memory_order_relaxed);
 }
 
+/* The router gave a signal to a thread in the last 50 ms or so (sysmon
+ * forgets it): exiting threads then look for one on its way to them. */
+static _Atomic bool routed_lately;
+#define ROUTED_LATELY_NS 50000000
+
 void mn_gsig_sysmon(void)
 {
+	static int64_t forget_at;
+	/* relaxed: a hint (exit_drain) */
+	if (atomic_load_explicit(&routed_lately, memory_order_relaxed)) {
+		int64_t now = mn_nanotime();
+		if (forget_at == 0)
+			forget_at = now + ROUTED_LATELY_NS;
+		else if (now >= forget_at) {
+			atomic_store_explicit(&routed_lately, false, memory_order_relaxed);
+			forget_at = 0;
+		}
+	}
 	/* relaxed: a hint; a ring after our clear sets it again */
 	if (!atomic_exchange_explicit(&unsettled, false, memory_order_relaxed))
 		return;
@@ -698,6 +714,9 @@ static void route_one(siginfo_t *si)
 		return;
 	}
 	uint64_t b = bit(sig);
+	/* relaxed: a hint; checked first, so a flood writes the line once */
+	if (!atomic_load_explicit(&routed_lately, memory_order_relaxed))
+		atomic_store_explicit(&routed_lately, true, memory_order_relaxed);
 	mn_allg_lock();
 	struct g *best = NULL;
 	struct g *mg = mn_sched.maing;
@@ -759,6 +778,21 @@ found:
 		slot_put(&procq, sig, si);
 	/* seq_cst: the bit after the slot (take_from's second look) */
 	atomic_fetch_or_explicit(&procpending, b, memory_order_seq_cst);
+}
+
+void mn_gsig_exit_drain(struct g *gp)
+{
+	/* Given to it and not run yet (its ring still on the way): the
+	 * kernel would have run the handler before the thread got this far. */
+	if (mn_gsig_deliverable(gp))
+		mn_gsig_deliver();
+	/* relaxed: a hint, set by route_one */
+	if (!atomic_load_explicit(&routed_lately, memory_order_relaxed))
+		return;
+	uint64_t acc = ~gp->sigmask & router.mask, pend = 0;
+	if (!acc || mn_sys6(SYS_rt_sigpending, (long)&pend, 8, 0, 0, 0, 0) != 0 || !(pend & acc))
+		return;
+	mn_gsig_route_pending();
 }
 
 void mn_gsig_exit(struct g *gp)

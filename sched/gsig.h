@@ -48,6 +48,13 @@ MN_HIDDEN void mn_gsig_exec_failed(struct g *gp);
  * unblocks them): those the router left in the kernel because nobody
  * took them are watched again. */
 MN_HIDDEN void mn_gsig_unkeep(uint64_t accepted);
+/* The calling G is about to exit: a signal given to it that it takes
+ * runs its handler now; and while the router is busy, a signal of
+ * the process's that it takes and that is still in the kernel is routed
+ * now, while it can take it, as the kernel would have given it to the
+ * running thread already (a thread that accepts a signal, then exits,
+ * must not leave the last one sent for nobody).  Context: the G. */
+MN_HIDDEN void mn_gsig_exit_drain(struct g *gp);
 /* The calling G exits: what the router gave it from the process's
  * signals goes to another thread, or stays pending for the process, as
  * the kernel does with a thread's share at exit; the rest is forgotten.

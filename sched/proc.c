@@ -524,6 +524,7 @@ void mn_gpreempt(void)
 void mn_goexit(void)
 {
 	struct g *gp = mn_getg();
+	mn_gsig_exit_drain(gp);
 	mn_tcb_exit(gp);
 	/* relaxed: our own pending set; a late sender's bit is dropped with it */
 	if (atomic_load_explicit(&gp->sigpending, memory_order_relaxed))
