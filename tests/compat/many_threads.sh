@@ -2,7 +2,7 @@
 # many_threads.sh: many live threads at a bounded cost (issue 15).
 # tests/compat/many_threads (its comment says what it prints) runs under
 # mnthread at MN_PROCS 2:
-#  - "blocked" with 200,000 threads (MANY_THREADS_N=1000000 for the
+#  - "blocked" with 100,000 threads (MANY_THREADS_N=1000000 for the
 #    issue's million, which takes minutes on a VM whose first touch of a
 #    page costs 10 us; fewer, and said, where the memory available would
 #    not hold them at 16 KiB each): all are made and joined; each costs at
@@ -23,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
-n=${MANY_THREADS_N:-200000}
+n=${MANY_THREADS_N:-100000}
 avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
 fit=$(( avail / 16 / 10000 * 10000 ))
 if [ -z "${MANY_THREADS_N:-}" ] && [ "$fit" -lt "$n" ]; then
