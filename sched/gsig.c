@@ -936,6 +936,12 @@ void mn_gsig_signalfd(uint64_t mask)
 	}
 }
 
+uint64_t mn_gsig_proc_held(void)
+{
+	/* relaxed: a report */
+	return atomic_load_explicit(&procpending, memory_order_relaxed);
+}
+
 uint64_t mn_gsig_proc_pending(void)
 {
 	/* relaxed: a report */

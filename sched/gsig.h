@@ -70,6 +70,9 @@ MN_HIDDEN void mn_gsig_router_update(void);
 MN_HIDDEN void mn_gsig_route_pending(void);
 /* What the process has pending that no thread took. */
 MN_HIDDEN uint64_t mn_gsig_proc_pending(void);
+/* Of those, the ones the runtime holds (procq), not the kernel: for
+ * sigpending, which reads the kernel's itself. */
+MN_HIDDEN uint64_t mn_gsig_proc_held(void);
 /* The calling G takes what the process has pending that its mask lets
  * through (then mn_gsig_deliver runs it). */
 MN_HIDDEN void mn_gsig_claim(void);

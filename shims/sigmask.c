@@ -231,7 +231,9 @@ int mn_sig_pending(sigset_t *set)
 	 * the kernel only: the kernel's answer is right as it is.) */
 	if (!mn_g_m0main(gp))
 		k &= gp->sigmask;
-	k |= atomic_load_explicit(&gp->sigpending, memory_order_relaxed) | mn_gsig_proc_pending();
+	/* (what the router keeps in the kernel is in k already, if it is
+	 * still there: a sigwait in the kernel may have taken it) */
+	k |= atomic_load_explicit(&gp->sigpending, memory_order_relaxed) | mn_gsig_proc_held();
 	sigemptyset(set);
 	memcpy(set, &k, sizeof k);
 	return 0;
