@@ -585,22 +585,6 @@ static uint64_t accepted_by_some(uint64_t want)
 	return acc & want;
 }
 
-/* Is there a live G that does not block b?  (Under no lock of ours.) */
-static bool some_taker(uint64_t b)
-{
-	bool found = false;
-	mn_allg_lock();
-	for (struct g *gp = mn_allg_first(); gp && !found; gp = gp->allnext) {
-		/* acquire: a live G's fields before its status */
-		uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
-		if (st != G_IDLE && st != G_DEAD && gp->magic == G_MAGIC && !(gp->flags & G_G0) &&
-		    !(*(volatile uint64_t *)&gp->sigmask & b))
-			found = true;
-	}
-	mn_allg_unlock();
-	return found;
-}
-
 /* si_errno of the copy requeue_first follows through the queue. */
 #define KEEP_MARK 0x6b656570
 
@@ -664,7 +648,7 @@ static bool keep_in_kernel(const siginfo_t *si)
 	}
 	/* A thread that unblocked it before our store: watch it again, and
 	 * the router gives it to that thread. */
-	if (some_taker(b))
+	if (accepted_by_some(b))
 		mn_gsig_unkeep(b);
 	return true;
 }
